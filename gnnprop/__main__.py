@@ -1,0 +1,3 @@
+from gnnprop.cli import main
+
+main()

@@ -1,0 +1,28 @@
+"""The aggregations gnnprop accepts: PyG's own, by their PyG names.
+
+Each is passed to ``MessagePassing(aggr=...)`` by its PyG name, so the numbers
+are PyG's. A node with no incoming message aggregates to 0 for every one of them
+except ``mul``, where PyG gives the empty product, 1 (the tests pin both).
+"""
+
+from __future__ import annotations
+
+from .resolver import resolve
+
+# canonical name -> one-line description (the registry)
+AGGREGATIONS: dict[str, str] = {
+    "sum": "sum of the incoming messages (alias: add)",
+    "mean": "mean of the incoming messages",
+    "max": "elementwise maximum of the incoming messages",
+    "min": "elementwise minimum of the incoming messages",
+    "mul": "elementwise product of the incoming messages",
+    "std": "elementwise standard deviation (population) of the incoming messages",
+    "var": "elementwise variance (population) of the incoming messages",
+}
+
+ALIASES = {"add": "sum"}
+
+
+def resolve_aggr(name: str, key: str = "aggr") -> str:
+    """Canonical PyG aggregation name for ``name`` (``"add"`` -> ``"sum"``)."""
+    return resolve(name, AGGREGATIONS, what="aggregation", aliases=ALIASES, key=key)[0]

@@ -1,0 +1,47 @@
+"""Choosing the device: ``auto`` is CUDA when present, else the CPU."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import UsageError
+
+
+def available_devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return found
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` | ``mps`` -> a usable ``torch.device``.
+
+    A device that is not there raises :class:`UsageError` (exit 2) naming what is.
+    """
+    text = str(name).strip().lower()
+    if text == "auto":
+        return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"--device: unknown device {name!r}; expected auto, cpu, cuda, cuda:N or mps "
+                         f"(available here: {', '.join(available_devices())})") from None
+    if dev.type == "cpu":
+        return torch.device("cpu")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device: {name} is not available: this machine has no CUDA device "
+                             f"(available: {', '.join(available_devices())})")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UsageError(f"--device: {name} is not available: there are {torch.cuda.device_count()} "
+                             f"CUDA device(s) (available: {', '.join(available_devices())})")
+        return dev
+    if dev.type == "mps":
+        if "mps" not in available_devices():
+            raise UsageError(f"--device: mps is not available (available: {', '.join(available_devices())})")
+        return dev
+    raise UsageError(f"--device: unsupported device {name!r}; expected auto, cpu, cuda, cuda:N or mps")

@@ -1,0 +1,124 @@
+"""Round-by-round propagation, with the per-round computation behind a kernel.
+
+A :class:`Kernel` computes one round ``x -> layer(x)`` on a prepared graph. The
+reference kernel calls the layer's own PyG ``forward`` (``propagate``), so it is
+PyG by construction; faster kernels (a fused sparse path) plug in here without
+touching the layers or the CLI. :class:`Propagation` drives the rounds, checks
+every round for non-finite values, measures convergence, and records why it
+stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Protocol
+
+import torch
+from torch_geometric.nn import MessagePassing
+
+from .errors import RunError
+from .rounds import RoundPlan
+
+
+@dataclass
+class DeviceGraph:
+    """The graph's tensors on the run's device and dtype."""
+
+    edge_index: torch.Tensor
+    edge_weight: torch.Tensor | None
+    num_nodes: int
+
+
+class Kernel(Protocol):
+    name: str
+
+    def prepare(self, layer: MessagePassing, graph: DeviceGraph) -> Any:
+        """Build whatever the kernel reuses every round (once per run)."""
+
+    def step(self, layer: MessagePassing, x: torch.Tensor, graph: DeviceGraph, state: Any) -> torch.Tensor:
+        """One round: the layer's output for input ``x`` ([N, F] -> [N, O])."""
+
+
+class ReferenceKernel:
+    """PyG's generic path: ``layer(x, edge_index, edge_weight)``."""
+
+    name = "reference"
+
+    def prepare(self, layer, graph):
+        return None
+
+    def step(self, layer, x, graph, state):
+        return layer(x, graph.edge_index, edge_weight=graph.edge_weight)
+
+
+KERNELS: dict[str, Kernel] = {"reference": ReferenceKernel()}
+
+
+@dataclass
+class RoundResult:
+    round: int                 # 0 = the input
+    x: torch.Tensor            # [N, F] after this round
+    delta: float | None = None  # max |x_r - x_(r-1)|, where widths allow
+
+
+class Propagation:
+    """Iterate over the rounds: round 0 (the input), then 1, 2, ...
+
+    After iteration, ``rounds_run``, ``stop_reason`` and ``converged`` say what
+    happened; ``deltas`` holds the largest change of every round.
+    """
+
+    def __init__(self, layer: MessagePassing, graph: DeviceGraph, x0: torch.Tensor, plan: RoundPlan,
+                 kernel: Kernel, node_ids: list | None = None, allow_nonfinite: bool = False):
+        self.layer, self.graph, self.x0, self.plan, self.kernel = layer, graph, x0, plan, kernel
+        self.node_ids = node_ids
+        self.allow_nonfinite = allow_nonfinite
+        self.rounds_run = 0
+        self.converged: bool | None = None
+        self.deltas: list[float] = []
+        self.nonfinite_round: int | None = None
+        self.stop_reason = "not started"
+
+    def __iter__(self) -> Iterator[RoundResult]:
+        plan = self.plan
+        with torch.inference_mode():
+            state = self.kernel.prepare(self.layer, self.graph)
+            x = self.x0
+            yield RoundResult(0, x)
+            for r in range(1, plan.max_rounds + 1):
+                new = self.kernel.step(self.layer, x, self.graph, state)
+                self._check_finite(new, r)
+                delta = None
+                if new.shape == x.shape:
+                    delta = float((new - x).abs().max()) if new.numel() else 0.0
+                    self.deltas.append(delta)
+                self.rounds_run = r
+                yield RoundResult(r, new, delta)
+                x = new
+                if plan.mode == "converge" and delta is not None and delta <= plan.tol:
+                    self.converged = True
+                    self.stop_reason = f"converged after {r} round{'s' if r != 1 else ''} " \
+                                       f"(max change {delta:.3g} <= tol {plan.tol:g})"
+                    return
+        if plan.mode == "converge":
+            self.converged = False
+            last = f"; last max change {self.deltas[-1]:.3g}" if self.deltas else ""
+            self.stop_reason = f"did not converge: hit max_rounds = {plan.max_rounds} (tol {plan.tol:g}{last})"
+        else:
+            self.stop_reason = plan.explanation
+
+    def _check_finite(self, x: torch.Tensor, r: int) -> None:
+        finite = torch.isfinite(x)
+        if bool(finite.all()):
+            return
+        if self.nonfinite_round is None:
+            self.nonfinite_round = r
+        if self.allow_nonfinite:
+            return
+        bad = (~finite).any(dim=1).nonzero()[0, 0].item()
+        col = (~finite[bad]).nonzero()[0, 0].item()
+        node = self.node_ids[bad] if self.node_ids is not None else bad
+        raise RunError(
+            f"round {r}: node {node} feature {col} became {float(x[bad, col])} "
+            f"({x.dtype} {'overflow' if torch.isinf(x[bad, col]) else 'invalid operation'}); "
+            f"try --dtype float64 or fewer rounds, or --allow-nonfinite to keep going")

@@ -1,0 +1,42 @@
+"""Seed 000's learned layer.
+
+    m_ij = messageNN([x_i || x_j])        Linear(2F, H):  W_m [x_i || x_j] + b_m
+    a_i  = AGGR_{j -> i} m_ij             default mean
+    x_i' = updateNN([x_i || a_i])         Linear(F + H, O): W_u [x_i || a_i] + b_u
+
+Shapes: x [N, F] -> [N, O]; messages [E, H]. The parameter names are the seed's
+(``messageNN``, ``updateNN``), so its class can load gnnprop's weights as they are.
+
+Note: the seed's class as printed sets ``self.aggr = aggr`` after
+``super().__init__()``; PyG then keeps its default ``add`` aggregation, so that
+class sums. gnnprop passes the aggregation to PyG, so ``aggr`` takes effect.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.nn import MessagePassing
+
+from ..config import LayerConfig
+
+
+class NNLayer(MessagePassing):
+    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, aggr: str = "mean"):
+        super().__init__(aggr=aggr)
+        self.in_channels, self.hidden_channels, self.out_channels = in_dim, hidden_dim, out_dim
+        self.messageNN = nn.Linear(2 * in_dim, hidden_dim)
+        self.updateNN = nn.Linear(in_dim + hidden_dim, out_dim)
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
+        return self.propagate(edge_index, x=x)
+
+    def message(self, x_i: torch.Tensor, x_j: torch.Tensor) -> torch.Tensor:
+        return self.messageNN(torch.cat((x_i, x_j), dim=-1))
+
+    def update(self, aggr_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.updateNN(torch.cat((x, aggr_out), dim=-1))
+
+
+def build_nn(cfg: LayerConfig, in_dim: int, aggr: str) -> NNLayer:
+    return NNLayer(in_dim, cfg.hidden_dim or in_dim, cfg.out_dim or in_dim, aggr)

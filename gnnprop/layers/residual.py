@@ -1,0 +1,48 @@
+"""Seed 003's residual layer (``DynamicGNN``), applied once per round.
+
+    m_ij = lin(x_j)                 Linear(F, O): W x_j + b
+    a_i  = AGGR_{j -> i} m_ij       default sum
+    x_i' = a_i + x_i                (+ P x_i, a learned Linear(F, O, bias=False),
+                                     when project is on and O != F)
+
+Shapes: x [N, F] -> [N, O]; messages [E, O]. The skip connection adds ``x``
+itself, so ``O`` must equal ``F`` unless ``project`` is on: the seed's own example
+(16 -> 32) crashes there, and gnnprop refuses it before running.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.nn import MessagePassing
+
+from ..config import LayerConfig
+from ..errors import ConfigError
+
+
+class ResidualLayer(MessagePassing):
+    def __init__(self, in_dim: int, out_dim: int, aggr: str = "sum", project: bool = False):
+        super().__init__(aggr=aggr)
+        self.in_channels, self.out_channels = in_dim, out_dim
+        self.lin = nn.Linear(in_dim, out_dim)
+        self.skip = nn.Linear(in_dim, out_dim, bias=False) if project and out_dim != in_dim else None
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
+        return self.propagate(edge_index, x=x)
+
+    def message(self, x_j: torch.Tensor) -> torch.Tensor:
+        return self.lin(x_j)
+
+    def update(self, aggr_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return aggr_out + (self.skip(x) if self.skip is not None else x)
+
+
+def build_residual(cfg: LayerConfig, in_dim: int, aggr: str) -> ResidualLayer:
+    out_dim = cfg.out_dim or in_dim
+    if out_dim != in_dim and not cfg.project:
+        raise ConfigError(
+            f"layer.out_dim: the residual layer adds x (width {in_dim}) to the aggregated messages "
+            f"(width {out_dim}), so the widths must match; set layer.out_dim to {in_dim}, "
+            f"or layer.project: true to learn a projection on the skip path "
+            f"(the seed document's own 16 -> 32 example crashes exactly here)")
+    return ResidualLayer(in_dim, out_dim, aggr, project=cfg.project)

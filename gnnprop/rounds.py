@@ -1,0 +1,75 @@
+"""How many rounds to run: a fixed count, a rule on the input, or convergence.
+
+:func:`plan_rounds` is evaluated once, before the first round, on the input
+features and the graph; it returns a :class:`RoundPlan` that says how many rounds
+may run at most and why (``explanation``), in words fit for a summary line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from . import expr
+from .config import RoundsConfig
+from .graph import Graph
+
+
+@dataclass
+class RoundPlan:
+    mode: str                     # static | rule | converge
+    max_rounds: int               # rounds to run (static, rule) or the cap (converge)
+    tol: float | None = None      # converge only
+    explanation: str = ""         # e.g. "rule mean(x) = 0.127 > 0 -> 3 rounds"
+    values: dict[str, float] = field(default_factory=dict)  # rule: each statistic's value
+    condition: bool | None = None  # rule: whether the condition held
+
+
+def graph_stats(g: Graph) -> dict[str, float]:
+    """The graph statistics a rule may use (degrees are in-degrees)."""
+    n, e = g.num_nodes, g.num_edges
+    deg = g.in_degree()
+    return {
+        "num_nodes": n,
+        "num_edges": e,
+        "density": e / (n * (n - 1)) if n > 1 else 0.0,
+        "mean_degree": e / n if n else 0.0,
+        "max_degree": int(deg.max()) if n else 0,
+    }
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.6g}"
+
+
+def plan_rounds(cfg: RoundsConfig, x: torch.Tensor, graph: Graph) -> RoundPlan:
+    if cfg.mode == "static":
+        return RoundPlan("static", cfg.n, explanation=f"{cfg.n} round{'s' if cfg.n != 1 else ''} (static)")
+    if cfg.mode == "converge":
+        return RoundPlan("converge", cfg.max_rounds, tol=cfg.tol,
+                         explanation=f"until max change <= {cfg.tol:g} (at most {cfg.max_rounds} rounds)")
+    rule = expr.parse(cfg.if_, expr.RULE, "rounds.if")
+    env: dict[str, Any] = {"x": x}
+    env.update(graph_stats(graph))
+    values: dict[str, float] = {}
+
+    def leaf(node: expr.Node) -> str | None:
+        if isinstance(node, expr.Call):
+            text = node.render(lambda n: None)
+            values[text] = node.eval(env)
+            return f"{text} = {_num(values[text])}"
+        if isinstance(node, expr.Name) and node.id != "x":
+            values[node.id] = env[node.id]
+            return f"{node.id} = {_num(env[node.id])}"
+        return None
+
+    held = bool(rule.eval(env))
+    shown = rule.render(leaf)
+    n = cfg.then if held else cfg.else_
+    verdict = "" if held else " is false"
+    return RoundPlan("rule", n, explanation=f"rule {shown}{verdict} -> {n} round{'s' if n != 1 else ''}",
+                     values=values, condition=held)
