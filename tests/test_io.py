@@ -1,0 +1,500 @@
+"""Loaders in gnnprop.io: every format, node ids and order, and every error message.
+
+Files are written into a temporary directory that is also the working directory,
+so paths are short relative names and messages can be checked to start with them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gnnprop.errors import ConfigError, InputError, UsageError
+from gnnprop.io import FORMATS, detect_format, load_graph
+from gnnprop.io.ids import index_tokens, parse_token
+
+SEED_X = [[6, 4], [0, 1], [5, 3], [1, 2]]
+SEED_EI = [[0, 1, 0, 2, 1, 2, 2, 3], [1, 0, 2, 0, 2, 1, 3, 2]]
+SEED_PAIRS = list(zip(*SEED_EI))
+
+SEED_TENSOR_JSON = json.dumps({"x": SEED_X, "edge_index": SEED_EI})
+SEED_NODE_LINK_JSON = json.dumps({
+    "directed": True, "multigraph": False, "graph": {"name": "seed"},
+    "nodes": [{"id": i, "x": row, "label": "ignored"} for i, row in enumerate(SEED_X)],
+    "links": [{"source": s, "target": t} for s, t in SEED_PAIRS],
+})
+SEED_CSV = "src,dst\n" + "".join(f"{s},{t}\n" for s, t in SEED_PAIRS)
+SEED_EDGELIST = "# seed graph\n" + "".join(f"{s} {t}\n" for s, t in SEED_PAIRS)
+SEED_NODES_CSV = "id,a,b\n" + "".join(f"{i},{a},{b}\n" for i, (a, b) in enumerate(SEED_X))
+SEED_NODES_TXT = "% id a b\n" + "".join(f"{i} {a} {b}\n" for i, (a, b) in enumerate(SEED_X))
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    """Write files into the working directory: ``here(name=content, ...)``."""
+    monkeypatch.chdir(tmp_path)
+
+    def write(files: dict[str, str | bytes]) -> None:
+        for name, content in files.items():
+            data = content if isinstance(content, bytes) else content.encode("utf-8")
+            (tmp_path / name).write_bytes(data)
+
+    return write
+
+
+def ei(graph) -> list[list[int]]:
+    assert graph.edge_index.dtype == torch.int64
+    assert graph.edge_index.shape == (2, graph.num_edges)
+    return graph.edge_index.tolist()
+
+
+def assert_seed(graph) -> None:
+    assert ei(graph) == SEED_EI
+    assert graph.node_ids == [0, 1, 2, 3]
+    assert graph.x.dtype == torch.float64
+    assert torch.equal(graph.x, torch.tensor(SEED_X, dtype=torch.float64))
+    assert graph.edge_weight is None and graph.edge_attr is None
+
+
+# -- every format reads the seed graph --------------------------------------------------
+
+
+@pytest.mark.parametrize("files, kwargs", [
+    ({"g.json": SEED_TENSOR_JSON}, {}),
+    ({"g.json": SEED_NODE_LINK_JSON}, {}),
+    ({"g.json": SEED_NODE_LINK_JSON.replace('"links"', '"edges"')}, {}),
+    ({"e.csv": SEED_CSV, "n.csv": SEED_NODES_CSV}, {"node_features": "n.csv"}),
+    ({"e.csv": SEED_CSV.replace("src,dst", " Source , TARGET "), "n.txt": SEED_NODES_TXT},
+     {"node_features": "n.txt"}),
+    ({"e.edgelist": SEED_EDGELIST, "n.txt": SEED_NODES_TXT}, {"node_features": "n.txt"}),
+    ({"e.tsv": SEED_EDGELIST.replace(" ", "\t"), "n.csv": SEED_NODES_CSV}, {"node_features": "n.csv"}),
+    ({"e.dat": SEED_CSV, "n.csv": SEED_NODES_CSV}, {"node_features": "n.csv", "input_format": "CSV"}),
+    ({"e.dat": SEED_EDGELIST, "n.csv": SEED_NODES_CSV}, {"node_features": "n.csv", "input_format": "edges"}),
+], ids=["tensor-json", "node-link", "node-link-edges-key", "csv", "csv-source-target", "edgelist",
+        "tsv", "forced-csv", "forced-edgelist-alias"])
+def test_seed_graph_loads_identically_from_every_format(here, files, kwargs):
+    here(files)
+    path = next(iter(files))
+    graph = load_graph(path, **kwargs)
+    assert_seed(graph)
+    assert graph.source == path
+
+
+def test_formats_registry():
+    assert list(FORMATS) == ["json", "csv", "edgelist"]
+    assert all(isinstance(d, str) and d for d in FORMATS.values())
+
+
+def test_tensor_json_optional_fields(here):
+    here({"g.json": json.dumps({
+        "x": [[1.5], [2]], "edge_index": [[0, 1], [1, 1]], "edge_weight": [0.5, 2],
+        "edge_attr": [[1, 2], [3, 4]], "y": [0, "b"], "node_ids": ["a", 7],
+    })})
+    g = load_graph("g.json")
+    assert ei(g) == [[0, 1], [1, 1]]
+    assert g.node_ids == ["a", 7]
+    assert g.x.tolist() == [[1.5], [2.0]]
+    assert g.edge_weight.dtype == torch.float64 and g.edge_weight.tolist() == [0.5, 2.0]
+    assert g.edge_attr.dtype == torch.float64 and g.edge_attr.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert g.y == [0, "b"]
+
+
+@pytest.mark.parametrize("doc, n", [
+    ({"edge_index": [[0, 3], [1, 0]]}, 4),                 # max index + 1
+    ({"edge_index": [[], []], "num_nodes": 3}, 3),        # no edges at all
+    ({"edge_index": [[0], [1]], "num_nodes": 5}, 5),
+    ({"edge_index": [[0], [1]], "node_ids": [9, 8]}, 2),
+    ({"x": [[1], [2], [3]], "edge_index": [[], []], "num_nodes": None}, 3),  # null = absent
+])
+def test_tensor_json_node_count(here, doc, n):
+    here({"g.json": json.dumps(doc)})
+    g = load_graph("g.json")
+    assert g.num_nodes == n
+    assert g.node_ids == doc.get("node_ids", list(range(n)))
+    assert g.x is None or g.x.shape == (n, 1)
+
+
+def test_weights_in_text_formats(here):
+    here({"e.csv": "weight,dst,src\n0.5,b,a\n-2,a,b\n", "e.txt": "a b 0.5\nb a -2e0\n"})
+    for path in ("e.csv", "e.txt"):
+        g = load_graph(path)
+        assert g.node_ids == ["a", "b"]
+        assert ei(g) == [[0, 1], [1, 0]]
+        assert g.edge_weight.dtype == torch.float64
+        assert g.edge_weight.tolist() == [0.5, -2.0]
+        assert g.x is None
+
+
+def test_node_link_weights_and_string_ids(here):
+    here({"g.json": json.dumps({"directed": True, "nodes": [{"id": "b"}, {"id": "a"}],
+                                "links": [{"source": "a", "target": "b", "weight": 3, "key": 0}]})})
+    g = load_graph("g.json")
+    assert g.node_ids == ["b", "a"]
+    assert ei(g) == [[1], [0]]
+    assert g.edge_weight.tolist() == [3.0]
+    assert g.x is None
+
+
+# -- node ids and order -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token, value", [
+    ("7", 7), ("-7", -7), ("0", 0), ("-0", 0), ("007", "007"), ("+7", "+7"), ("1.0", "1.0"),
+    ("1e3", "1e3"), ("1_000", "1_000"), ("\uff17", "\uff17"), ("abc", "abc"), ("-", "-"),
+    ("9223372036854775807", 2**63 - 1),
+])
+def test_parse_token(token, value):
+    parsed = parse_token(token)
+    assert parsed == value and type(parsed) is type(value)
+
+
+def test_text_ids_ints_ascending_then_strings_by_first_appearance(here):
+    here({"e.txt": "10 b\n-3 007\n7 10\nb a\n0 -0\n"})
+    g = load_graph("e.txt")
+    assert g.node_ids == [-3, 0, 7, 10, "b", "007", "a"]
+    assert ei(g) == [[3, 0, 2, 4, 1], [4, 5, 3, 6, 1]]
+
+
+def test_csv_ids_are_stripped_and_quoted(here):
+    here({"e.csv": 'src,dst\n" 2 ", "x,y"\n007,7\n'})
+    g = load_graph("e.csv")
+    assert g.node_ids == [2, 7, "x,y", "007"]
+    assert ei(g) == [[0, 3], [2, 1]]
+
+
+def test_node_table_fixes_order_and_set(here):
+    here({"e.txt": "1 c\n2 1\n", "n.csv": "name,f\nc,0.5\n2,1\n1,2\n007,3\n"})
+    g = load_graph("e.txt", node_features="n.csv")
+    assert g.node_ids == ["c", 2, 1, "007"]
+    assert ei(g) == [[2, 1], [0, 2]]
+    assert g.x.tolist() == [[0.5], [1.0], [2.0], [3.0]]
+
+
+def test_node_table_without_feature_columns_only_fixes_order(here):
+    here({"e.txt": "1 2\n", "n.txt": "2\n1\n3\n"})
+    g = load_graph("e.txt", node_features="n.txt")
+    assert g.node_ids == [2, 1, 3] and g.x is None
+    assert ei(g) == [[1], [0]]
+
+
+def test_json_ids_keep_their_type(here):
+    here({"g.json": json.dumps({"nodes": [{"id": 7}, {"id": "7"}, {"id": "007"}],
+                                "links": [{"source": "7", "target": 7}, {"source": 7, "target": "007"}]})})
+    g = load_graph("g.json")
+    assert g.node_ids == [7, "7", "007"]
+    assert [type(i) for i in g.node_ids] == [int, str, str]
+    assert ei(g) == [[1, 0], [0, 2]]
+
+
+def test_index_tokens_matches_a_plain_python_reference():
+    rng = np.random.default_rng(0)
+    ints = [str(v) for v in rng.integers(-50, 50, 300)] + ["9223372036854775807", "-9223372036854775808"]
+    for tokens in (ints, ints + ["x", "05", "x", "-0"]):   # all-int fast path, then the general path
+        positions, node_ids = index_tokens(tokens, lambda k: f"token {k}")
+        values = [parse_token(t) for t in tokens]
+        expected = sorted({v for v in values if type(v) is int})
+        expected += list(dict.fromkeys(v for v in values if type(v) is str))
+        assert node_ids == expected
+        assert [node_ids[p] for p in positions.tolist()] == values
+
+
+def test_big_int_ids_in_node_table_fast_path(here):
+    here({"e.txt": "9223372036854775807 -9223372036854775808\n",
+          "n.txt": "-9223372036854775808 1\n9223372036854775807 2\n"})
+    g = load_graph("e.txt", node_features="n.txt")
+    assert ei(g) == [[1], [0]]
+
+
+# -- undirected ---------------------------------------------------------------------
+
+
+def test_node_link_undirected_adds_only_missing_reverses(here):
+    here({"g.json": json.dumps({"directed": False, "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                                "links": [{"source": "a", "target": "b", "weight": 1},
+                                          {"source": "b", "target": "a", "weight": 2},
+                                          {"source": "b", "target": "c", "weight": 3},
+                                          {"source": "c", "target": "c", "weight": 4}]})})
+    g = load_graph("g.json")
+    assert ei(g) == [[0, 1, 1, 2, 2], [1, 0, 2, 2, 1]]
+    assert g.edge_weight.tolist() == [1.0, 2.0, 3.0, 4.0, 3.0]
+    assert ei(load_graph("g.json", undirected=True)) == ei(g)
+
+
+def test_undirected_flag(here):
+    here({"e.txt": "0 1 5\n1 0 6\n1 2 7\n"})
+    assert ei(load_graph("e.txt")) == [[0, 1, 1], [1, 0, 2]]
+    g = load_graph("e.txt", undirected=True)
+    assert ei(g) == [[0, 1, 1, 2], [1, 0, 2, 1]]
+    assert g.edge_weight.tolist() == [5.0, 6.0, 7.0, 7.0]
+
+
+# -- stdin and format detection --------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    SEED_TENSOR_JSON, "\n  " + SEED_NODE_LINK_JSON, "\ufeff" + SEED_TENSOR_JSON,
+])
+def test_stdin_sniffs_json(text):
+    g = load_graph("-", stdin=io.StringIO(text))
+    assert_seed(g)
+    assert g.source == "<stdin>"
+
+
+@pytest.mark.parametrize("text, ids", [
+    ("# comment, with a comma\nsrc,dst\na,b\n", ["a", "b"]),
+    ("% comment\n\na b\n", ["a", "b"]),
+    ("a\tb 2\n", ["a", "b"]),
+])
+def test_stdin_sniffs_text(text, ids):
+    g = load_graph("-", stdin=io.StringIO(text))
+    assert g.node_ids == ids and ei(g) == [[0], [1]]
+
+
+def test_stdin_with_node_features_file(here):
+    here({"n.csv": SEED_NODES_CSV})
+    assert_seed(load_graph("-", node_features="n.csv", stdin=io.StringIO(SEED_EDGELIST)))
+
+
+@pytest.mark.parametrize("path, fmt", [
+    ("g.json", "json"), ("G.JSON", "json"), ("dir.v2/e.csv", "csv"), ("e.txt", "edgelist"),
+    ("e.edgelist", "edgelist"), ("e.tsv", "edgelist"), ("cora.cites", "edgelist"), ("e.el", "edgelist"),
+    ("e.edges", "edgelist"),
+])
+def test_detect_format_by_extension(path, fmt):
+    assert detect_format(path) == fmt
+
+
+@pytest.mark.parametrize("head, fmt", [
+    ('{"x": []}', "json"), ("  [1]", "json"), ("#a,b\n%c,d\n\n1,2\n", "csv"), ("1 2\n", "edgelist"), ("", "edgelist"),
+])
+def test_detect_format_sniffs_stdin(head, fmt):
+    assert detect_format("-", head) == fmt
+
+
+# -- encodings and line ends -----------------------------------------------------------
+
+
+def test_bom_and_crlf_accepted(here):
+    bom = b"\xef\xbb\xbf"
+    crlf = {
+        "e.csv": bom + SEED_CSV.replace("\n", "\r\n").encode(),
+        "n.csv": bom + SEED_NODES_CSV.replace("\n", "\r\n").encode(),
+        "e.txt": bom + SEED_EDGELIST.replace("\n", "\r\n").encode(),
+        "n.txt": bom + SEED_NODES_TXT.replace("\n", "\r\n").encode(),
+        "g.json": bom + SEED_TENSOR_JSON.replace(", ", ",\r\n").encode(),
+    }
+    here(crlf)
+    assert_seed(load_graph("e.csv", node_features="n.csv"))
+    assert_seed(load_graph("e.txt", node_features="n.txt"))
+    assert_seed(load_graph("g.json"))
+
+
+def test_crlf_error_line_numbers(here):
+    here({"e.txt": b"0 1\r\n\r\n1 2 3 4\r\n", "e.csv": b"src,dst\r\n0,1\r\n1,2,3\r\n"})
+    with pytest.raises(InputError, match=r"^e\.txt: line 3: 4 fields"):
+        load_graph("e.txt")
+    with pytest.raises(InputError, match=r"^e\.csv: line 3 \(data row 2\): 3 fields, expected 2"):
+        load_graph("e.csv")
+
+
+# -- errors --------------------------------------------------------------------------
+
+JSON_ERRORS = [
+    # malformed documents
+    ('{"x": [[1]],\n "edge_index": [[0], [0]] oops}', ["g.json:2:", "malformed JSON"]),
+    ('{"x": [[1]], "x": [[2]], "edge_index": [[0], [0]]}', ['duplicate key "x"']),
+    ('{"x": [[1], [NaN]], "edge_index": [[0], [1]]}', ["x[1][0]", "NaN", "finite"]),
+    ('{"x": [[1, 2], [3, 4], [5, 6], [7, -Infinity]], "edge_index": [[], []]}', ["x[3][1]", "-Infinity"]),
+    ('{"x": [[1, 1e400]], "edge_index": [[], []]}', ["x[0][1]", "1e400"]),
+    ('[1, 2]', ["expected a JSON object", "got a list"]),
+    ('"edges"', ["expected a JSON object", '"edges"']),
+    ('{"foo": 1}', ['"edge_index"', '"nodes"', "got keys: foo"]),
+    ('{"x": [[1]], "edge_index": [[0], [0]], "edge_weights": [1]}', ['unknown key "edge_weights"', "edge_weight"]),
+    ('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", ["nested too deeply"]),
+    # x
+    ('{"x": [[1, 2], [3, 4], [5, 6, 7]], "edge_index": [[0], [1]]}', ["x[2] has 3 features, expected 2 (as in x[0])"]),
+    ('{"x": [[1], ["abc"]], "edge_index": [[0], [1]]}', ['x[1][0]: expected a number, got "abc"']),
+    ('{"x": [[1, true]], "edge_index": [[0], [0]]}', ["x[0][1]: expected a number, got true"]),
+    ('{"x": [[null]], "edge_index": [[0], [0]]}', ["x[0][0]: expected a number, got null"]),
+    ('{"x": [[[1]]], "edge_index": [[0], [0]]}', ["x[0][0]: expected a number, got a list"]),
+    ('{"x": [1, 2], "edge_index": [[0], [1]]}', ["x[0]: expected a list of numbers, got 1"]),
+    ('{"x": {"a": 1}, "edge_index": [[0], [0]]}', ["x: expected a list of rows", "got an object"]),
+    ('{"x": [[], []], "edge_index": [[0], [1]]}', ["x[0]: no features"]),
+    # edge_index
+    ('{"x": [[1], [2]], "edge_index": [[0, 1], [1, 0], [0, 0]]}', ["edge_index must have shape [2, E]", "got [3, 2]",
+                                                                   "not as a list of pairs"]),
+    ('{"x": [[1], [2]], "edge_index": [[0, 1], [1]]}', ["shape [2, E]", "got [2, ragged]"]),
+    ('{"x": [[1], [2]], "edge_index": 5}', ["shape [2, E]", "got 5"]),
+    ('{"x": [[1], [2]]}', ['missing "edge_index"']),
+    ('{"x": [[1], [2]], "edge_index": [[0, -1], [1, 0]]}', ["edge_index[0][1]: node index -1 is negative"]),
+    ('{"x": [[1], [2]], "edge_index": [[0], [1.5]]}', ["edge_index[1][0]", "got 1.5"]),
+    ('{"x": [[1], [2]], "edge_index": [[true], [1]]}', ["edge_index[0][0]", "got true"]),
+    ('{"x": [[1], [2]], "edge_index": [[0], ["1"]]}', ["edge_index[1][0]", 'got "1"']),
+    ('{"x": [[1], [2]], "edge_index": [[0, 0, 0, 0, 0], [1, 1, 0, 1, 2]]}',
+     ["edge_index[1][4]: node index 2 is out of range for 2 nodes"]),
+    ('{"edge_index": [[9223372036854775808], [0]]}', ["edge_index[0][0]", "64-bit"]),
+    ('{"edge_index": [[0], [5000000000]]}', ["node index 5000000000 but only 1 edges", "num_nodes"]),
+    ('{"edge_index": [[], []]}', ["no nodes"]),
+    # node counts, ids, edge data, labels
+    ('{"x": [[1], [2]], "node_ids": [1, 2, 3], "edge_index": [[], []]}', ["x has 2 rows", "node_ids has 3 ids"]),
+    ('{"x": [[1], [2]], "num_nodes": 5, "edge_index": [[], []]}', ["x has 2 rows", "num_nodes is 5"]),
+    ('{"num_nodes": -1, "edge_index": [[], []]}', ["num_nodes", "got -1"]),
+    ('{"num_nodes": true, "edge_index": [[], []]}', ["num_nodes", "got true"]),
+    ('{"node_ids": ["a", "b", "a"], "edge_index": [[], []]}', ['node_ids[2]: duplicate node id "a"', "node_ids[0]"]),
+    ('{"node_ids": ["a", 1.5], "edge_index": [[], []]}', ["node_ids[1]", "integer or a string", "got 1.5"]),
+    ('{"node_ids": [false], "edge_index": [[], []]}', ["node_ids[0]", "got false"]),
+    ('{"node_ids": [9223372036854775808], "edge_index": [[], []]}', ["node_ids[0]", "64-bit"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_weight": [1]}', ["edge_weight has 1 values, expected 2"]),
+    ('{"edge_index": [[0], [1]], "edge_weight": [NaN]}', ["edge_weight[0]", "NaN"]),
+    ('{"edge_index": [[0], [1]], "edge_weight": ["1"]}', ['edge_weight[0]: expected a number, got "1"']),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[1, 2]]}', ["edge_attr has 1 rows, expected 2"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[1, 2], [3]]}', ["edge_attr[1] has 1 values, expected 2"]),
+    ('{"x": [[1], [2]], "edge_index": [[], []], "y": [1]}', ["y has 1 labels, expected 2"]),
+    ('{"x": [[1], [2]], "edge_index": [[], []], "y": [1, [Infinity]]}', ["y[1][0]"]),
+    # node-link
+    ('{"nodes": [{"id": "a", "x": [1]}, {"id": "b"}], "links": []}', ['nodes[1] (id "b") has no "x"', "nodes[0]"]),
+    ('{"nodes": [{"id": "a"}, {"id": "b", "x": [1]}], "links": []}', ['nodes[0] (id "a") has no "x"', "nodes[1]"]),
+    ('{"nodes": [{"id": "a", "x": [1]}, {"id": "b", "x": [1, 2]}], "links": []}',
+     ["nodes[1].x has 2 features, expected 1 (as in nodes[0].x)"]),
+    ('{"nodes": [{"id": "a", "x": ["1"]}], "links": []}', ['nodes[0].x[0]: expected a number, got "1"']),
+    ('{"nodes": [{"id": "a"}], "links": [{"source": "a", "target": "z"}]}', ['links[0].target: no node with id "z"']),
+    ('{"nodes": [{"id": "1"}], "links": [{"source": 1, "target": "1"}]}',
+     ["links[0].source: no node with id 1", 'there is a node "1"']),
+    ('{"nodes": [{"id": "a"}], "edges": [{"source": "a"}]}', ['edges[0]: missing "target"']),
+    ('{"nodes": [{"id": "a"}], "links": [["a", "a"]]}', ["links[0]", 'expected an object with "source"']),
+    ('{"nodes": [{"id": "a"}, {"name": "b"}], "links": []}', ['nodes[1]: expected an object with an "id"']),
+    ('{"nodes": [{"id": null}], "links": []}', ["nodes[0].id", "got null"]),
+    ('{"nodes": [{"id": {"k": 1}}], "links": []}', ["nodes[0].id", "got an object"]),
+    ('{"nodes": [{"id": 2}, {"id": 2}], "links": []}', ["nodes[1].id: duplicate node id 2", "nodes[0].id"]),
+    ('{"nodes": [{"id": -9223372036854775809}], "links": []}', ["nodes[0].id", "64-bit"]),
+    ('{"directed": "yes", "nodes": [{"id": 1}], "links": []}', ['directed: expected true or false, got "yes"']),
+    ('{"nodes": [{"id": 1}], "links": [], "edges": []}', ['both "links" and "edges"']),
+    ('{"nodes": [{"id": 1}]}', ['missing "links"']),
+    ('{"nodes": [], "links": []}', ["no nodes"]),
+    ('{"nodes": [{"id": 1}], "links": [], "extra": 1}', ['unknown key "extra"', "node-link"]),
+    ('{"nodes": [{"id": 1}, {"id": 2}], "links": [{"source": 1, "target": 2, "weight": 1}, {"source": 2, "target": 1}]}',
+     ['links[1] has no "weight" but links[0] has one']),
+    ('{"nodes": [{"id": 1}], "links": [{"source": 1, "target": 1, "weight": "heavy"}]}',
+     ['links[0].weight: expected a number, got "heavy"']),
+]
+
+
+@pytest.mark.parametrize("text, words", JSON_ERRORS)
+def test_json_errors(here, text, words):
+    here({"g.json": text})
+    check_error(InputError, "g.json", words, lambda: load_graph("g.json"))
+
+
+TEXT_ERRORS = [
+    # csv edge files
+    ("e.csv", "src,dst\n0,1\n1,2,3\n", ["e.csv: line 3 (data row 2): 3 fields, expected 2"]),
+    ("e.csv", "# note\n\nsrc,dst\n\n0,1\n1\n", ["e.csv: line 6 (data row 2): 1 field, expected 2"]),
+    ("e.csv", 'src,dst\n0,1\n"2,3\n', ["e.csv: line 3", "malformed CSV", "quote"]),
+    ("e.csv", 'src,dst\n0,"1"x\n', ["e.csv: line 2", "malformed CSV"]),
+    ("e.csv", "a,b\n0,1\n", ["line 1", "header must have src,dst or source,target", "got a,b"]),
+    ("e.csv", "0,1\n1,2\n", ["header must have", "got 0,1"]),
+    ("e.csv", "src,dst,label\n0,1,x\n", ["unknown column 'label'", "src,dst or source,target"]),
+    ("e.csv", "src,dst,SRC\n0,1,2\n", ["column 'SRC' appears twice"]),
+    ("e.csv", "src,dst,weight\n0,1,1\n0,1,heavy\n", ["e.csv: line 3 (data row 2): weight: expected a number, got 'heavy'"]),
+    ("e.csv", "src,dst,weight\n0,1,inf\n", ["line 2 (data row 1)", "finite", "'inf'"]),
+    ("e.csv", "src,dst,weight\n0,1,nan\n", ["line 2 (data row 1)", "finite", "'nan'"]),
+    ("e.csv", "src,dst,weight\n0,1,\n", ["line 2 (data row 1)", "weight", "got ''"]),
+    ("e.csv", "src,dst\n0, \n", ["line 2 (data row 1): empty dst"]),
+    ("e.csv", "src,dst\n", ["e.csv: has no edges and no nodes"]),
+    ("e.csv", "src,dst\n1,99999999999999999999\n", ["e.csv: line 2 (data row 1)", "99999999999999999999", "64-bit"]),
+    ("e.csv", "# only a comment\n", ["e.csv: the file is empty"]),
+    # edge lists
+    ("e.txt", "0 1\n2\n", ["e.txt: line 2: 1 field, expected 2 (source target) or 3"]),
+    ("e.txt", "0 1 2 3\n", ["e.txt: line 1: 4 fields"]),
+    ("e.txt", "0 1 0.5\n# note\n1 2\n", ["e.txt: line 3: 2 fields, expected 3 as on line 1", "weight"]),
+    ("e.txt", "0 1\n1 2 0.5\n", ["e.txt: line 2: 3 fields, expected 2 as on line 1"]),
+    ("e.txt", "% c\n0 1 x\n", ["e.txt: line 2: weight: expected a number, got 'x'"]),
+    ("e.txt", "0 1 1\n0 1 1e400\n", ["e.txt: line 2", "finite", "'1e400'"]),
+    ("e.txt", "0 1 -inf\n", ["e.txt: line 1", "finite", "'-inf'"]),
+    ("e.txt", "# a\n% b\n\n", ["e.txt: has no edges and no nodes"]),
+    ("e.txt", " \n\t\n", ["e.txt: the file is empty"]),
+    ("e.txt", "", ["e.txt: the file is empty"]),
+    ("e.txt", "a -9223372036854775809\n", ["e.txt: line 1", "64-bit"]),
+    # raw bytes
+    ("e.txt", b"0 1\n\x00\x01", ["e.txt: not a text file (binary data at byte 4)"]),
+    ("e.txt", b"0 1\n\xff", ["e.txt: not a text file (binary data at byte 4)"]),
+    ("e.txt", b"\xef\xbb\xbf0 \xe9\n", ["e.txt: not a text file (binary data at byte 5)"]),
+    ("g.json", "\ufeff{}".encode("utf-16"), ["g.json: not a text file", "UTF-16"]),
+]
+
+
+@pytest.mark.parametrize("name, content, words", TEXT_ERRORS)
+def test_text_errors(here, name, content, words):
+    here({name: content})
+    check_error(InputError, name, words, lambda: load_graph(name))
+
+
+NODE_FILE_ERRORS = [
+    ("e.csv", "src,dst\n0,1\n1,9\n", "n.csv", "id,a\n0,1\n1,2\n", ["e.csv: line 3 (data row 2): node 9 is not in the node file n.csv"]),
+    ("e.txt", "0 1\n\n1 c\n", "n.txt", "0 1\n1 2\n", ["e.txt: line 3: node 'c' is not in the node file n.txt"]),
+    ("e.txt", "0 007\n", "n.txt", "0 1\n7 2\n", ["e.txt: line 1: node '007' is not in the node file n.txt"]),
+    ("e.txt", "0 1\n", "n.csv", "id,a,b\n0,1,2\n1,x,3\n", ["n.csv: line 3, column 2 ('a'): feature: expected a number, got 'x'"]),
+    ("e.txt", "0 1\n", "n.csv", "id,a\n0,1\n1,2\n1,3\n", ["n.csv: line 4: duplicate node id 1 (first on line 3)"]),
+    ("e.txt", "0 1\n", "n.csv", "id,a\n0,1\n1,2,3\n", ["n.csv: line 3 (data row 2): 3 fields, expected 2"]),
+    ("e.txt", "0 1\n", "n.csv", "id,a\n", ["n.csv: has no nodes"]),
+    ("e.txt", "0 1\n", "n.csv", "id,a\n0,nan\n", ["n.csv: line 2, column 2 ('a')", "finite"]),
+    ("e.txt", "0 1\n", "n.txt", "# ids\n0 1 2\n1 2 x\n", ["n.txt: line 3, column 3: feature: expected a number, got 'x'"]),
+    ("e.txt", "0 1\n", "n.txt", "0 1 2\n1 2\n", ["n.txt: line 2: 2 fields, expected 3", "as on line 1"]),
+    ("e.txt", "0 1\n", "n.txt", "a 1\nb 2\na 3\n", ["n.txt: line 3: duplicate node id 'a' (first on line 1)"]),
+    ("e.txt", "0 1\n", "n.txt", "# nothing\n", ["n.txt: has no nodes"]),
+    ("e.txt", "0 1\n", "n.txt", "", ["n.txt: the file is empty"]),
+]
+
+
+@pytest.mark.parametrize("edges, edge_text, nodes, node_text, words", NODE_FILE_ERRORS)
+def test_node_file_errors(here, edges, edge_text, nodes, node_text, words):
+    here({edges: edge_text, nodes: node_text})
+    check_error(InputError, words[0].split(":")[0], words, lambda: load_graph(edges, node_features=nodes))
+
+
+def test_file_errors(here, tmp_path):
+    (tmp_path / "d.txt").mkdir()
+    here({"e.txt": "0 1\n"})
+    check_error(InputError, "nope.txt", ["nope.txt: no such file"], lambda: load_graph("nope.txt"))
+    check_error(InputError, "d.txt", ["d.txt: is a directory"], lambda: load_graph("d.txt"))
+    check_error(InputError, "n.txt", ["n.txt: no such file"], lambda: load_graph("e.txt", node_features="n.txt"))
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: load_graph("g.xyz"), ["g.xyz", "'.xyz'", "--input-format", "json", "csv", "edgelist"]),
+    (lambda: load_graph("graph"), ["graph", "without extension", "--input-format"]),
+    (lambda: load_graph("g.json", node_features="n.csv"), ["g.json", "--node-features", '"x"']),
+    (lambda: load_graph("-", node_features="n.csv", stdin=io.StringIO("{}")), ["<stdin>", "--node-features"]),
+    (lambda: load_graph("-", node_features="-"), ["the graph and --node-features", "stdin"]),
+])
+def test_usage_errors(here, call, words):
+    here({"g.xyz": "0 1\n", "graph": "0 1\n", "g.json": SEED_TENSOR_JSON, "n.csv": SEED_NODES_CSV})
+    check_error(UsageError, words[0], words, call)
+
+
+def test_unknown_input_format_is_a_config_error(here):
+    here({"e.txt": "0 1\n"})
+    with pytest.raises(ConfigError, match=r"--input-format: unknown input format 'graphml'; valid: "):
+        load_graph("e.txt", input_format="graphml")
+
+
+def test_stdin_errors_name_stdin():
+    check_error(InputError, "<stdin>", ["<stdin>: line 2: 1 field"], lambda: load_graph("-", stdin=io.StringIO("0 1\n2\n")))
+    check_error(InputError, "<stdin>", ["<stdin>:1:2: malformed JSON"], lambda: load_graph("-", stdin=io.StringIO("{x")))
+    check_error(InputError, "<stdin>", ["<stdin>: the file is empty"], lambda: load_graph("-", stdin=io.StringIO("\n")))
+
+
+def check_error(kind, prefix, words, call):
+    """``call()`` raises ``kind`` with a one-line message starting with ``prefix`` and containing ``words``."""
+    with pytest.raises(kind) as info:
+        call()
+    message = str(info.value)
+    assert type(info.value) is kind
+    assert message.startswith(prefix), message
+    assert "\n" not in message, message
+    for word in words:
+        assert word in message, f"{word!r} not in {message!r}"
