@@ -11,7 +11,7 @@ from .resolver import resolve
 
 # canonical name -> one-line description (the registry)
 AGGREGATIONS: dict[str, str] = {
-    "sum": "sum of the incoming messages (alias: add)",
+    "sum": "sum of the incoming messages",
     "mean": "mean of the incoming messages",
     "max": "elementwise maximum of the incoming messages",
     "min": "elementwise minimum of the incoming messages",

@@ -322,8 +322,11 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"{source}: {e}") from None
 
 
-def apply_overrides(cfg: Config, overrides: Mapping[str, Any]) -> Config:
-    """Apply command-line values (dotted config paths; ``None`` means not given)."""
+def apply_overrides(cfg: Config, overrides: Mapping[str, Any], names: Mapping[str, str] | None = None) -> Config:
+    """Apply command-line values (dotted config paths; ``None`` means not given).
+
+    ``names`` maps a config path to the flag that set it, for error messages.
+    """
     data: dict[str, Any] = {}
     for path, value in overrides.items():
         if value is None:
@@ -341,7 +344,11 @@ def apply_overrides(cfg: Config, overrides: Mapping[str, Any]) -> Config:
         _fill(new, data, "")
         return validate(new)
     except ConfigError as e:
-        raise ConfigError(f"command line: {e}") from None
+        text = str(e)
+        for path, flag in (names or {}).items():
+            if overrides.get(path) is not None and text.startswith(path + ":"):
+                raise ConfigError(f"{flag} ({path}){text[len(path):]}") from None
+        raise ConfigError(f"command line: {text}") from None
 
 
 def dump_yaml(cfg: Config) -> str:

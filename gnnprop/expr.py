@@ -331,7 +331,11 @@ class _Builder:
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         if isinstance(node, ast.BinOp):
-            raise self.fail(node, f"the operator {type(node.op).__name__}", "; use + - * /")
+            between = self.text[node.left.end_col_offset:node.right.col_offset]
+            token = between.strip().strip("()").strip() or type(node.op).__name__
+            col = node.left.end_col_offset + between.index(token) + 1 if token in between else node.col_offset + 1
+            raise ConfigError(f"{self.key}: the operator {token!r} ({type(node.op).__name__}) at column {col} "
+                              f"is not allowed in {self.d.what}; use + - * /")
         if isinstance(node, ast.Attribute):
             raise self.fail(node, "attribute access")
         raise self.fail(node, f"{_describe(node)}")

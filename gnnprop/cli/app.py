@@ -1,0 +1,93 @@
+"""The Typer application and the one place where errors become exit codes.
+
+Exit codes: 0 success; 1 bad input data or a runtime failure; 2 usage or config
+error; 130 Ctrl-C; 141 when the reader of stdout went away (``| head -1``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..errors import GnnpropError
+
+DEBUG_ENV = "GNNPROP_DEBUG"
+
+
+def report_error(message: str) -> None:
+    """One line on stderr, whatever the message held."""
+    text = " ".join(str(message).split("\n"))
+    sys.stderr.write(f"gnnprop: error: {text}\n")
+    sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null so the interpreter's last flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class GnnpropGroup(TyperGroup):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GnnpropError as e:
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            report_error(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(141) from None
+        except MemoryError:
+            report_error("out of memory; try a smaller graph, --dtype float32, or fewer rounds kept (--last)")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=GnnpropGroup,
+    name="gnnprop",
+    help="Graph message passing, round by round: load a graph, pick a layer, see every number.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"gnnprop {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback with errors.")] = False,
+) -> None:
+    """Graph message passing, round by round."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
+
+
+def register() -> typer.Typer:
+    """Import the command modules (each adds itself to ``app``)."""
+    from . import config_cmd, layers_cmd, run_cmd, validate_cmd  # noqa: F401
+
+    return app
+
+
+def main() -> None:
+    register()
+    app(prog_name="gnnprop")

@@ -1,0 +1,39 @@
+"""``gnnprop config show``: the resolved config, as YAML."""
+
+from __future__ import annotations
+
+import typer
+
+from ..config import dump_yaml
+from . import options as o
+from .app import app
+from .env import get_env
+
+config_app = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def show(
+    ctx: typer.Context,
+    config: o.ConfigFile = None,
+    layer: o.Layer = None,
+    aggr: o.Aggr = None,
+    rounds: o.Rounds = None,
+    message: o.Message = None,
+    update: o.Update = None,
+    hidden_dim: o.HiddenDim = None,
+    out_dim: o.OutDim = None,
+    project: o.Project = None,
+    device: o.Device = None,
+    dtype: o.Dtype = None,
+    seed: o.Seed = None,
+    undirected: o.Undirected = None,
+    features: o.Features = None,
+    feature_dim: o.FeatureDim = None,
+) -> None:
+    """Print the config that a run with these flags would use (file, then flags, then defaults)."""
+    cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
+                         hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
+                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim)
+    get_env(ctx.obj).out.write(dump_yaml(cfg))

@@ -1,0 +1,93 @@
+"""Where output goes: stdout, or a file written atomically.
+
+``--output FILE`` writes a temporary file in FILE's folder and renames it over
+FILE only when the command succeeds; on any failure (Ctrl-C included) the
+temporary file is removed and an existing FILE is left as it was. Whole-document
+formats sent to stdout are spooled first, so a failed run prints nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from ..errors import UsageError
+
+SPOOL_BYTES = 64 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, binary: bool) -> Iterator[IO]:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"--output: the folder {str(folder)!r} does not exist")
+    if target.is_dir():
+        raise UsageError(f"--output: {path} is a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise UsageError(f"--output: cannot write in {str(folder)!r}: {e.strerror}") from None
+    try:
+        with (os.fdopen(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        if target.exists():
+            shutil.copymode(target, tmp)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def spooled_stdout(binary: bool) -> Iterator[IO]:
+    """Collect output (in memory, then on disk past 64 MiB) and copy it to stdout on success."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b") as spool:
+        stream: IO = spool if binary else io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
+        yield stream
+        stream.flush()
+        spool.seek(0)
+        out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+        if out is None:  # a text-only stdout (some test harnesses)
+            sys.stdout.write(spool.read().decode("utf-8"))
+        else:
+            sys.stdout.flush()
+            shutil.copyfileobj(spool, out)
+            out.flush()
+        if not binary:
+            stream.detach()
+
+
+@contextlib.contextmanager
+def direct_stdout(binary: bool) -> Iterator[IO]:
+    """Stream straight to stdout (ndjson: every round as soon as it is computed)."""
+    if binary:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+    else:
+        yield sys.stdout
+        sys.stdout.flush()
+
+
+def same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)

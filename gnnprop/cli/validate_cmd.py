@@ -1,0 +1,57 @@
+"""``gnnprop validate``: load a graph, report what it holds; exit 1 if it cannot be loaded."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ..errors import UsageError
+from ..graph import report
+from ..io import load_graph
+from . import options as o
+from .app import app
+from .env import get_env
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    graph: o.GraphArg,
+    input_format: o.InputFormat = None,
+    node_features: o.NodeFeatures = None,
+    undirected: Annotated[bool, typer.Option("--undirected", help="Add missing reverse edges first.")] = False,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json (default: table on a terminal).")] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+) -> None:
+    """Check GRAPH: nodes, edges, feature width, isolated nodes, self loops, duplicate edges."""
+    env = get_env(ctx.obj)
+    fmt = (fmt or ("table" if env.out_is_tty() else "json")).lower()
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
+    g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
+    rep = report(g).as_dict()
+    rep = {"file": g.source, "valid": True, **rep}
+    if fmt == "json":
+        env.out.write(json.dumps(rep) + "\n")
+        return
+    console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
+    console.print(Text(f"{g.source}: valid", style="bold"), soft_wrap=True)
+    table = Table(show_header=False, show_edge=False, box=None)
+    table.add_column(style="cyan")
+    table.add_column(justify="right")
+    for key, label in LABELS.items():
+        value = rep[key]
+        table.add_row(label, "none" if value is None else ("yes" if value else "no") if isinstance(value, bool)
+                      else str(value))
+    console.print(table)
+
+
+LABELS = {
+    "num_nodes": "nodes", "num_edges": "edges", "num_features": "feature width", "isolated_nodes": "isolated nodes",
+    "self_loops": "self loops", "duplicate_edges": "duplicate edges", "has_edge_weight": "edge weights",
+    "has_edge_attr": "edge attributes",
+}
