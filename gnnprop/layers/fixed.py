@@ -48,6 +48,12 @@ class FixedLayer(MessagePassing):
     def update(self, aggr_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return _fit(self.update_expr.eval({"x": x, "aggr_out": aggr_out}), x)
 
+    def describe(self) -> dict[str, str]:
+        f = self.in_channels
+        return {"message": f"m_ij = {self.message_expr.source}   (x_i, x_j: [{f}])",
+                "aggregate": f"a_i = {self.aggr} over the incoming messages",
+                "update": f"x_i' = {self.update_expr.source}   (x = x_i, aggr_out = a_i)"}
+
     def extra_repr(self) -> str:
         return f"message={self.message_expr.source!r}, update={self.update_expr.source!r}, aggr={self.aggr!r}"
 

@@ -38,5 +38,12 @@ class NNLayer(MessagePassing):
         return self.updateNN(torch.cat((x, aggr_out), dim=-1))
 
 
+    def describe(self) -> dict[str, str]:
+        f, h, o = self.in_channels, self.hidden_channels, self.out_channels
+        return {"message": f"m_ij = W_m [x_i || x_j] + b_m   (W_m: {h} x {2 * f}, b_m: {h}; messageNN)",
+                "aggregate": f"a_i = {self.aggr} over the incoming messages",
+                "update": f"x_i' = W_u [x_i || a_i] + b_u   (W_u: {o} x {f + h}, b_u: {o}; updateNN)"}
+
+
 def build_nn(cfg: LayerConfig, in_dim: int, aggr: str) -> NNLayer:
     return NNLayer(in_dim, cfg.hidden_dim or in_dim, cfg.out_dim or in_dim, aggr)

@@ -37,6 +37,14 @@ class ResidualLayer(MessagePassing):
         return aggr_out + (self.skip(x) if self.skip is not None else x)
 
 
+    def describe(self) -> dict[str, str]:
+        f, o = self.in_channels, self.out_channels
+        skip = f"P x_i   (P: {o} x {f}, no bias)" if self.skip is not None else "x_i"
+        return {"message": f"m_ij = W x_j + b   (W: {o} x {f}, b: {o}; lin)",
+                "aggregate": f"a_i = {self.aggr} over the incoming messages",
+                "update": f"x_i' = a_i + {skip}"}
+
+
 def build_residual(cfg: LayerConfig, in_dim: int, aggr: str) -> ResidualLayer:
     out_dim = cfg.out_dim or in_dim
     if out_dim != in_dim and not cfg.project:

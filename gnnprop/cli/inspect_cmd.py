@@ -1,0 +1,139 @@
+"""``gnnprop inspect``: how one node's value was derived, message by message."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+from rich.text import Text
+from rich.tree import Tree
+
+from ..errors import UsageError
+from ..explain import Explanation, aggregation_detail, explain, message_text, to_dict, update_text, vector_text
+from ..expr import format_number
+from ..io import load_graph
+from ..session import prepare
+from . import options as o
+from .app import app
+from .env import get_env
+
+
+@app.command()
+def inspect(
+    ctx: typer.Context,
+    graph: o.GraphArg,
+    node: Annotated[str, typer.Option("--node", "-n", help="The node's id.", show_default=False)],
+    round_: Annotated[int, typer.Option("--round", "-r", help="The round to explain (1 = the first).")] = 1,
+    all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round the run computes.")] = False,
+    config: o.ConfigFile = None,
+    layer: o.Layer = None,
+    aggr: o.Aggr = None,
+    rounds: o.Rounds = None,
+    message: o.Message = None,
+    update: o.Update = None,
+    hidden_dim: o.HiddenDim = None,
+    out_dim: o.OutDim = None,
+    project: o.Project = None,
+    device: o.Device = None,
+    dtype: o.Dtype = None,
+    seed: o.Seed = None,
+    input_format: o.InputFormat = None,
+    node_features: o.NodeFeatures = None,
+    undirected: o.Undirected = None,
+    features: o.Features = None,
+    feature_dim: o.FeatureDim = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json (default: table on a terminal, "
+                                                                     "else json).")] = None,
+    precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="Decimals in the text view.")] = 4,
+    max_messages: Annotated[int, typer.Option("--max-messages", min=0,
+                                              help="Message lines to show before a summary (0: all).")] = 20,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+    allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow.")] = False,
+) -> None:
+    """Show how NODE's value after a round was derived from its neighbours' messages."""
+    env = get_env(ctx.obj)
+    cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
+                         hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
+                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim)
+    fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
+    g = load_graph(graph, input_format=input_format, node_features=node_features,
+                   undirected=cfg.graph_cfg.undirected)
+    session = prepare(g, cfg, allow_nonfinite=allow_nonfinite)
+    ex = explain(session, node, [round_], all_rounds=all_rounds)
+    if fmt == "json":
+        env.out.write(json.dumps(to_dict(ex, session.x0.cpu().numpy().dtype)) + "\n")
+        return
+    console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
+    fmt_num = (lambda v: format_number(v, precision))
+    console.print(Text(_plan_line(ex, fmt_num), style="dim"), soft_wrap=True)
+    for step in ex.steps:
+        console.print(step_tree(ex, step, session.layer, fmt_num, max_messages))
+
+
+def _plan_line(ex: Explanation, fmt) -> str:
+    plan = ex.plan
+    line = f"rounds: {plan['explanation']}"
+    if plan["mode"] == "converge" and plan.get("max_change"):
+        changes = ", ".join(f"{r}: {d:.3g}" for r, d in enumerate(plan["max_change"], start=1))
+        verdict = "converged" if plan.get("converged") else "not converged (yet)"
+        line += f"; largest change per round against tol {plan['tol']:g}: {changes}; {verdict}"
+    return line
+
+
+def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
+    """The derivation of one round as a Rich tree."""
+    vec = (lambda v: vector_text(v, fmt))
+    head = Text(f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
+    tree = Tree(head, guide_style="dim")
+    tree.add(f"input: x = {vec(step.x)}")
+    n = len(step.messages)
+    msgs = tree.add(Text(f"messages ({n}): {ex.formulas['message']}"))
+    if n == 0:
+        msgs.add("no incoming edges")
+    shown = step.messages if max_messages == 0 else step.messages[:max_messages]
+    for m in shown:
+        text = message_text(layer, m, fmt)
+        if text is None:
+            parts = ", ".join(f"{k} = {vec(v)}" for k, v in m.inputs.items())
+            msgs.add(f"from node {m.source}: {parts} -> {vec(m.value)}")
+        else:
+            msgs.add(f"from node {m.source}: {text} = {vec(m.value)}")
+    if len(shown) < n:
+        rest = step.messages[len(shown):]
+        msgs.add(Text(f"… and {len(rest)} more message{'s' if len(rest) != 1 else ''} "
+                      f"(from nodes {', '.join(str(m.source) for m in rest[:5])}{', …' if len(rest) > 5 else ''}; "
+                      f"--max-messages 0 shows all, --format json has them all)", style="dim"))
+    if step.aggregated is None:
+        tree.add("aggregate: not observed (the layer does not aggregate through PyG's aggregate step)")
+    else:
+        agg = tree.add(f"aggregate: {ex.aggr} -> {vec(step.aggregated)}")
+        detail = aggregation_detail(step, ex.aggr)
+        if n == 0:
+            agg.add(f"no incoming messages: {ex.aggr} of nothing is {vec(step.aggregated)}")
+        elif "argmax" in detail or "argmin" in detail:
+            who = detail.get("argmax") or detail.get("argmin")
+            agg.add(", ".join(f"x{k} from node {s}" for k, s in enumerate(who)))
+        elif "sum" in detail:
+            if ex.aggr == "mean":
+                agg.add(f"sum {vec(detail['sum'])} / {n} message{'s' if n != 1 else ''}")
+            else:
+                agg.add(f"sum of {n} message{'s' if n != 1 else ''}")
+    text = update_text(layer, step, fmt)
+    if text is not None:
+        tree.add(f"update: {text} = {vec(step.output)}")
+    else:
+        up = tree.add(Text(f"update: {ex.formulas['update']}"))
+        up.add(f"x = {vec(step.x)}, aggr_out = {vec(step.aggregated) if step.aggregated is not None else '-'} "
+               f"-> {vec(step.output)}")
+    if step.calls != 1:
+        tree.add(Text(f"note: the layer called propagate {step.calls} times in this round; "
+                      "the messages shown are from the last call", style="dim"))
+    return tree
+
+
+__all__ = ["inspect", "step_tree"]
+_ = np

@@ -1,0 +1,306 @@
+"""How one node's new value was derived: recorded from the layer itself, rendered later.
+
+:func:`explain` runs the same propagation as ``gnnprop run`` and, for the rounds
+asked, listens to the layer through PyG's hooks (propagate, message, aggregate):
+the messages the layer computed on the node's incoming edges, the aggregated
+row and the layer's output row. Nothing is recomputed by a second copy of the
+layer's math, so the values are the run's values, bit for bit, for any
+``MessagePassing`` layer. The extra work beyond the run is one vectorised pass
+to find the node's in-edges and slicing those rows (proportional to its
+in-degree).
+
+The fixed layer's formulas can also be shown with values substituted
+(:func:`message_text`, :func:`update_text`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from . import expr
+from .errors import UsageError
+from .output.numbers import shortest
+from .session import Session
+
+
+@dataclass
+class Message:
+    source: Any                    # the sender's node id
+    edge: int                      # position of the edge in the graph's edge list
+    inputs: dict[str, np.ndarray]  # what the layer's message() received on this edge (x_i, x_j, edge_weight, ...)
+    value: np.ndarray              # what it returned
+
+
+@dataclass
+class Step:
+    round: int
+    node: Any
+    x: np.ndarray                  # the node's features before this round
+    messages: list[Message]
+    aggregated: np.ndarray | None  # the aggregation's row for the node
+    output: np.ndarray             # the node's features after this round (= run's value)
+    calls: int = 1                 # how many times the layer called propagate in this round
+
+
+@dataclass
+class Explanation:
+    node: Any
+    position: int
+    layer: str
+    aggr: str
+    formulas: dict[str, str]
+    plan: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def formulas(session: Session) -> dict[str, str]:
+    """The layer's message / aggregate / update in words, with shapes."""
+    layer = session.layer
+    describe = getattr(layer, "describe", None)
+    if callable(describe):
+        out = dict(describe())
+    else:
+        name = type(layer).__name__
+        out = {"message": f"{name}.message(x_i, x_j, ...)", "update": f"{name}.update(aggr_out, x, ...)"}
+    out.setdefault("aggregate", f"{session.config.aggregation()} over the incoming messages")
+    return out
+
+
+class _Recorder:
+    """PyG hooks that keep only the rows that concern one node."""
+
+    def __init__(self, layer, node: int, in_edges: torch.Tensor):
+        self.node, self.in_edges = node, in_edges
+        self.handles = [
+            layer.register_propagate_forward_pre_hook(self._pre),
+            layer.register_message_forward_hook(self._message),
+            layer.register_aggregate_forward_hook(self._aggregate),
+            layer.register_propagate_forward_hook(self._post),
+        ]
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls = 0
+        self.x = None
+        self.msg_inputs: dict[str, torch.Tensor] = {}
+        self.msg_value = None
+        self.aggregated = None
+        self.output = None
+
+    def _pre(self, module, inputs):
+        edge_index, size, kwargs = inputs
+        self.calls += 1
+        x = kwargs.get("x")
+        if isinstance(x, tuple):
+            x = x[1]
+        self.x = x[self.node].detach().clone() if isinstance(x, torch.Tensor) else None
+
+    def _message(self, module, inputs, output):
+        (kwargs,) = inputs
+        n_edges = output.shape[0]
+        self.msg_inputs = {k: v[self.in_edges].detach().clone() for k, v in kwargs.items()
+                           if isinstance(v, torch.Tensor) and v.dim() >= 1 and v.shape[0] == n_edges}
+        self.msg_value = output[self.in_edges].detach().clone()
+
+    def _aggregate(self, module, inputs, output):
+        self.aggregated = output[self.node].detach().clone()
+
+    def _post(self, module, inputs, output):
+        self.output = output[self.node].detach().clone()
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+
+def _np(t: torch.Tensor | None) -> np.ndarray | None:
+    return None if t is None else t.to("cpu").numpy()
+
+
+def explain(session: Session, node: str | int, rounds: list[int] | None = None, *,
+            all_rounds: bool = False) -> Explanation:
+    """Trace ``node`` (its id as text or int) through ``rounds`` (default ``[1]``).
+
+    The propagation runs up to the last round asked and stops there. ``rounds``
+    must lie within 1..(rounds the config runs); anything else is a
+    :class:`UsageError` saying how many rounds run. An unknown node is an
+    :class:`InputError` naming it. ``all_rounds`` traces every round the run
+    computes (a converging run may stop before its ``max_rounds``).
+    """
+    g = session.graph
+    pos = g.lookup(node)
+    plan = session.plan
+    wanted = list(range(1, plan.max_rounds + 1)) if all_rounds else sorted(set(rounds or [1]))
+    if not wanted:
+        raise UsageError("--all-rounds: the config runs 0 rounds; there is nothing to explain")
+    if wanted[0] < 1:
+        raise UsageError(f"--round: round {wanted[0]} is the input; the rounds run from 1 to {plan.max_rounds}")
+    if wanted[-1] > plan.max_rounds:
+        raise UsageError(f"--round: round {wanted[-1]} is beyond the run: the config runs "
+                         f"{_runs(plan)} ({plan.explanation})")
+    ei = session.dgraph.edge_index
+    in_edges = (ei[1] == pos).nonzero().squeeze(1)
+    sources = [g.node_ids[i] for i in ei[0, in_edges].tolist()]
+    edge_pos = in_edges.tolist()
+    ex = Explanation(node=g.node_ids[pos], position=pos, layer=session.config.layer.type,
+                     aggr=session.config.aggregation(), formulas=formulas(session), plan={})
+    prop = session.propagate()
+    recorder = None
+    last_x = None
+    try:
+        it = iter(prop)
+        for result in it:
+            r = result.round
+            if recorder is not None:
+                ex.steps.append(_step(recorder, r, ex.node, sources, edge_pos, last_x, result.x[pos]))
+                recorder.remove()
+                recorder = None
+            if r >= wanted[-1]:
+                break
+            if r + 1 in wanted:
+                last_x = result.x[pos].detach().clone()
+                recorder = _Recorder(session.layer, pos, in_edges)
+    finally:
+        if recorder is not None:
+            recorder.remove()
+    if len(ex.steps) < len(wanted) and not all_rounds:
+        raise UsageError(f"--round: round {wanted[-1]} is beyond the run: it stopped after "
+                         f"{prop.rounds_run} round{'s' if prop.rounds_run != 1 else ''} ({prop.stop_reason})")
+    ex.plan = plan_record(session)
+    meta = session.meta()
+    for key in ("rounds_run", "stop_reason", "converged"):
+        meta.pop(key)
+    meta["rounds_computed"] = prop.rounds_run
+    ex.meta = meta
+    return ex
+
+
+def _runs(plan) -> str:
+    if plan.mode == "converge":
+        return f"at most {plan.max_rounds} rounds"
+    return f"{plan.max_rounds} round{'s' if plan.max_rounds != 1 else ''}"
+
+
+def _step(rec: _Recorder, r: int, node, sources, edge_pos, x_before, out_row) -> Step:
+    n = len(sources)
+    inputs = {k: _np(v) for k, v in rec.msg_inputs.items()}
+    values = _np(rec.msg_value)
+    messages = []
+    for k in range(n):
+        messages.append(Message(
+            source=sources[k], edge=edge_pos[k],
+            inputs={name: arr[k] for name, arr in inputs.items()},
+            value=values[k] if values is not None else np.array([]),
+        ))
+    # The output is the round's value as the engine returned it (what run writes).
+    return Step(round=r, node=node, x=_np(x_before), messages=messages,
+                aggregated=_np(rec.aggregated), output=_np(out_row), calls=rec.calls)
+
+
+def plan_record(session: Session) -> dict[str, Any]:
+    plan, prop = session.plan, session.propagation
+    rec: dict[str, Any] = {"mode": plan.mode, "explanation": plan.explanation}
+    if plan.mode == "rule":
+        rec["values"] = plan.values
+        rec["condition"] = plan.condition
+        rec["rounds"] = plan.max_rounds
+    if plan.mode == "converge":
+        rec["tol"] = plan.tol
+        rec["max_rounds"] = plan.max_rounds
+        rec["max_change"] = list(prop.deltas) if prop else []
+        rec["converged"] = prop.converged if prop else None
+    if plan.mode == "static":
+        rec["rounds"] = plan.max_rounds
+    return rec
+
+
+# --- what the aggregation did -------------------------------------------------
+
+def aggregation_detail(step: Step, op: str) -> dict[str, Any]:
+    """For max/min, which neighbour supplied each feature; for sum/mean, the sum and the count."""
+    detail: dict[str, Any] = {"count": len(step.messages)}
+    if not step.messages or step.aggregated is None:
+        return detail
+    values = np.stack([m.value for m in step.messages])
+    if op in ("max", "min"):
+        supplier = []
+        for k, v in enumerate(step.aggregated):
+            hits = np.nonzero(values[:, k] == v)[0]
+            supplier.append(step.messages[int(hits[0])].source if hits.size else None)
+        detail["argmax" if op == "max" else "argmin"] = supplier
+    if op in ("sum", "mean"):
+        detail["sum"] = values.sum(axis=0, dtype=values.dtype)
+    return detail
+
+
+# --- symbolic text for the fixed layer ------------------------------------------
+
+def vector_text(v: np.ndarray, fmt: Callable[[float], str]) -> str:
+    return "(" + ", ".join(fmt(float(a)) for a in np.ravel(v)) + ")"
+
+
+def _substituted(e: expr.Expression, values: dict[str, Any], fmt: Callable[[float], str]) -> str:
+    def leaf(node):
+        if isinstance(node, expr.Name) and node.id in values:
+            v = values[node.id]
+            # edge_weight is a scalar per edge; the rest are feature vectors
+            return fmt(float(np.ravel(v)[0])) if node.id == "edge_weight" else vector_text(v, fmt)
+        return None
+    return e.render(leaf)
+
+
+def message_text(layer, msg: Message, fmt: Callable[[float], str]) -> str | None:
+    """``0.5*(6, 4) + 2*(0, 1)`` for the fixed layer; ``None`` for other layers."""
+    e = getattr(layer, "message_expr", None)
+    if e is None:
+        return None
+    return _substituted(e, msg.inputs, fmt)
+
+
+def update_text(layer, step: Step, fmt: Callable[[float], str]) -> str | None:
+    e = getattr(layer, "update_expr", None)
+    if e is None or step.aggregated is None:
+        return None
+    return _substituted(e, {"x": step.x, "aggr_out": step.aggregated}, fmt)
+
+
+# --- JSON ------------------------------------------------------------------------
+
+def to_dict(ex: Explanation, dtype) -> dict[str, Any]:
+    """The documented JSON record (numbers as shortest round-trip decimals in the run's dtype)."""
+    def vec(a):
+        if a is None:
+            return None
+        return [_num(v, dtype) for v in np.ravel(a)]
+
+    steps = []
+    for s in ex.steps:
+        detail = aggregation_detail(s, ex.aggr)
+        aggregation = {"op": ex.aggr, "value": vec(s.aggregated), "count": detail["count"]}
+        for key in ("argmax", "argmin"):
+            if key in detail:
+                aggregation[key] = detail[key]
+        if "sum" in detail:
+            aggregation["sum"] = vec(detail["sum"])
+        steps.append({
+            "round": s.round,
+            "inputs": {"x": vec(s.x)},
+            "messages": [{"from": m.source, "edge": m.edge, "inputs": {k: vec(v) for k, v in m.inputs.items()},
+                          "value": vec(m.value)} for m in s.messages],
+            "aggregation": aggregation,
+            "update": {"inputs": {"x": vec(s.x), "aggr_out": vec(s.aggregated)}, "value": vec(s.output)},
+        })
+    return {"node": ex.node, "layer": ex.layer, "aggr": ex.aggr, "formulas": ex.formulas, "plan": ex.plan,
+            "steps": steps, "meta": ex.meta}
+
+
+def _num(v, dtype) -> float | None:
+    v = np.asarray(v, dtype=dtype)[()]
+    if not np.isfinite(v):
+        return None
+    return float(shortest(v, dtype))
