@@ -65,10 +65,27 @@ def test_config_show_resolves_file_then_flags():
     assert cli("config", "show", "--layer", "nn").stdout.count("aggr: mean") == 1
 
 
-def test_every_command_has_help():
-    for args in (["run"], ["validate"], ["layers"], ["config", "show"]):
-        out = cli(*args, "--help")
-        assert out.code == 0 and "Usage" in out.stdout, args
+def _commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, prefix + (name,))
+        else:
+            yield prefix + (name,), cmd
+
+
+def test_every_command_has_help_and_a_readme_mention():
+    import typer
+
+    from gnnprop.cli import app
+
+    readme = (ROOT / "README.md").read_text()
+    found = list(_commands(typer.main.get_command(app)))
+    assert {" ".join(p) for p, _ in found} >= {"run", "inspect", "validate", "layers", "config show"}
+    for path, cmd in found:
+        assert (cmd.help or "").strip(), path
+        out = cli(*path, "--help")
+        assert out.code == 0 and "Usage" in out.stdout, path
+        assert f"gnnprop {' '.join(path)}" in readme, path
 
 
 def _proc(args, **kw):
