@@ -195,3 +195,28 @@ def test_missing_cuda_device():
         pytest.skip("this machine has CUDA")
     fails(cli("run", SEED, "--device", "cuda"), 2, "cuda is not available", "available: cpu")
     fails(cli("run", SEED, "--device", "tpu"), 2, "unknown device 'tpu'")
+
+
+def test_real_snap_edge_list_runs_undirected():
+    """CA-GrQc as SNAP ships it: '#' header, tab separated, non-contiguous integer ids, no features."""
+    path = str(SAMPLES / "ca-grqc.txt")
+    rep = json.loads(cli("validate", path).stdout)
+    assert (rep["num_nodes"], rep["num_edges"], rep["self_loops"]) == (5242, 28980, 12)
+    rep = json.loads(cli("validate", path, "--undirected").stdout)
+    assert rep["num_edges"] == 28980  # every edge already has its reverse
+    out = cli("run", path, "--undirected", "--features", "degree", "--message", "x_j", "--update", "aggr_out",
+              "--aggr", "mean", "--rounds", "2", "-f", "json")
+    assert out.code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["nodes"][:3] == [13, 14, 22] and doc["nodes"] == sorted(doc["nodes"])
+    assert len(doc["nodes"]) == 5242 and doc["meta"]["num_edges"] == 28980
+    # round 1 of "mean of the neighbours' degree" equals the average neighbour degree, computed here by hand
+    edges = [tuple(map(int, line.split())) for line in open(path) if not line.startswith("#")]
+    nbrs = {}
+    for s, d in edges:
+        nbrs.setdefault(d, []).append(s)
+    deg = {n: len(v) for n, v in nbrs.items()}
+    pos = {n: k for k, n in enumerate(doc["nodes"])}
+    for node in (13, 3466, 26196):
+        want = sum(deg[s] for s in nbrs[node]) / len(nbrs[node])
+        assert doc["rounds"][1]["x"][pos[node]][0] == pytest.approx(want, rel=1e-6)
