@@ -32,6 +32,23 @@ SEED_EDGELIST = "# seed graph\n" + "".join(f"{s} {t}\n" for s, t in SEED_PAIRS)
 SEED_NODES_CSV = "id,a,b\n" + "".join(f"{i},{a},{b}\n" for i, (a, b) in enumerate(SEED_X))
 SEED_NODES_TXT = "% id a b\n" + "".join(f"{i} {a} {b}\n" for i, (a, b) in enumerate(SEED_X))
 
+# A small graph whose edges carry a weight and two attributes, written in every format.
+ATTR_PAIRS = [(0, 1), (1, 2), (2, 0), (1, 1)]
+ATTR_W = [0.5, -2.0, 1000.0, 0.0]
+ATTR_A = [[1.0, 0.25], [-3.5, 2.0], [0.0, 0.001], [7.0, -0.125]]
+ATTR_TEXT = [("0.5", "1", "0.25"), ("-2", "-3.5", "2"), ("1e3", "0", "1e-3"), ("0", "7.0", "-0.125")]
+ATTR_TENSOR_JSON = json.dumps({"edge_index": [list(c) for c in zip(*ATTR_PAIRS)], "num_nodes": 3,
+                               "edge_weight": ATTR_W, "edge_attr": ATTR_A})
+ATTR_NODE_LINK_JSON = json.dumps({
+    "directed": True, "nodes": [{"id": i} for i in range(3)],
+    "links": [{"source": s, "target": t, "weight": w, "edge_attr": a}
+              for (s, t), w, a in zip(ATTR_PAIRS, ATTR_W, ATTR_A)],
+})
+ATTR_CSV = "src,dst,weight,len,cost\n" + "".join(f"{s},{t},{w},{a},{b}\n"
+                                                 for (s, t), (w, a, b) in zip(ATTR_PAIRS, ATTR_TEXT))
+ATTR_EDGELIST = "# src dst weight len cost\n" + "".join(f"{s}\t{t} {w}  {a} {b}\n"
+                                                         for (s, t), (w, a, b) in zip(ATTR_PAIRS, ATTR_TEXT))
+
 
 @pytest.fixture
 def here(tmp_path, monkeypatch):
@@ -137,6 +154,85 @@ def test_node_link_weights_and_string_ids(here):
     assert ei(g) == [[1], [0]]
     assert g.edge_weight.tolist() == [3.0]
     assert g.x is None
+
+
+# -- edge attributes ------------------------------------------------------------------
+
+
+def assert_attr_graph(graph, weight=True) -> None:
+    assert ei(graph) == [list(c) for c in zip(*ATTR_PAIRS)]
+    assert graph.node_ids == [0, 1, 2]
+    assert graph.edge_attr.dtype == torch.float64 and graph.edge_attr.is_contiguous()
+    assert torch.equal(graph.edge_attr, torch.tensor(ATTR_A, dtype=torch.float64))
+    if weight:
+        assert graph.edge_weight.dtype == torch.float64
+        assert torch.equal(graph.edge_weight, torch.tensor(ATTR_W, dtype=torch.float64))
+    else:
+        assert graph.edge_weight is None
+
+
+@pytest.mark.parametrize("name, text", [
+    ("g.json", ATTR_TENSOR_JSON), ("g.json", ATTR_NODE_LINK_JSON), ("e.csv", ATTR_CSV), ("e.txt", ATTR_EDGELIST),
+], ids=["tensor-json", "node-link", "csv", "edgelist"])
+def test_edge_attr_loads_identically_from_every_format(here, name, text):
+    here({name: text})
+    assert_attr_graph(load_graph(name))
+
+
+def test_edge_attr_without_weight(here):
+    tensor = json.loads(ATTR_TENSOR_JSON)
+    del tensor["edge_weight"]
+    node_link = json.loads(ATTR_NODE_LINK_JSON)
+    for link in node_link["links"]:
+        link["weight"] = None  # null is the same as absent
+    csv_text = "src,dst,len,cost\n" + "".join(f"{s},{t},{a},{b}\n" for (s, t), (_, a, b) in zip(ATTR_PAIRS, ATTR_TEXT))
+    here({"t.json": json.dumps(tensor), "n.json": json.dumps(node_link), "e.csv": csv_text})
+    for name in ("t.json", "n.json", "e.csv"):
+        assert_attr_graph(load_graph(name), weight=False)
+
+
+def test_csv_edge_attr_columns_follow_the_header_order(here):
+    here({"e.csv": " Cost ,dst,WEIGHT,source,len\n"
+                   + "".join(f"{b},{t},{w},{s},{a}\n" for (s, t), (w, a, b) in zip(ATTR_PAIRS, ATTR_TEXT))})
+    g = load_graph("e.csv")
+    assert ei(g) == [list(c) for c in zip(*ATTR_PAIRS)]
+    assert g.edge_weight.tolist() == ATTR_W
+    assert g.edge_attr.tolist() == [[b, a] for a, b in ATTR_A]  # cost, then len
+
+
+def test_edge_list_with_one_attribute(here):
+    here({"e.txt": "a b 1 2.5\n% c\nb a 3 -4\n"})
+    g = load_graph("e.txt")
+    assert g.node_ids == ["a", "b"]
+    assert g.edge_weight.tolist() == [1.0, 3.0]
+    assert g.edge_attr.shape == (2, 1) and g.edge_attr.tolist() == [[2.5], [-4.0]]
+
+
+def test_edges_without_attributes_have_none(here):
+    here({"e.csv": "src,dst,weight\n0,1,1\n", "e.txt": "0 1 1\n", "f.txt": "0 1\n",
+          "g.json": json.dumps({"nodes": [{"id": 0}], "links": [{"source": 0, "target": 0, "edge_attr": None}]})})
+    for name in ("e.csv", "e.txt", "f.txt", "g.json"):
+        assert load_graph(name).edge_attr is None
+
+
+def test_csv_attr_header_without_edges_gives_an_empty_attr_table(here):
+    here({"e.csv": "src,dst,weight,len,cost\n", "n.txt": "0\n1\n"})
+    g = load_graph("e.csv", node_features="n.txt")
+    assert g.num_edges == 0 and g.edge_weight.shape == (0,)
+    assert g.edge_attr.dtype == torch.float64 and g.edge_attr.shape == (0, 2)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("g.json", ATTR_NODE_LINK_JSON.replace('"directed": true', '"directed": false')),
+    ("g.json", ATTR_NODE_LINK_JSON), ("e.csv", ATTR_CSV), ("e.txt", ATTR_EDGELIST), ("g.json", ATTR_TENSOR_JSON),
+], ids=["node-link-undirected", "node-link", "csv", "edgelist", "tensor-json"])
+def test_undirected_copies_edge_attr_to_the_reverse_edges(here, name, text):
+    here({name: text})
+    g = load_graph(name, undirected="directed\": false" not in text)
+    # (1, 1) is its own reverse; the other three edges get a reverse with their weight and attributes
+    assert ei(g) == [[0, 1, 2, 1, 1, 2, 0], [1, 2, 0, 1, 0, 1, 2]]
+    assert g.edge_weight.tolist() == ATTR_W + ATTR_W[:3]
+    assert g.edge_attr.tolist() == ATTR_A + ATTR_A[:3]
 
 
 # -- node ids and order -------------------------------------------------------------
@@ -303,6 +399,11 @@ def test_crlf_error_line_numbers(here):
 
 # -- errors --------------------------------------------------------------------------
 
+def two_nodes(links: str, key: str = "links") -> str:
+    """A node-link document with nodes 1 and 2 and ``links`` (JSON text of the link objects)."""
+    return '{"nodes": [{"id": 1}, {"id": 2}], "%s": [%s]}' % (key, links)
+
+
 JSON_ERRORS = [
     # malformed documents
     ('{"x": [[1]],\n "edge_index": [[0], [0]] oops}', ["g.json:2:", "malformed JSON"]),
@@ -353,6 +454,21 @@ JSON_ERRORS = [
     ('{"edge_index": [[0], [1]], "edge_weight": ["1"]}', ['edge_weight[0]: expected a number, got "1"']),
     ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[1, 2]]}', ["edge_attr has 1 rows, expected 2"]),
     ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[1, 2], [3]]}', ["edge_attr[1] has 1 values, expected 2"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[1], [2], [3]]}',
+     ["edge_attr has 3 rows, expected 2 (one per edge)"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": []}', ["edge_attr has 0 rows, expected 2"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [1, 2]}', ["edge_attr must have shape [E, D]", "flat list [2]",
+                                                               "edge_weight"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[1], 2]}', ["edge_attr[1]: expected a list of numbers, got 2"]),
+    ('{"edge_index": [[0], [1]], "edge_attr": 5}', ["edge_attr: expected a list of rows", "got 5"]),
+    ('{"edge_index": [[0], [1]], "edge_attr": {"len": [1]}}', ["edge_attr: expected a list of rows", "got an object"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[], []]}', ["edge_attr[0]: no values"]),
+    ('{"edge_index": [[0, 1], [1, 0]], "edge_attr": [[1, 2], [3, NaN]]}', ["edge_attr[1][1]", "NaN", "finite"]),
+    ('{"edge_index": [[0], [1]], "edge_attr": [[-Infinity]]}', ["edge_attr[0][0]", "-Infinity", "finite"]),
+    ('{"edge_index": [[0], [1]], "edge_attr": [[1e400]]}', ["edge_attr[0][0]", "1e400", "overflows"]),
+    ('{"edge_index": [[0], [1]], "edge_attr": [["1"]]}', ['edge_attr[0][0]: expected a number, got "1"']),
+    ('{"edge_index": [[0], [1]], "edge_attr": [[[1]]]}', ["edge_attr[0][0]: expected a number, got a list"]),
+    ('{"edge_index": [[0], [1]], "edge_attr": [[null]]}', ["edge_attr[0][0]: expected a number, got null"]),
     ('{"x": [[1], [2]], "edge_index": [[], []], "y": [1]}', ["y has 1 labels, expected 2"]),
     ('{"x": [[1], [2]], "edge_index": [[], []], "y": [1, [Infinity]]}', ["y[1][0]"]),
     # node-link
@@ -380,6 +496,22 @@ JSON_ERRORS = [
      ['links[1] has no "weight" but links[0] has one']),
     ('{"nodes": [{"id": 1}], "links": [{"source": 1, "target": 1, "weight": "heavy"}]}',
      ['links[0].weight: expected a number, got "heavy"']),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": [1]}, {"source": 2, "target": 1}'),
+     ['links[1] has no "edge_attr" but links[0] has one', "for all or for none"]),
+    (two_nodes('{"source": 1, "target": 2}, {"source": 2, "target": 1, "edge_attr": [1]}'),
+     ['links[0] has no "edge_attr" but links[1] has one']),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": [1]}, {"source": 2, "target": 1, "edge_attr": null}', "edges"),
+     ['edges[1] has no "edge_attr" but edges[0] has one']),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": [1, 2]}, {"source": 2, "target": 1, "edge_attr": [1, 2]}, '
+               '{"source": 1, "target": 1, "edge_attr": [3]}'),
+     ["links[2].edge_attr has 1 values, expected 2 (as in links[0].edge_attr)"]),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": [1]}, {"source": 2, "target": 1, "edge_attr": ["x"]}'),
+     ['links[1].edge_attr[0]: expected a number, got "x"']),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": [1, NaN]}'), ["links[0].edge_attr[1]", "NaN", "finite"]),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": [1e999]}'), ["links[0].edge_attr[0]", "1e999"]),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": 3}'),
+     ["links[0].edge_attr: expected a list of numbers, got 3"]),
+    (two_nodes('{"source": 1, "target": 2, "edge_attr": []}'), ["links[0].edge_attr: no values"]),
 ]
 
 
@@ -397,7 +529,24 @@ TEXT_ERRORS = [
     ("e.csv", 'src,dst\n0,"1"x\n', ["e.csv: line 2", "malformed CSV"]),
     ("e.csv", "a,b\n0,1\n", ["line 1", "header must have src,dst or source,target", "got a,b"]),
     ("e.csv", "0,1\n1,2\n", ["header must have", "got 0,1"]),
-    ("e.csv", "src,dst,label\n0,1,x\n", ["unknown column 'label'", "src,dst or source,target"]),
+    ("e.csv", "src,dst,label\n0,1,x\n", ["e.csv: line 2 (data row 1): edge attribute 'label' (column 3): "
+                                         "expected a number, got 'x'"]),
+    ("e.csv", "src,dst,weight,len\n0,1,1,2\n1,0,1,2 m\n", ["e.csv: line 3 (data row 2): edge attribute 'len' "
+                                                       "(column 4): expected a number, got '2 m'"]),
+    ("e.csv", "cost,src,dst\n nan,0,1\n", ["line 2 (data row 1): edge attribute 'cost' (column 1)", "finite", "'nan'"]),
+    ("e.csv", "src,dst,len\n0,1,1e400\n", ["line 2 (data row 1): edge attribute 'len'", "finite", "'1e400'"]),
+    ("e.csv", "src,dst,len\n0,1,\n", ["line 2 (data row 1): edge attribute 'len'", "got ''"]),
+    ("e.csv", "src,dst,weight,len\n0,1,1,x\n1,0,y,1\n", ["e.csv: line 2 (data row 1): edge attribute 'len'"]),
+    ("e.csv", "src,dst,weight,len\n0,1,y,1\n1,0,1,x\n", ["e.csv: line 2 (data row 1): weight: expected a number"]),
+    ("e.csv", "src,dst,len,cost\n0,1,2,3\n0,1,2\n",
+     ["e.csv: line 3 (data row 2): 3 fields, expected 4 (src,dst,len,cost)"]),
+    ("e.csv", "from,to,len\n0,1,2\n", ["e.csv: line 1: the header must have src,dst or source,target",
+                                        "edge attribute", "got from,to,len"]),
+    ("e.csv", "src,source,dst\n0,1,2\n", ["e.csv: line 1: the header has both 'src' and 'source' columns"]),
+    ("e.csv", "Target,src,dst\n0,1,2\n", ["e.csv: line 1: the header has both 'Target' and 'dst' columns"]),
+    ("e.csv", "src,dst,,len\n0,1,2,3\n", ["e.csv: line 1: column 3 has no name in the header (src,dst,,len)",
+                                          "edge attributes"]),
+    ("e.csv", "src,dst,len,LEN\n0,1,2,3\n", ["column 'LEN' appears twice"]),
     ("e.csv", "src,dst,SRC\n0,1,2\n", ["column 'SRC' appears twice"]),
     ("e.csv", "src,dst,weight\n0,1,1\n0,1,heavy\n", ["e.csv: line 3 (data row 2): weight: expected a number, got 'heavy'"]),
     ("e.csv", "src,dst,weight\n0,1,inf\n", ["line 2 (data row 1)", "finite", "'inf'"]),
@@ -408,9 +557,18 @@ TEXT_ERRORS = [
     ("e.csv", "src,dst\n1,99999999999999999999\n", ["e.csv: line 2 (data row 1)", "99999999999999999999", "64-bit"]),
     ("e.csv", "# only a comment\n", ["e.csv: the file is empty"]),
     # edge lists
-    ("e.txt", "0 1\n2\n", ["e.txt: line 2: 1 field, expected 2 (source target) or 3"]),
-    ("e.txt", "0 1 2 3\n", ["e.txt: line 1: 4 fields"]),
-    ("e.txt", "0 1 0.5\n# note\n1 2\n", ["e.txt: line 3: 2 fields, expected 3 as on line 1", "weight"]),
+    ("e.txt", "0 1\n2\n", ["e.txt: line 2: 1 field, expected 2 or more (source target [weight [edge attributes...]])"]),
+    ("e.txt", "a\n", ["e.txt: line 1: 1 field, expected 2 or more"]),
+    ("e.txt", "0 1 0.5\n# note\n1 2\n", ["e.txt: line 3: 2 fields, expected 3 as on line 1 (source target weight;",
+                                          "same number of fields"]),
+    ("e.txt", "0 1 2 3\n1 2 3\n", ["e.txt: line 2: 3 fields, expected 4 as on line 1 "
+                                    "(source target weight and 1 edge attribute;"]),
+    ("e.txt", "% c\n0 1 1 2 3\n1 0 1 2 3\n1 0 1 2\n", ["e.txt: line 4: 4 fields, expected 5 as on line 2 "
+                                                       "(source target weight and 2 edge attributes;"]),
+    ("e.txt", "0 1 1 2\n1 0 1 2 3 4\n", ["e.txt: line 2: 6 fields, expected 4 as on line 1"]),
+    ("e.txt", "0 1 1 2 3\n1 0 1 x 3\n", ["e.txt: line 2: edge attribute 1 (column 4): expected a number, got 'x'"]),
+    ("e.txt", "0 1 1 2 inf\n", ["e.txt: line 1: edge attribute 2 (column 5): expected a finite number, got 'inf'"]),
+    ("e.txt", "0 1 1 2 3\n1 0 z 2 NaN\n", ["e.txt: line 2: weight: expected a number, got 'z'"]),
     ("e.txt", "0 1\n1 2 0.5\n", ["e.txt: line 2: 3 fields, expected 2 as on line 1"]),
     ("e.txt", "% c\n0 1 x\n", ["e.txt: line 2: weight: expected a number, got 'x'"]),
     ("e.txt", "0 1 1\n0 1 1e400\n", ["e.txt: line 2", "finite", "'1e400'"]),

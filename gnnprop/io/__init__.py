@@ -24,8 +24,8 @@ from .tables import NodeTable
 #: Registry of input formats: canonical name -> one-line description.
 FORMATS: dict[str, str] = {
     "json": "JSON: tensor form (x, edge_index, ...) or networkx node-link form (nodes, links)",
-    "csv": "CSV edge file with a header: src,dst or source,target, optional weight",
-    "edgelist": "whitespace-separated 'src dst [weight]' lines, # or % comments",
+    "csv": "CSV edge file with a header: src,dst or source,target, optional weight, other columns = edge attributes",
+    "edgelist": "whitespace-separated 'src dst [weight [attr...]]' lines, # or % comments",
 }
 ALIASES: dict[str, str] = {"edges": "edgelist", "txt": "edgelist", "tsv": "edgelist", "el": "edgelist",
                            "nodelink": "json"}

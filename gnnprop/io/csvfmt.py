@@ -1,10 +1,13 @@
 """CSV with a header: edge files and node-feature files.
 
 Edge file columns: ``src,dst`` or ``source,target`` (case and surrounding
-spaces ignored, in any order) and optionally ``weight``. Node file: the first
-column is the id whatever its header says, the others are features. Comment
-lines (``#``) may come before the header; blank lines are skipped. Messages give
-the file line and the data row (counted from 1 after the header).
+spaces ignored, in any order), optionally ``weight``, and any other columns
+are edge attributes, in header order (``src,dst,weight,len,cost`` gives each
+edge a weight and a 2-wide ``edge_attr``); every cell of those must be a finite
+number. Node file: the first column is the id whatever its header says, the
+others are features. Comment lines (``#``) may come before the header; blank
+lines are skipped. Messages give the file line and the data row (counted from 1
+after the header).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .tables import EdgeRows, NodeTable, build_graph, build_node_table, fields
 SOURCE_COLUMNS = ("src", "source")
 TARGET_COLUMNS = ("dst", "target")
 WEIGHT_COLUMN = "weight"
-EXPECTED = "src,dst or source,target (and optionally weight)"
+EXPECTED = "src,dst or source,target columns (any others are an optional weight and edge attributes)"
 
 
 def _rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
@@ -47,27 +50,32 @@ def read_edges(text: str, source: str) -> EdgeRows:
     header_line, raw_header = next(rows_iter, (0, []))
     if not raw_header:
         raise InputError(f"{source}: the file is empty")
-    header = [h.strip().lower() for h in raw_header]
+    names = [h.strip() for h in raw_header]
+    at = f"{source}: line {header_line}"
     seen: dict[str, int] = {}
-    for j, name in enumerate(header):
-        if name in seen:
-            raise InputError(f"{source}: line {header_line}: column {raw_header[j].strip()!r} appears twice in the header")
-        seen[name] = j
+    for j, name in enumerate(names):
+        first = seen.setdefault(name.lower(), j)
+        if first != j and name:
+            raise InputError(f"{at}: column {name!r} appears twice in the header")
     s = next((seen[n] for n in SOURCE_COLUMNS if n in seen), None)
     t = next((seen[n] for n in TARGET_COLUMNS if n in seen), None)
     if s is None or t is None:
-        raise InputError(f"{source}: line {header_line}: the header must have {EXPECTED} columns, "
-                         f"got {','.join(h.strip() for h in raw_header)}")
-    known = {s, t, seen.get(WEIGHT_COLUMN, -1)}
-    for j, name in enumerate(header):
-        if j not in known:
-            raise InputError(f"{source}: line {header_line}: unknown column {raw_header[j].strip()!r}; "
-                             f"the columns are {EXPECTED}")
+        raise InputError(f"{at}: the header must have {EXPECTED}, got {','.join(names)}")
+    for group in (SOURCE_COLUMNS, TARGET_COLUMNS):
+        both = [names[j] for j in sorted(seen[n] for n in group if n in seen)]
+        if len(both) > 1:
+            raise InputError(f"{at}: the header has both {both[0]!r} and {both[1]!r} columns; keep one")
+    if "" in names:
+        raise InputError(f"{at}: column {names.index('') + 1} has no name in the header ({','.join(names)}); "
+                         "name every column (columns other than src, dst and weight are edge attributes)")
     w = seen.get(WEIGHT_COLUMN)
-    width = len(header)
-    rows = EdgeRows(source=source, data_rows=True, weight=None if w is None else [])
-    src, dst, weight, lines = rows.src, rows.dst, rows.weight, rows.lines
-    names = [h.strip() for h in raw_header]
+    attr = [j for j in range(len(names)) if j not in (s, t, w)]
+    numeric = attr if w is None else [w] + attr  # weight first, then the attributes in header order
+    rows = EdgeRows(source=source, data_rows=True, has_weight=w is not None)
+    rows.value_names = [WEIGHT_COLUMN] if w is not None else []
+    rows.value_names += [f"edge attribute {names[j]!r} (column {j + 1})" for j in attr]
+    src, dst, values, lines = rows.src, rows.dst, rows.values, rows.lines
+    width = len(names)
     for line, cells in rows_iter:
         if len(cells) != width:
             raise InputError(f"{source}: line {line} (data row {len(lines) + 1}): {fields(len(cells))}, "
@@ -78,8 +86,8 @@ def read_edges(text: str, source: str) -> EdgeRows:
                              f"empty {names[s] if not a else names[t]}")
         src.append(a)
         dst.append(b)
-        if weight is not None:
-            weight.append(cells[w].strip())
+        if numeric:
+            values += [cells[j].strip() for j in numeric]
         lines.append(line)
     return rows
 

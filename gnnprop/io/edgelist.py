@@ -1,40 +1,54 @@
 """Whitespace-separated text: edge lists and node-feature files.
 
-Edge list: one edge per line, ``src dst`` or ``src dst weight``; blank lines
-and lines starting with ``#`` or ``%`` are skipped. Every line has a weight or
-none does. Node file: ``id f1 f2 ...`` per line, no header, same width
-throughout. Lines in messages are 1-based file lines, comments included.
+Edge list: one edge per line, ``src dst``, ``src dst weight`` or
+``src dst weight a1 a2 ...`` (fields 4 and on are the edge attributes); blank
+lines and lines starting with ``#`` or ``%`` are skipped. Every data line has
+the same number of fields, so every edge has a weight or none does, and all
+have the same attributes. Node file: ``id f1 f2 ...`` per line, no header, same
+width throughout. Lines in messages are 1-based file lines, comments included.
 """
 
 from __future__ import annotations
+
+from itertools import chain
 
 from ..errors import InputError
 from ..graph import Graph
 from .source import data_lines, gc_paused
 from .tables import EdgeRows, NodeTable, build_graph, build_node_table, fields
 
+LAYOUT = "source target [weight [edge attributes...]]"
+
+
+def layout(width: int) -> str:
+    """What a line of ``width`` fields holds: ``"source target weight and 2 edge attributes"``."""
+    if width == 2:
+        return "source target"
+    if width == 3:
+        return "source target weight"
+    n = width - 3
+    return f"source target weight and {n} edge attribute{'s' if n > 1 else ''}"
+
 
 def read_edges(text: str, source: str) -> EdgeRows:
     """Split an edge list into :class:`EdgeRows`, checking field counts."""
     lines, rows = data_lines(text)
-    widths = set(map(len, rows))
-    if len(widths) > 1 or not widths <= {2, 3}:
-        width = len(rows[0])
+    width = len(rows[0]) if rows else 2
+    if set(map(len, rows)) - {width} or width < 2:
         for line, row in zip(lines, rows):
             n = len(row)
-            if n not in (2, 3):
-                raise InputError(f"{source}: line {line}: {fields(n)}, "
-                                 "expected 2 (source target) or 3 (source target weight)")
+            if n < 2:
+                raise InputError(f"{source}: line {line}: {fields(n)}, expected 2 or more ({LAYOUT})")
             if n != width:
-                raise InputError(f"{source}: line {line}: {fields(n)}, expected {width} as on line "
-                                 f"{lines[0]} (every line has a weight or none does)")
-    return EdgeRows(
-        source=source,
-        src=[f[0] for f in rows],
-        dst=[f[1] for f in rows],
-        weight=[f[2] for f in rows] if widths == {3} else None,
-        lines=lines,
-    )
+                raise InputError(f"{source}: line {line}: {fields(n)}, expected {width} as on line {lines[0]} "
+                                 f"({layout(width)}; every line has the same number of fields)")
+    edges = EdgeRows(source=source, src=[f[0] for f in rows], dst=[f[1] for f in rows], lines=lines)
+    if width > 2:
+        edges.has_weight = True
+        edges.value_names = ["weight"] + [f"edge attribute {j - 2} (column {j + 1})" for j in range(3, width)]
+        # weight and attributes of each line, row-major; one column needs no flattening
+        edges.values = [f[2] for f in rows] if width == 3 else list(chain.from_iterable(f[2:] for f in rows))
+    return edges
 
 
 def load(text: str, source: str, nodes: NodeTable | None = None) -> Graph:

@@ -12,9 +12,13 @@
 
     {"directed": bool, "multigraph": bool, "graph": {...},
      "nodes": [{"id": ..., "x"?: [...]}, ...],
-     "links" | "edges": [{"source": id, "target": id, "weight"?: number}, ...]}
+     "links" | "edges": [{"source": id, "target": id, "weight"?: number,
+                          "edge_attr"?: [number, ...]}, ...]}
 
-  Node order is the order of ``nodes``; ``"directed": false`` adds reverse edges.
+  Node order is the order of ``nodes``; ``"directed": false`` adds reverse edges
+  (with the weight and ``edge_attr`` of the edge they reverse). ``x``,
+  ``weight`` and ``edge_attr`` are given for all nodes or links or for none;
+  every ``x`` has the same width, and so does every ``edge_attr``.
 
 Parsing is strict: duplicate keys, ``NaN``/``Infinity``, numbers that overflow,
 unknown top-level keys and values of the wrong type or nesting are errors that
@@ -274,6 +278,10 @@ def from_tensors(obj: dict, source: str) -> Graph:
     attr = None
     if "edge_attr" in get:
         rows = _list(get["edge_attr"], "edge_attr", "a list of rows (a list of numbers per edge)", source)
+        if rows and set(map(type, rows)) <= _NUMBER:
+            raise InputError(f"{source}: edge_attr must have shape [E, D] (a list of numbers per edge), "
+                             f"got a flat list {_shape(rows)}; write [[a, ...], ...], or use edge_weight "
+                             "for one number per edge")
         attr = _matrix(rows, lambda i: f"edge_attr[{i}]", "values", source)
         if len(rows) != n_edges:
             raise InputError(f"{source}: edge_attr has {len(rows)} rows, expected {n_edges} (one per edge)")
@@ -363,12 +371,17 @@ def from_node_link(obj: dict, source: str) -> Graph:
         for k, link in enumerate(links):
             _number(link["weight"], f"{lk}[{k}].weight", source)
         weight = torch.tensor([link["weight"] for link in links], dtype=torch.float64)
+    attr = None
+    if _all_or_none([link.get("edge_attr") is not None for link in links], "edge_attr",
+                    lambda k: f"{lk}[{k}]", lambda k: "", source):
+        attr = _matrix([link["edge_attr"] for link in links], lambda k: f"{lk}[{k}].edge_attr", "values", source)
 
     graph = Graph(
         edge_index=torch.from_numpy(ends),
         node_ids=node_ids,
         x=None if x is None else torch.from_numpy(x),
         edge_weight=weight,
+        edge_attr=None if attr is None else torch.from_numpy(attr),
         source=source,
     )
     return graph if directed else with_reverse_edges(graph)

@@ -3,6 +3,10 @@
 A reader only splits its file into :class:`EdgeRows` (tokens plus the line
 each came from) or a :class:`NodeTable`; ids, numbers and node order are
 resolved here, vectorised, so a million edges load in about a second.
+
+The numbers of all edges (per edge its weight, then its edge attributes in
+file order) travel as one row-major list of tokens and are converted in one
+pass, so an error names the first bad value, edge by edge in file order.
 """
 
 from __future__ import annotations
@@ -20,18 +24,25 @@ from . import ids
 
 @dataclass
 class EdgeRows:
-    """Edges as read from a text file, before ids and weights are resolved.
+    """Edges as read from a text file, before ids and numbers are resolved.
 
     ``lines[i]`` is the file line of edge ``i``; for CSV (``data_rows``) messages
     also give the data row, counted from 1 after the header.
+
+    ``values`` holds the numeric cells of every edge, row-major: edge ``i`` owns
+    ``values[i * K:(i + 1) * K]`` where ``K = len(value_names)``. When
+    ``has_weight`` the first of them is the edge weight, the rest are the edge
+    attributes in file order. ``value_names[j]`` names column ``j`` in messages.
     """
 
     source: str
     src: list[str] = field(default_factory=list)
     dst: list[str] = field(default_factory=list)
-    weight: list[str] | None = None
     lines: list[int] = field(default_factory=list)
     data_rows: bool = False
+    values: list[str] = field(default_factory=list)
+    value_names: list[str] = field(default_factory=list)
+    has_weight: bool = False
 
     def where(self, i: int) -> str:
         """Message prefix for edge ``i``: ``file: line 8`` or ``file: line 8 (data row 7)``."""
@@ -54,8 +65,12 @@ def fields(n: int) -> str:
     return f"{n} field" if n == 1 else f"{n} fields"
 
 
-def to_floats(tokens: Sequence[str], where: Callable[[int], str], what: str) -> np.ndarray:
-    """``[len(tokens)]`` float64 of the tokens; a non-number or non-finite one is an error at ``where(k)``."""
+def to_floats(tokens: Sequence[str], where: Callable[[int], str]) -> np.ndarray:
+    """``[len(tokens)]`` float64 of the tokens; a non-number or non-finite one is an error.
+
+    ``where(k)`` is the message prefix for token ``k``, place and value name
+    (``"e.csv: line 3 (data row 2): weight"``); it is only computed for an error.
+    """
     try:
         values = np.fromiter(map(float, tokens), dtype=np.float64, count=len(tokens))
     except ValueError:
@@ -63,12 +78,12 @@ def to_floats(tokens: Sequence[str], where: Callable[[int], str], what: str) -> 
             try:
                 float(token)
             except ValueError:
-                raise InputError(f"{where(k)}: {what}: expected a number, got {token!r}") from None
+                raise InputError(f"{where(k)}: expected a number, got {token!r}") from None
         raise  # pragma: no cover - the loop finds the token map(float) failed on
     bad = ~np.isfinite(values)
     if bad.any():
         k = int(np.argmax(bad))
-        raise InputError(f"{where(k)}: {what}: expected a finite number, got {tokens[k]!r}")
+        raise InputError(f"{where(k)}: expected a finite number, got {tokens[k]!r}")
     return values
 
 
@@ -92,15 +107,15 @@ def build_node_table(source: str, id_tokens: list[str], lines: list[int], featur
     x = None
     if width:
         def where(k: int) -> str:
-            return f"{source}: line {lines[k // width]}, {column(k % width)}"
+            return f"{source}: line {lines[k // width]}, {column(k % width)}: feature"
 
-        values = to_floats(features, where, "feature")
+        values = to_floats(features, where)
         x = torch.from_numpy(values.reshape(len(id_tokens), width))
     return NodeTable(source=source, node_ids=list(index), x=x, index=index)
 
 
 def build_graph(rows: EdgeRows, nodes: NodeTable | None) -> Graph:
-    """Resolve ids (against ``nodes`` when given) and weights of ``rows``."""
+    """Resolve ids (against ``nodes`` when given), weights and edge attributes of ``rows``."""
     n_edges = len(rows.src)
     tokens: list[str] = [""] * (2 * n_edges)  # file order, src and dst of each edge in turn
     tokens[0::2] = rows.src
@@ -117,13 +132,29 @@ def build_graph(rows: EdgeRows, nodes: NodeTable | None) -> Graph:
         node_ids, x = nodes.node_ids, nodes.x
     if not node_ids:
         raise InputError(f"{rows.source}: has no edges and no nodes")
-    weight = None
-    if rows.weight is not None:
-        weight = torch.from_numpy(to_floats(rows.weight, rows.where, "weight"))
+    weight, attr = edge_values(rows)
     return Graph(
         edge_index=torch.from_numpy(np.ascontiguousarray(position.reshape(n_edges, 2).T)),
         node_ids=node_ids,
         x=x,
         edge_weight=weight,
+        edge_attr=attr,
         source=rows.source,
     )
+
+
+def edge_values(rows: EdgeRows) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """``(edge_weight [E], edge_attr [E, D])`` float64 of ``rows``, each ``None`` when absent."""
+    width = len(rows.value_names)
+    if not width:
+        return None, None
+    names = rows.value_names
+
+    def where(k: int) -> str:
+        return f"{rows.where(k // width)}: {names[k % width]}"
+
+    table = to_floats(rows.values, where).reshape(len(rows.src), width)
+    first = 1 if rows.has_weight else 0
+    weight = torch.from_numpy(table[:, 0].copy()) if rows.has_weight else None
+    attr = torch.from_numpy(np.ascontiguousarray(table[:, first:])) if width > first else None
+    return weight, attr
