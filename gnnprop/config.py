@@ -34,16 +34,23 @@ ROUND_MODES = {
     "converge": "until the largest change is <= tol: {mode: converge, tol: 1e-6, max_rounds: 100}",
 }
 MAX_ROUNDS = 1_000_000
+AGGR_MODES = {
+    "cat": "concatenate the aggregations (the width grows k-fold)",
+    "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",
+    "min": "elementwise min", "std": "elementwise std", "var": "elementwise var",
+    "logsumexp": "elementwise logsumexp",
+}
 
 
 @dataclass
 class LayerConfig:
-    type: str = "fixed"                   # fixed | nn | residual
+    type: str = "fixed"                   # fixed | nn | residual | a PyG conv (gcn, GATv2Conv, ...) | file.py:Class
     message: str = "0.5 * x_i + 2 * x_j"  # fixed: message from source j to target i
     update: str = "x + 0.5 * aggr_out"    # fixed: new value of node i
     hidden_dim: int | None = None         # nn: message width (default: input width)
     out_dim: int | None = None            # nn / residual: output width (default: input width)
     project: bool = False                 # residual: learned projection on the skip path
+    args: dict[str, Any] = field(default_factory=dict)  # PyG / user layers: constructor keyword arguments
 
 
 @dataclass
@@ -67,17 +74,22 @@ class GraphConfig:
 @dataclass
 class Config:
     layer: LayerConfig = field(default_factory=LayerConfig)
-    aggr: str | None = None       # default: the layer's own (fixed: max, nn: mean, residual: sum)
+    aggr: str | list[str] | None = None  # default: the layer's own (fixed: max, nn: mean, residual: sum)
+    aggr_mode: str | None = None  # with a list of aggregations: cat (default) | sum | mean | max | min | ...
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
     device: str = "auto"          # auto | cpu | cuda | cuda:N | mps
     dtype: str = "float32"        # float32 | float64
     seed: int = 0                 # initialises parameters and random features
 
-    def aggregation(self) -> str:
-        """The aggregation in force: ``aggr`` if set, else the layer type's default."""
+    def aggregation(self) -> str | list[str] | None:
+        """The aggregation asked for: ``aggr`` if set, else the layer type's default
+        (``None`` for PyG and user layers, which bring their own)."""
         from .layers import LAYERS
 
-        return self.aggr if self.aggr is not None else LAYERS[self.layer.type].default_aggr
+        if self.aggr is not None:
+            return self.aggr
+        spec = LAYERS.get(self.layer.type)
+        return spec.default_aggr if spec else None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``config show`` (YAML key names, rounds by mode)."""
@@ -92,10 +104,18 @@ class Config:
         layer = dataclasses.asdict(self.layer)
         if layer["type"] != "fixed":
             layer.pop("message"), layer.pop("update")
-        return {
+        if layer["type"] != "residual":
+            layer.pop("project")
+        if not layer["args"]:
+            layer.pop("args")
+        out = {
             "layer": layer, "aggr": self.aggregation(), "rounds": rounds, "device": self.device,
             "dtype": self.dtype, "seed": self.seed, "graph": dataclasses.asdict(self.graph_cfg),
         }
+        if self.aggr_mode is not None:
+            out = {**{k: v for k, v in out.items() if k != "rounds"}, "aggr_mode": self.aggr_mode,
+                   "rounds": out["rounds"]}
+        return out
 
     graph_cfg: GraphConfig = field(default_factory=GraphConfig)
 
@@ -139,6 +159,12 @@ def _coerce(value: Any, kind: str, path: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{path}: expected true or false, got {_show(value)}")
         return value
+    if kind == "aggr":
+        if isinstance(value, list):
+            if not value:
+                raise ConfigError(f"{path}: expected an aggregation name or a non-empty list of them")
+            return [_coerce(v, "str", f"{path}[{k}]") for k, v in enumerate(value)]
+        return _coerce(value, "str", path)
     if kind == "str":
         if isinstance(value, bool):
             raise ConfigError(
@@ -170,7 +196,7 @@ _KINDS = {
     "RoundsConfig": {"mode": "str", "n": "int", "if_": "str?", "then": "int?", "else_": "int?",
                      "tol": "float", "max_rounds": "int"},
     "GraphConfig": {"undirected": "bool", "features": "str", "feature_dim": "int?"},
-    "Config": {"aggr": "str?", "device": "str", "dtype": "str", "seed": "int"},
+    "Config": {"aggr": "aggr?", "aggr_mode": "str?", "device": "str", "dtype": "str", "seed": "int"},
 }
 
 
@@ -179,17 +205,40 @@ def _fill(obj: Any, data: Mapping[str, Any], prefix: str) -> None:
         raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {_show(data)}")
     fields = {_key_name(f): f for f in dataclasses.fields(obj)}
     kinds = _KINDS[type(obj).__name__]
+    native = True
+    if isinstance(obj, LayerConfig):
+        from .layers import LAYERS
+
+        if "type" in data:
+            obj.type = _coerce(data["type"], "str", f"{prefix}.type")
+        native = _is_native(obj.type, LAYERS)
     for key, value in data.items():
         path = f"{prefix}.{key}" if prefix else str(key)
         if key not in fields:
+            if not native:  # a PyG or user layer: its keyword arguments, checked when it is resolved
+                obj.args[str(key)] = value
+                continue
             raise ConfigError(f"{path}: unknown key; valid keys here: {', '.join(fields)}")
         f = fields[key]
-        if f.name == "rounds":
+        if f.name == "args":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{path}: expected a mapping of keyword arguments, got {_show(value)}")
+            if native and value:
+                raise ConfigError(f"{path}: the {obj.type} layer takes no args; "
+                                  "args are for PyG layers and your own layer classes")
+            obj.args.update({str(k): v for k, v in value.items()})
+        elif f.name == "rounds":
             obj.rounds = _rounds(value, path)
         elif dataclasses.is_dataclass(getattr(obj, f.name)):
             _fill(getattr(obj, f.name), value, path)
         else:
             setattr(obj, f.name, _coerce(value, kinds[f.name], path))
+
+
+def _is_native(type_name: str, layers: Mapping[str, Any]) -> bool:
+    from .resolver import normalize
+
+    return normalize(type_name) in {normalize(k) for k in layers}
 
 
 def _rounds(value: Any, path: str) -> RoundsConfig:
@@ -221,9 +270,18 @@ def validate(cfg: Config) -> Config:
     """Check values (names resolve, numbers in range, expressions parse); normalise names."""
     from .layers import LAYERS  # the layer registry knows each layer's default aggregation
 
-    cfg.layer.type = resolve(cfg.layer.type, LAYERS, what="layer", key="layer.type")[0]
+    from .layers import resolve_layer_type
+
+    cfg.layer.type = resolve_layer_type(cfg.layer.type, cfg.layer.args)
     if cfg.aggr is not None:
-        cfg.aggr = resolve_aggr(cfg.aggr)
+        if isinstance(cfg.aggr, list):
+            cfg.aggr = [resolve_aggr(a, key=f"aggr[{k}]") for k, a in enumerate(cfg.aggr)]
+        else:
+            cfg.aggr = resolve_aggr(cfg.aggr)
+    if cfg.aggr_mode is not None:
+        if not isinstance(cfg.aggr, list):
+            raise ConfigError("aggr_mode: only used with a list of aggregations (aggr: [mean, max])")
+        cfg.aggr_mode = resolve(cfg.aggr_mode, AGGR_MODES, what="aggregation mode", key="aggr_mode")[0]
     for name in ("hidden_dim", "out_dim"):
         v = getattr(cfg.layer, name)
         if v is not None and v < 1:
@@ -338,8 +396,10 @@ def apply_overrides(cfg: Config, overrides: Mapping[str, Any], names: Mapping[st
         node[last] = value
     if not data:
         return cfg
-    new = dataclasses.replace(cfg, layer=dataclasses.replace(cfg.layer), rounds=dataclasses.replace(cfg.rounds),
-                              graph_cfg=dataclasses.replace(cfg.graph_cfg))
+    new = dataclasses.replace(cfg, layer=dataclasses.replace(cfg.layer, args=dict(cfg.layer.args)),
+                              rounds=dataclasses.replace(cfg.rounds), graph_cfg=dataclasses.replace(cfg.graph_cfg))
+    if overrides.get("layer.type") is not None and overrides["layer.type"] != cfg.layer.type:
+        new.layer.args = {}  # the file's keyword arguments were for another layer
     try:
         _fill(new, data, "")
         return validate(new)

@@ -27,6 +27,7 @@ class DeviceGraph:
     edge_index: torch.Tensor
     edge_weight: torch.Tensor | None
     num_nodes: int
+    edge_attr: torch.Tensor | None = None
 
 
 class Kernel(Protocol):
@@ -40,15 +41,17 @@ class Kernel(Protocol):
 
 
 class ReferenceKernel:
-    """PyG's generic path: ``layer(x, edge_index, edge_weight)``."""
+    """PyG's generic path: the layer's own ``forward`` (``propagate``) on ``edge_index``."""
 
     name = "reference"
 
     def prepare(self, layer, graph):
-        return None
+        from .layers import make_caller
+
+        return make_caller(layer)
 
     def step(self, layer, x, graph, state):
-        return layer(x, graph.edge_index, edge_weight=graph.edge_weight)
+        return state(x, graph)
 
 
 KERNELS: dict[str, Kernel] = {"reference": ReferenceKernel()}

@@ -23,6 +23,7 @@ import torch
 
 from . import expr
 from .errors import UsageError
+from .layers import aggr_name
 from .output.numbers import shortest
 from .session import Session
 
@@ -66,16 +67,46 @@ def formulas(session: Session) -> dict[str, str]:
         out = dict(describe())
     else:
         name = type(layer).__name__
-        out = {"message": f"{name}.message(x_i, x_j, ...)", "update": f"{name}.update(aggr_out, x, ...)"}
-    out.setdefault("aggregate", f"{session.config.aggregation()} over the incoming messages")
+        out = {"message": f"{name}.message({_params(layer.message)})",
+               "update": f"{name}.update({_params(layer.update)}), then the rest of {name}.forward"}
+        if name in PYG_FORMULAS:
+            out["layer"] = PYG_FORMULAS[name]
+    out.setdefault("aggregate", f"{aggr_name(layer)} over the incoming messages")
     return out
 
 
-class _Recorder:
-    """PyG hooks that keep only the rows that concern one node."""
+# What the best-known PyG layers compute per node, in words (from PyG's documentation).
+PYG_FORMULAS = {
+    "GCNConv": "x_i' = W^T sum_{j in N(i) + i} e_ji / sqrt(d_j d_i) x_j + b  (self loops added; d = 1 + weighted degree)",
+    "SAGEConv": "x_i' = W_1 x_i + W_2 aggr_{j in N(i)} x_j",
+    "GraphConv": "x_i' = W_1 x_i + W_2 sum_{j in N(i)} e_ji x_j",
+    "GINConv": "x_i' = MLP((1 + eps) x_i + sum_{j in N(i)} x_j)",
+    "GATConv": "x_i' = sum_{j in N(i) + i} alpha_ij W x_j  (alpha: softmax over attention scores)",
+    "GATv2Conv": "x_i' = sum_{j in N(i) + i} alpha_ij W_t x_j  (alpha from a^T LeakyReLU(W_s x_i + W_t x_j))",
+    "ChebConv": "x' = sum_k Z_k W_k, Z_1 = x, Z_2 = L_hat x, Z_k = 2 L_hat Z_{k-1} - Z_{k-2}",
+    "SGConv": "x' = (D^-1/2 A_hat D^-1/2)^K x W",
+    "APPNP": "x_0 = x, x_k = (1 - alpha) D^-1/2 A_hat D^-1/2 x_{k-1} + alpha x_0, K steps",
+}
 
-    def __init__(self, layer, node: int, in_edges: torch.Tensor):
-        self.node, self.in_edges = node, in_edges
+
+def _params(fn) -> str:
+    import inspect as _inspect
+
+    try:
+        return ", ".join(_inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return "..."
+
+
+class _Recorder:
+    """PyG hooks that keep only the rows that concern one node.
+
+    The node's in-edges are found in the edge list the layer actually propagates
+    over (layers like GCN add self loops inside ``forward``).
+    """
+
+    def __init__(self, layer, node: int):
+        self.node = node
         self.handles = [
             layer.register_propagate_forward_pre_hook(self._pre),
             layer.register_message_forward_hook(self._message),
@@ -86,6 +117,8 @@ class _Recorder:
 
     def reset(self) -> None:
         self.calls = 0
+        self.in_edges = None
+        self.sources = None
         self.x = None
         self.msg_inputs: dict[str, torch.Tensor] = {}
         self.msg_value = None
@@ -95,12 +128,20 @@ class _Recorder:
     def _pre(self, module, inputs):
         edge_index, size, kwargs = inputs
         self.calls += 1
+        if isinstance(edge_index, torch.Tensor) and edge_index.dim() == 2:
+            col = 1 if getattr(module, "flow", "source_to_target") == "source_to_target" else 0
+            self.in_edges = (edge_index[col] == self.node).nonzero().squeeze(1)
+            self.sources = edge_index[1 - col, self.in_edges].tolist()
+        else:  # a sparse adjacency: messages are fused into the aggregation and not seen one by one
+            self.in_edges, self.sources = None, None
         x = kwargs.get("x")
         if isinstance(x, tuple):
             x = x[1]
         self.x = x[self.node].detach().clone() if isinstance(x, torch.Tensor) else None
 
     def _message(self, module, inputs, output):
+        if self.in_edges is None:
+            return
         (kwargs,) = inputs
         n_edges = output.shape[0]
         self.msg_inputs = {k: v[self.in_edges].detach().clone() for k, v in kwargs.items()
@@ -143,12 +184,8 @@ def explain(session: Session, node: str | int, rounds: list[int] | None = None, 
     if wanted[-1] > plan.max_rounds:
         raise UsageError(f"--round: round {wanted[-1]} is beyond the run: the config runs "
                          f"{_runs(plan)} ({plan.explanation})")
-    ei = session.dgraph.edge_index
-    in_edges = (ei[1] == pos).nonzero().squeeze(1)
-    sources = [g.node_ids[i] for i in ei[0, in_edges].tolist()]
-    edge_pos = in_edges.tolist()
     ex = Explanation(node=g.node_ids[pos], position=pos, layer=session.config.layer.type,
-                     aggr=session.config.aggregation(), formulas=formulas(session), plan={})
+                     aggr=aggr_name(session.layer), formulas=formulas(session), plan={})
     prop = session.propagate()
     recorder = None
     last_x = None
@@ -157,14 +194,14 @@ def explain(session: Session, node: str | int, rounds: list[int] | None = None, 
         for result in it:
             r = result.round
             if recorder is not None:
-                ex.steps.append(_step(recorder, r, ex.node, sources, edge_pos, last_x, result.x[pos]))
+                ex.steps.append(_step(recorder, r, ex.node, g.node_ids, last_x, result.x[pos]))
                 recorder.remove()
                 recorder = None
             if r >= wanted[-1]:
                 break
             if r + 1 in wanted:
                 last_x = result.x[pos].detach().clone()
-                recorder = _Recorder(session.layer, pos, in_edges)
+                recorder = _Recorder(session.layer, pos)
     finally:
         if recorder is not None:
             recorder.remove()
@@ -186,8 +223,10 @@ def _runs(plan) -> str:
     return f"{plan.max_rounds} round{'s' if plan.max_rounds != 1 else ''}"
 
 
-def _step(rec: _Recorder, r: int, node, sources, edge_pos, x_before, out_row) -> Step:
-    n = len(sources)
+def _step(rec: _Recorder, r: int, node, node_ids, x_before, out_row) -> Step:
+    sources = [node_ids[i] for i in rec.sources] if rec.sources is not None else []
+    edge_pos = rec.in_edges.tolist() if rec.in_edges is not None else []
+    n = len(sources) if rec.msg_value is not None else 0
     inputs = {k: _np(v) for k, v in rec.msg_inputs.items()}
     values = _np(rec.msg_value)
     messages = []
@@ -223,6 +262,7 @@ def plan_record(session: Session) -> dict[str, Any]:
 
 def aggregation_detail(step: Step, op: str) -> dict[str, Any]:
     """For max/min, which neighbour supplied each feature; for sum/mean, the sum and the count."""
+    op = {"add": "sum"}.get(op, op)
     detail: dict[str, Any] = {"count": len(step.messages)}
     if not step.messages or step.aggregated is None:
         return detail

@@ -10,8 +10,9 @@ Nothing here prints or knows about the command line.
 
 from __future__ import annotations
 
+import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -22,8 +23,9 @@ from .device import resolve_device
 from .engine import KERNELS, DeviceGraph, Kernel, Propagation
 from .errors import ConfigError
 from .graph import Graph, with_default_features
-from .layers import build_layer
+from .layers import aggr_name, build_layer, make_caller
 from .rounds import RoundPlan, plan_rounds
+from .weights import load_weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -39,6 +41,7 @@ class Session:
     dgraph: DeviceGraph
     plan: RoundPlan
     kernel: Kernel
+    out_dim: int = 0              # the layer's output width (probed)
     allow_nonfinite: bool = False
     propagation: Propagation | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -53,7 +56,7 @@ class Session:
         p = self.propagation
         return {
             "layer": self.config.layer.type,
-            "aggr": self.config.aggregation(),
+            "aggr": aggr_name(self.layer),
             "rounds_run": p.rounds_run if p else 0,
             "stop_reason": p.stop_reason if p else "not started",
             "converged": p.converged if p else None,
@@ -67,12 +70,44 @@ class Session:
         }
 
 
-def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False) -> Session:
+def probe_width(layer: MessagePassing, in_dim: int, g: Graph) -> int:
+    """The layer's output width, from one call on a 2-node, 1-edge graph (on a copy of the layer).
+
+    Catches widths that cannot work (e.g. a ``cat`` aggregation a formula cannot
+    take) before the real graph is touched; a copy keeps caches (GCN's
+    ``cached=True``) clean.
+    """
+    probe = copy.deepcopy(layer).to(torch.float32)
+    dg = DeviceGraph(
+        edge_index=torch.tensor([[0], [1]]),
+        edge_weight=None if g.edge_weight is None else torch.ones(1),
+        num_nodes=2,
+        edge_attr=None if g.edge_attr is None else torch.zeros(1, g.edge_attr.shape[1]),
+    )
+    try:
+        with torch.inference_mode():
+            out = make_caller(probe)(torch.zeros(2, in_dim), dg)
+    except (RuntimeError, ValueError, IndexError, TypeError) as e:
+        raise ConfigError(f"layer: the {graph_layer_name(layer)} layer cannot run on {in_dim} input features: "
+                          f"{str(e).splitlines()[0]}") from None
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 2:
+        raise ConfigError(f"layer: the {graph_layer_name(layer)} layer must return a [num_nodes, width] tensor, "
+                          f"got {type(out).__name__} {tuple(getattr(out, 'shape', ()))}")
+    return int(out.shape[1])
+
+
+def graph_layer_name(layer: MessagePassing) -> str:
+    source = getattr(layer, "_gnnprop_source", None)
+    return f"{source[0]}:{source[1]}" if source else type(layer).__name__
+
+
+def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weights: str | None = None) -> Session:
     """Check the combination of graph and config and build everything a run needs.
 
     Raises :class:`ConfigError` (exit 2) for a layer whose widths cannot work for
     the rounds asked, and :class:`UsageError` for a device that is not there,
-    before any round is computed.
+    before any round is computed. ``weights`` loads the layer's parameters from a
+    ``.safetensors`` (or ``.pt``, tensors only) file.
     """
     cfg = config
     g = with_default_features(graph, cfg.graph_cfg.features, cfg.graph_cfg.feature_dim, cfg.seed)
@@ -81,23 +116,29 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False) -> S
     in_dim = int(g.x.shape[1])
     if in_dim == 0:
         raise ConfigError(f"{g.source}: the node features have width 0; nothing to propagate")
-    aggr = cfg.aggregation()
-    layer = build_layer(cfg.layer, in_dim, aggr, cfg.seed)
+    if g.edge_attr is not None and g.edge_attr.shape[1] == 0:
+        g = replace(g, edge_attr=None)  # "edge_attr": [] on a graph with no edges
+    edge_dim = None if g.edge_attr is None else int(g.edge_attr.shape[1])
+    layer = build_layer(cfg.layer, in_dim, cfg.aggregation(), cfg.seed, aggr_mode=cfg.aggr_mode, edge_dim=edge_dim)
+    if weights is not None:
+        load_weights(layer, weights)
     x0 = g.x.to(device=device, dtype=dtype)
     plan = plan_rounds(cfg.rounds, x0, g)
-    out_dim = int(layer.out_channels)
+    out_dim = probe_width(layer, in_dim, g)
     if out_dim != in_dim and (plan.max_rounds > 1 or plan.mode == "converge"):
         why = plan.explanation if plan.mode != "static" else f"{plan.max_rounds} rounds"
         raise ConfigError(
             f"layer: the {cfg.layer.type} layer maps width {in_dim} to width {out_dim}, so its output cannot "
             f"be fed back in: it can run only 1 round, but the config asks for {why}; "
-            f"set layer.out_dim to {in_dim} or rounds to 1")
+            f"set layer.out_dim to {in_dim}{' (and concat: false for a multi-head layer)' if 'heads' in cfg.layer.args else ''}"
+            f" or rounds to 1")
     layer = layer.to(device=device, dtype=dtype)
     # Indices were range-checked by the loader; they move to the device only now.
     dgraph = DeviceGraph(
         edge_index=g.edge_index.to(device),
         edge_weight=None if g.edge_weight is None else g.edge_weight.to(device=device, dtype=dtype),
         num_nodes=g.num_nodes,
+        edge_attr=None if g.edge_attr is None else g.edge_attr.to(device=device, dtype=dtype),
     )
-    return Session(cfg, g, layer, device, dtype, x0, dgraph, plan, KERNELS["reference"],
+    return Session(cfg, g, layer, device, dtype, x0, dgraph, plan, KERNELS["reference"], out_dim=out_dim,
                    allow_nonfinite=allow_nonfinite)

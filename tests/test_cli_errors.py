@@ -57,7 +57,7 @@ def test_unknown_extension(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--layer", "transformer"], ["unknown layer 'transformer'", "valid:"]),
+    (["--layer", "transfomer"], ["unknown layer 'transfomer'", "closest: TransformerConv"]),
     (["--aggr", "avg"], ["unknown aggregation 'avg'", "valid:"]),
     (["--update", "x + aggr_out.sum()"], ["--update (layer.update)", "calling 'aggr_out.sum'"]),
     (["--message", "x_i + "], ["--message (layer.message)", "cannot parse"]),

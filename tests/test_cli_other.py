@@ -128,7 +128,7 @@ def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path):
     target.write_text("old")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     p = subprocess.Popen([sys.executable, "-m", "gnnprop", "run", str(big), "--rounds", "100000", "--layer", "nn",
-                          "--features", "random", "-o", str(target)], env=env, cwd=ROOT,
+                          "--features", "random", "--allow-nonfinite", "-o", str(target)], env=env, cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while time.time() < deadline and not any(x.name.startswith(".out.json.") for x in tmp_path.iterdir()):

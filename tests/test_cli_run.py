@@ -169,7 +169,7 @@ def test_stdin_graph():
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (["--layer", "gcnn"], 2, ["unknown layer 'gcnn'", "valid: nn, fixed, residual", "--layer (layer.type)"]),
+    (["--layer", "gcnn"], 2, ["unknown layer 'gcnn'", "closest: gcn", "--layer (layer.type)"]),
     (["--aggr", "maximum"], 2, ["unknown aggregation 'maximum'", "max"]),
     (["--message", "x_i ** 2"], 2, ["--message (layer.message)", "'**'", "column 5"]),
     (["--message", "__import__('os')"], 2, ["layer.message", "__import__"]),

@@ -43,6 +43,9 @@ class GnnpropGroup(TyperGroup):
         except GnnpropError as e:
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
+            user_tb = getattr(e, "user_traceback", None)
+            if user_tb:  # an error inside the user's own layer: their traceback, then our one line
+                sys.stderr.write(user_tb if user_tb.endswith("\n") else user_tb + "\n")
             report_error(str(e))
             raise typer.Exit(e.exit_code) from None
         except BrokenPipeError:

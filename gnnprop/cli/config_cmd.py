@@ -19,12 +19,14 @@ def show(
     config: o.ConfigFile = None,
     layer: o.Layer = None,
     aggr: o.Aggr = None,
+    aggr_mode: o.AggrMode = None,
     rounds: o.Rounds = None,
     message: o.Message = None,
     update: o.Update = None,
     hidden_dim: o.HiddenDim = None,
     out_dim: o.OutDim = None,
     project: o.Project = None,
+    arg: o.Arg = None,
     device: o.Device = None,
     dtype: o.Dtype = None,
     seed: o.Seed = None,
@@ -35,5 +37,6 @@ def show(
     """Print the config that a run with these flags would use (file, then flags, then defaults)."""
     cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
                          hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
-                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim)
+                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
+                         aggr_mode=aggr_mode, args=arg)
     get_env(ctx.obj).out.write(dump_yaml(cfg))

@@ -15,6 +15,7 @@ from ..explain import Explanation, aggregation_detail, explain, message_text, to
 from ..expr import format_number
 from ..io import load_graph
 from ..session import prepare
+from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
 from .env import get_env
@@ -30,15 +31,19 @@ def inspect(
     config: o.ConfigFile = None,
     layer: o.Layer = None,
     aggr: o.Aggr = None,
+    aggr_mode: o.AggrMode = None,
     rounds: o.Rounds = None,
     message: o.Message = None,
     update: o.Update = None,
     hidden_dim: o.HiddenDim = None,
     out_dim: o.OutDim = None,
     project: o.Project = None,
+    arg: o.Arg = None,
     device: o.Device = None,
     dtype: o.Dtype = None,
     seed: o.Seed = None,
+    weights: o.Weights = None,
+    save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
     undirected: o.Undirected = None,
@@ -56,13 +61,16 @@ def inspect(
     env = get_env(ctx.obj)
     cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
                          hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
-                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim)
+                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
+                         aggr_mode=aggr_mode, args=arg)
     fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
-    session = prepare(g, cfg, allow_nonfinite=allow_nonfinite)
+    session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
+    if save_weights is not None:
+        save_weights_file(session.layer, save_weights)
     ex = explain(session, node, [round_], all_rounds=all_rounds)
     if fmt == "json":
         env.out.write(json.dumps(to_dict(ex, session.x0.cpu().numpy().dtype)) + "\n")
@@ -89,6 +97,8 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
     vec = (lambda v: vector_text(v, fmt))
     head = Text(f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
     tree = Tree(head, guide_style="dim")
+    if "layer" in ex.formulas:
+        tree.add(Text(f"layer: {ex.formulas['layer']}"))
     tree.add(f"input: x = {vec(step.x)}")
     n = len(step.messages)
     msgs = tree.add(Text(f"messages ({n}): {ex.formulas['message']}"))
@@ -128,7 +138,7 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
     else:
         up = tree.add(Text(f"update: {ex.formulas['update']}"))
         up.add(f"x = {vec(step.x)}, aggr_out = {vec(step.aggregated) if step.aggregated is not None else '-'} "
-               f"-> {vec(step.output)}")
+               f"-> layer output {vec(step.output)}")
     if step.calls != 1:
         tree.add(Text(f"note: the layer called propagate {step.calls} times in this round; "
                       "the messages shown are from the last call", style="dim"))

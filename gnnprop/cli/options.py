@@ -5,11 +5,12 @@ Each flag maps to one dotted config path; flags override the YAML file.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from ..config import Config, apply_overrides, load_config
+from ..config import Config, apply_overrides, load_config, parse_yaml
+from ..errors import UsageError
 
 G = "Graph"
 C = "Config (flags override the file)"
@@ -28,7 +29,16 @@ FeatureDim = Annotated[Optional[int], typer.Option("--feature-dim", help="Width 
 
 ConfigFile = Annotated[Optional[str], typer.Option("-c", "--config", help="YAML config file.", rich_help_panel=C)]
 Layer = Annotated[Optional[str], typer.Option("--layer", help="fixed | nn | residual.", rich_help_panel=C)]
-Aggr = Annotated[Optional[str], typer.Option("--aggr", help="sum (add) | mean | max | min | mul | std | var.", rich_help_panel=C)]
+Aggr = Annotated[Optional[str], typer.Option("--aggr", help="sum (add) | mean | max | min | mul | std | var; "
+                                             "a comma list (mean,max) for several.", rich_help_panel=C)]
+AggrMode = Annotated[Optional[str], typer.Option("--aggr-mode", help="With several aggregations: cat | sum | mean | "
+                                                 "max | min | std | var | logsumexp.", rich_help_panel=C)]
+Arg = Annotated[Optional[list[str]], typer.Option("--arg", help="Layer keyword argument KEY=VALUE for PyG and your "
+                                                 "own layers (repeatable; VALUE is read as YAML).", rich_help_panel=C)]
+Weights = Annotated[Optional[str], typer.Option("--weights", help="Load the layer's parameters (.safetensors; .pt "
+                                                "tensors only).", rich_help_panel=C)]
+SaveWeights = Annotated[Optional[str], typer.Option("--save-weights", help="Write the layer's parameters after "
+                                                    "initialisation (.safetensors).", rich_help_panel=C)]
 Rounds = Annotated[Optional[int], typer.Option("--rounds", help="A fixed number of rounds (replaces the config's rounds).",
                                                rich_help_panel=C)]
 Message = Annotated[Optional[str], typer.Option("--message", help="fixed layer: message formula in x_i, x_j, edge_weight.",
@@ -45,15 +55,31 @@ Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters
 
 def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, message=None, update=None,
                  hidden_dim=None, out_dim=None, project=None, device=None, dtype=None, seed=None,
-                 undirected=None, features=None, feature_dim=None) -> Config:
+                 undirected=None, features=None, feature_dim=None, aggr_mode=None, args=None) -> Config:
     cfg = load_config(config)
+    if aggr is not None and "," in aggr:
+        aggr = [a.strip() for a in aggr.split(",") if a.strip()]
     values = {
         "layer.type": layer, "layer.message": message, "layer.update": update,
         "layer.hidden_dim": hidden_dim, "layer.out_dim": out_dim, "layer.project": project,
         "aggr": aggr, "rounds": rounds, "device": device, "dtype": dtype, "seed": seed,
         "graph.undirected": undirected, "graph.features": features, "graph.feature_dim": feature_dim,
+        "aggr_mode": aggr_mode, "layer.args": parse_args(args),
     }
     return apply_overrides(cfg, values, FLAGS)
+
+
+def parse_args(items: Optional[list[str]]) -> dict[str, Any] | None:
+    """``["heads=2", "concat=false"]`` -> ``{"heads": 2, "concat": False}`` (values read as YAML scalars)."""
+    if not items:
+        return None
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UsageError(f"--arg: expected KEY=VALUE, got {item!r}")
+        out[key.strip()] = parse_yaml(value, f"--arg {key.strip()}") if value.strip() else None
+    return out
 
 
 FLAGS = {
@@ -61,4 +87,5 @@ FLAGS = {
     "layer.hidden_dim": "--hidden-dim", "layer.out_dim": "--out-dim", "layer.project": "--project",
     "aggr": "--aggr", "rounds": "--rounds", "device": "--device", "dtype": "--dtype", "seed": "--seed",
     "graph.undirected": "--undirected", "graph.features": "--features", "graph.feature_dim": "--feature-dim",
+    "aggr_mode": "--aggr-mode", "layer.args": "--arg",
 }

@@ -15,6 +15,7 @@ from ..errors import UsageError
 from ..io import load_graph
 from ..output import WRITERS, make_writer
 from ..session import prepare
+from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
 from .env import Env, get_env
@@ -32,15 +33,19 @@ def run(
     config: o.ConfigFile = None,
     layer: o.Layer = None,
     aggr: o.Aggr = None,
+    aggr_mode: o.AggrMode = None,
     rounds: o.Rounds = None,
     message: o.Message = None,
     update: o.Update = None,
     hidden_dim: o.HiddenDim = None,
     out_dim: o.OutDim = None,
     project: o.Project = None,
+    arg: o.Arg = None,
     device: o.Device = None,
     dtype: o.Dtype = None,
     seed: o.Seed = None,
+    weights: o.Weights = None,
+    save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
     undirected: o.Undirected = None,
@@ -69,7 +74,8 @@ def run(
     env = get_env(ctx.obj)
     cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
                          hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
-                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim)
+                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
+                         aggr_mode=aggr_mode, args=arg)
     fmt = _choose_format(fmt, output, env)
     if output is not None:
         for given in (graph, node_features, config):
@@ -77,7 +83,9 @@ def run(
                 raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
-    session = prepare(g, cfg, allow_nonfinite=allow_nonfinite)
+    session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
+    if save_weights is not None:
+        save_weights_file(session.layer, save_weights)
     picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
     ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
 
@@ -94,7 +102,7 @@ def run(
             emit = _table_emitter(console, ids, picked, precision, max_rows, max_cols)
         else:
             writer = make_writer(fmt, stream)
-            writer.begin(ids, max(session.x0.shape[1], int(session.layer.out_channels)))
+            writer.begin(ids, max(session.x0.shape[1], session.out_dim))
             emit = writer.round
         pending = None
         emitted = -1

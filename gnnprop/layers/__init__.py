@@ -1,21 +1,30 @@
-"""The layer registry: layer type name -> :class:`LayerSpec`.
+"""The layer registry and the one way to build and call a layer.
 
-A spec knows its default aggregation and how to build the module for a given
-input width. Every layer is a PyG ``MessagePassing`` subclass whose ``forward``
-is ``forward(x, edge_index, edge_weight=None)``, with ``in_channels`` and
-``out_channels`` attributes; the engine relies on nothing else, so any kernel can
-run any layer.
+Three kinds of layer type:
+
+- gnnprop's own (``fixed``, ``nn``, ``residual``): :data:`LAYERS`, a name ->
+  :class:`LayerSpec` registry with each layer's default aggregation;
+- PyG's built-in convolutions, by friendly or class name (``gcn``, ``GATv2Conv``):
+  :mod:`.pyg`;
+- a user's own ``MessagePassing`` class, ``path/to/file.py:ClassName``: :mod:`.user`.
+
+Every built layer is a PyG ``MessagePassing`` module; :func:`make_caller` gives
+the one function the engine uses to run it, whatever its ``forward`` takes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch_geometric.nn import MessagePassing
 
 from ..config import LayerConfig
+from ..errors import ConfigError
+from ..resolver import normalize, resolve
+from . import pyg, user
+from .call import make_caller
 from .fixed import FixedLayer, build_fixed
 from .nn import NNLayer, build_nn
 from .residual import ResidualLayer, build_residual
@@ -26,7 +35,7 @@ class LayerSpec:
     name: str
     description: str
     default_aggr: str
-    build: Callable[[LayerConfig, int, str], MessagePassing]
+    build: Callable[..., MessagePassing]  # (cfg, in_dim, aggr, aggr_mode) -> layer
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -42,16 +51,72 @@ LAYERS: dict[str, LayerSpec] = {
 }
 
 
-def build_layer(cfg: LayerConfig, in_dim: int, aggr: str, seed: int) -> MessagePassing:
+def kind_of(type_name: str) -> str:
+    """``native`` | ``pyg`` | ``user`` for a resolved layer type."""
+    if type_name in LAYERS:
+        return "native"
+    if user.is_user_spec(type_name):
+        return "user"
+    return "pyg"
+
+
+def resolve_layer_type(name: Any, args: dict[str, Any]) -> str:
+    """Canonical layer type for ``name``; checks a PyG layer's keyword arguments.
+
+    Unknown names are a :class:`ConfigError` listing the closest valid names.
+    """
+    if not isinstance(name, str):
+        raise ConfigError(f"layer.type: expected a layer name, got {name!r}")
+    if normalize(name) in {normalize(k) for k in LAYERS}:
+        return resolve(name, LAYERS, what="layer", key="layer.type")[0]
+    if user.is_user_spec(name):
+        user.split_spec(name)
+        return name
+    cls_name = pyg.lookup(name)
+    if cls_name is None:
+        close = [c for c in pyg.suggestions(name)[:5]]
+        raise ConfigError(f"layer.type: unknown layer {name!r}; closest: {', '.join(close)} "
+                          f"(also fixed, nn, residual, or path/to/file.py:ClassName; `gnnprop layers` lists all)")
+    pyg.check_args(cls_name, args)
+    return pyg.friendly_name(cls_name)
+
+
+def build_layer(cfg: LayerConfig, in_dim: int, aggr: Any, seed: int, *, aggr_mode: str | None = None,
+                edge_dim: int | None = None) -> MessagePassing:
     """Build the configured layer for inputs of width ``in_dim``.
 
     Parameters are drawn from a generator seeded with ``seed`` (in float32, on the
     CPU), so the same config gives the same weights on every device and dtype.
     """
+    kind = kind_of(cfg.type)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        layer = LAYERS[cfg.type].build(cfg, in_dim, aggr)
+        if kind == "native":
+            layer = LAYERS[cfg.type].build(cfg, in_dim, aggr, aggr_mode)
+        elif kind == "pyg":
+            layer = pyg.build(pyg.lookup(cfg.type), cfg.args, in_dim, cfg.out_dim, aggr, aggr_mode, edge_dim)
+        else:
+            layer = user.build(cfg.type, cfg.args, in_dim, cfg.hidden_dim, cfg.out_dim, aggr)
     return layer.eval()
 
 
-__all__ = ["LAYERS", "LayerSpec", "build_layer", "FixedLayer", "NNLayer", "ResidualLayer"]
+def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
+    """How many times wider ``aggr_out`` is than one message (``cat`` of k aggregations: k)."""
+    if isinstance(aggr, list) and (aggr_mode or "cat") == "cat":
+        return len(aggr)
+    return 1
+
+
+def aggr_name(layer: MessagePassing) -> str:
+    """The aggregation a built layer uses, as text (``max``, ``[mean, max] (cat)``)."""
+    a = getattr(layer, "aggr", None)
+    if isinstance(a, (list, tuple)):
+        mode = getattr(getattr(layer, "aggr_module", None), "mode", "cat")
+        return f"[{', '.join(map(str, a))}] ({mode})"
+    if a is None:
+        return type(getattr(layer, "aggr_module", None)).__name__ if hasattr(layer, "aggr_module") else "none"
+    return str(a) if isinstance(a, str) else type(a).__name__
+
+
+__all__ = ["LAYERS", "LayerSpec", "build_layer", "make_caller", "kind_of", "resolve_layer_type", "aggr_name",
+           "aggr_width_factor", "FixedLayer", "NNLayer", "ResidualLayer"]

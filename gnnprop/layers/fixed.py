@@ -15,6 +15,7 @@ from torch_geometric.nn import MessagePassing
 
 from .. import expr
 from ..config import LayerConfig
+from ..errors import ConfigError
 
 
 def _fit(value, like: torch.Tensor) -> torch.Tensor:
@@ -27,8 +28,9 @@ def _fit(value, like: torch.Tensor) -> torch.Tensor:
 
 
 class FixedLayer(MessagePassing):
-    def __init__(self, message: expr.Expression, update: expr.Expression, channels: int, aggr: str = "max"):
-        super().__init__(aggr=aggr)
+    def __init__(self, message: expr.Expression, update: expr.Expression, channels: int, aggr="max",
+                 aggr_mode: str | None = None):
+        super().__init__(aggr=aggr, aggr_kwargs={"mode": aggr_mode} if aggr_mode else None)
         self.message_expr = message
         self.update_expr = update
         self.in_channels = self.out_channels = channels
@@ -58,9 +60,15 @@ class FixedLayer(MessagePassing):
         return f"message={self.message_expr.source!r}, update={self.update_expr.source!r}, aggr={self.aggr!r}"
 
 
-def build_fixed(cfg: LayerConfig, in_dim: int, aggr: str) -> FixedLayer:
+def build_fixed(cfg: LayerConfig, in_dim: int, aggr, aggr_mode: str | None = None) -> FixedLayer:
+    from . import aggr_width_factor
+
+    k = aggr_width_factor(aggr, aggr_mode)
+    if k != 1:
+        raise ConfigError(f"aggr_mode: cat makes aggr_out {k} x {in_dim} wide, but the fixed layer's update "
+                          f"combines it with x (width {in_dim}); use aggr_mode sum, mean, max or min")
     return FixedLayer(
         expr.parse(cfg.message, expr.MESSAGE, "layer.message"),
         expr.parse(cfg.update, expr.UPDATE, "layer.update"),
-        in_dim, aggr,
+        in_dim, aggr, aggr_mode,
     )

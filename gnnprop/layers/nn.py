@@ -22,11 +22,14 @@ from ..config import LayerConfig
 
 
 class NNLayer(MessagePassing):
-    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, aggr: str = "mean"):
-        super().__init__(aggr=aggr)
+    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, aggr="mean", aggr_mode: str | None = None):
+        from . import aggr_width_factor
+
+        super().__init__(aggr=aggr, aggr_kwargs={"mode": aggr_mode} if aggr_mode else None)
         self.in_channels, self.hidden_channels, self.out_channels = in_dim, hidden_dim, out_dim
+        self.aggr_channels = hidden_dim * aggr_width_factor(aggr, aggr_mode)  # k x H with cat of k aggregations
         self.messageNN = nn.Linear(2 * in_dim, hidden_dim)
-        self.updateNN = nn.Linear(in_dim + hidden_dim, out_dim)
+        self.updateNN = nn.Linear(in_dim + self.aggr_channels, out_dim)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
         return self.propagate(edge_index, x=x)
@@ -42,8 +45,8 @@ class NNLayer(MessagePassing):
         f, h, o = self.in_channels, self.hidden_channels, self.out_channels
         return {"message": f"m_ij = W_m [x_i || x_j] + b_m   (W_m: {h} x {2 * f}, b_m: {h}; messageNN)",
                 "aggregate": f"a_i = {self.aggr} over the incoming messages",
-                "update": f"x_i' = W_u [x_i || a_i] + b_u   (W_u: {o} x {f + h}, b_u: {o}; updateNN)"}
+                "update": f"x_i' = W_u [x_i || a_i] + b_u   (W_u: {o} x {f + self.aggr_channels}, b_u: {o}; updateNN)"}
 
 
-def build_nn(cfg: LayerConfig, in_dim: int, aggr: str) -> NNLayer:
-    return NNLayer(in_dim, cfg.hidden_dim or in_dim, cfg.out_dim or in_dim, aggr)
+def build_nn(cfg: LayerConfig, in_dim: int, aggr, aggr_mode: str | None = None) -> NNLayer:
+    return NNLayer(in_dim, cfg.hidden_dim or in_dim, cfg.out_dim or in_dim, aggr, aggr_mode)

@@ -21,8 +21,8 @@ from ..errors import ConfigError
 
 
 class ResidualLayer(MessagePassing):
-    def __init__(self, in_dim: int, out_dim: int, aggr: str = "sum", project: bool = False):
-        super().__init__(aggr=aggr)
+    def __init__(self, in_dim: int, out_dim: int, aggr="sum", project: bool = False, aggr_mode: str | None = None):
+        super().__init__(aggr=aggr, aggr_kwargs={"mode": aggr_mode} if aggr_mode else None)
         self.in_channels, self.out_channels = in_dim, out_dim
         self.lin = nn.Linear(in_dim, out_dim)
         self.skip = nn.Linear(in_dim, out_dim, bias=False) if project and out_dim != in_dim else None
@@ -45,12 +45,18 @@ class ResidualLayer(MessagePassing):
                 "update": f"x_i' = a_i + {skip}"}
 
 
-def build_residual(cfg: LayerConfig, in_dim: int, aggr: str) -> ResidualLayer:
+def build_residual(cfg: LayerConfig, in_dim: int, aggr, aggr_mode: str | None = None) -> ResidualLayer:
+    from . import aggr_width_factor
+
     out_dim = cfg.out_dim or in_dim
+    k = aggr_width_factor(aggr, aggr_mode)
+    if k != 1:
+        raise ConfigError(f"aggr_mode: cat makes aggr_out {k} x {out_dim} wide, but the residual update adds x "
+                          f"(width {out_dim}); use aggr_mode sum, mean, max or min")
     if out_dim != in_dim and not cfg.project:
         raise ConfigError(
             f"layer.out_dim: the residual layer adds x (width {in_dim}) to the aggregated messages "
             f"(width {out_dim}), so the widths must match; set layer.out_dim to {in_dim}, "
             f"or layer.project: true to learn a projection on the skip path "
             f"(the seed document's own 16 -> 32 example crashes exactly here)")
-    return ResidualLayer(in_dim, out_dim, aggr, project=cfg.project)
+    return ResidualLayer(in_dim, out_dim, aggr, project=cfg.project, aggr_mode=aggr_mode)

@@ -1,0 +1,97 @@
+"""Saving and loading a layer's parameters, through safe loaders only.
+
+``.safetensors`` is the format (no code runs when it is read). ``.pt`` files are
+read only with ``torch.load(weights_only=True)``, which refuses pickled objects
+other than tensors and plain containers. Keys must match the layer's
+``state_dict`` exactly: missing, unexpected or wrongly shaped tensors are an
+:class:`InputError` naming them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .errors import InputError, UsageError
+
+FORMATS = (".safetensors", ".pt", ".pth")
+
+
+def _format(path: str, verb: str) -> str:
+    ext = Path(path).suffix.lower()
+    if ext not in FORMATS:
+        raise UsageError(f"{path}: cannot {verb} weights as {ext or 'a file without extension'}; "
+                         f"use .safetensors{' (or .pt, tensors only)' if verb == 'read' else ''}")
+    return ext
+
+
+def state_tensors(layer: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu").contiguous() for k, v in layer.state_dict().items()}
+
+
+def save_weights(layer: torch.nn.Module, path: str) -> None:
+    """Write the layer's parameters (and buffers) to ``path`` (``.safetensors``), atomically."""
+    if _format(path, "write") != ".safetensors":
+        raise UsageError(f"{path}: --save-weights writes .safetensors files")
+    from safetensors.torch import save_file
+
+    tensors = state_tensors(layer)
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UsageError(f"--save-weights: the folder {str(folder)!r} does not exist")
+    tmp = folder / f".{Path(path).name}.tmp{os.getpid()}"
+    try:
+        save_file({k: v.clone() for k, v in tensors.items()}, str(tmp), metadata={"format": "pt", "by": "gnnprop"})
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_weights(path: str) -> dict[str, torch.Tensor]:
+    ext = _format(path, "read")
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such weights file")
+    if ext == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(path)
+        except (SafetensorError, OSError, ValueError) as e:
+            raise InputError(f"{path}: not a readable safetensors file: {e}") from None
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # the unpickler refuses anything but tensors and plain containers
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InputError(f"{path}: refused: a .pt file may hold only tensors (loaded with weights_only=True): "
+                         f"{first}") from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                             for k, v in data.items()):
+        raise InputError(f"{path}: expected a mapping of parameter names to tensors (a state_dict)")
+    return data
+
+
+def load_weights(layer: torch.nn.Module, path: str) -> None:
+    """Load ``path`` into ``layer``; keys and shapes must match exactly."""
+    tensors = read_weights(path)
+    own = layer.state_dict()
+    missing = [k for k in own if k not in tensors]
+    unexpected = [k for k in tensors if k not in own]
+    shapes = [f"{k} {tuple(tensors[k].shape)} (expected {tuple(own[k].shape)})" for k in own
+              if k in tensors and tensors[k].shape != own[k].shape]
+    problems = []
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected {', '.join(unexpected)}")
+    if shapes:
+        problems.append(f"wrong shape {', '.join(shapes)}")
+    if problems:
+        raise InputError(f"{path}: the weights do not fit the layer: {'; '.join(problems)} "
+                         f"(the layer has: {', '.join(f'{k} {tuple(v.shape)}' for k, v in own.items()) or 'none'})")
+    with torch.no_grad():
+        for k, v in own.items():
+            v.copy_(tensors[k].to(v.dtype))
