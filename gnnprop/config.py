@@ -34,6 +34,11 @@ ROUND_MODES = {
     "converge": "until the largest change is <= tol: {mode: converge, tol: 1e-6, max_rounds: 100}",
 }
 MAX_ROUNDS = 1_000_000
+ENGINES = {
+    "auto": "fused where it is exact for the layer and aggregation, else reference",
+    "fused": "node-level dense work plus one sparse reduction per round (an error where impossible)",
+    "reference": "PyG's generic propagate (gathers E x F tensors)",
+}
 AGGR_MODES = {
     "cat": "concatenate the aggregations (the width grows k-fold)",
     "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",
@@ -77,6 +82,7 @@ class Config:
     aggr: str | list[str] | None = None  # default: the layer's own (fixed: max, nn: mean, residual: sum)
     aggr_mode: str | None = None  # with a list of aggregations: cat (default) | sum | mean | max | min | ...
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
+    engine: str = "auto"          # auto | fused | reference: how a round is computed
     device: str = "auto"          # auto | cpu | cuda | cuda:N | mps
     dtype: str = "float32"        # float32 | float64
     seed: int = 0                 # initialises parameters and random features
@@ -109,7 +115,7 @@ class Config:
         if not layer["args"]:
             layer.pop("args")
         out = {
-            "layer": layer, "aggr": self.aggregation(), "rounds": rounds, "device": self.device,
+            "layer": layer, "aggr": self.aggregation(), "rounds": rounds, "engine": self.engine, "device": self.device,
             "dtype": self.dtype, "seed": self.seed, "graph": dataclasses.asdict(self.graph_cfg),
         }
         if self.aggr_mode is not None:
@@ -196,7 +202,7 @@ _KINDS = {
     "RoundsConfig": {"mode": "str", "n": "int", "if_": "str?", "then": "int?", "else_": "int?",
                      "tol": "float", "max_rounds": "int"},
     "GraphConfig": {"undirected": "bool", "features": "str", "feature_dim": "int?"},
-    "Config": {"aggr": "aggr?", "aggr_mode": "str?", "device": "str", "dtype": "str", "seed": "int"},
+    "Config": {"aggr": "aggr?", "aggr_mode": "str?", "engine": "str", "device": "str", "dtype": "str", "seed": "int"},
 }
 
 
@@ -305,6 +311,7 @@ def validate(cfg: Config) -> Config:
             raise ConfigError(f"rounds.tol: expected a number >= 0, got {r.tol}")
         _check_count(r.max_rounds, "rounds.max_rounds", minimum=1)
     cfg.dtype = resolve(cfg.dtype, {d: d for d in DTYPES}, what="dtype", key="dtype")[0]
+    cfg.engine = resolve(cfg.engine, ENGINES, what="engine", key="engine")[0]
     cfg.graph_cfg.features = resolve(cfg.graph_cfg.features, FEATURES, what="feature initialiser",
                                      key="graph.features")[0]
     if cfg.graph_cfg.feature_dim is not None and cfg.graph_cfg.feature_dim < 1:

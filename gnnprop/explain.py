@@ -186,22 +186,28 @@ def explain(session: Session, node: str | int, rounds: list[int] | None = None, 
                          f"{_runs(plan)} ({plan.explanation})")
     ex = Explanation(node=g.node_ids[pos], position=pos, layer=session.config.layer.type,
                      aggr=aggr_name(session.layer), formulas=formulas(session), plan={})
+    replay = session.kernel.name != "reference"
+    wanted_set = set(wanted)
     prop = session.propagate()
     recorder = None
-    last_x = None
+    prev = None
     try:
-        it = iter(prop)
-        for result in it:
+        for result in prop:
             r = result.round
-            if recorder is not None:
-                ex.steps.append(_step(recorder, r, ex.node, g.node_ids, last_x, result.x[pos]))
-                recorder.remove()
-                recorder = None
+            if r in wanted_set and r >= 1:
+                if replay:  # the engine fused the round: replay the node's messages on the reference path
+                    ex.steps.append(_replayed(session, pos, prev, r, result.x[pos]))
+                else:
+                    ex.steps.append(_step(recorder, r, ex.node, lambda k: g.node_ids[k], lambda k: k,
+                                          prev[pos], result.x[pos]))
+                    recorder.remove()
+                    recorder = None
             if r >= wanted[-1]:
                 break
-            if r + 1 in wanted:
-                last_x = result.x[pos].detach().clone()
-                recorder = _Recorder(session.layer, pos)
+            if r + 1 in wanted_set:
+                prev = result.x
+                if not replay:
+                    recorder = _Recorder(session.layer, pos)
     finally:
         if recorder is not None:
             recorder.remove()
@@ -223,9 +229,62 @@ def _runs(plan) -> str:
     return f"{plan.max_rounds} round{'s' if plan.max_rounds != 1 else ''}"
 
 
-def _step(rec: _Recorder, r: int, node, node_ids, x_before, out_row) -> Step:
-    sources = [node_ids[i] for i in rec.sources] if rec.sources is not None else []
-    edge_pos = rec.in_edges.tolist() if rec.in_edges is not None else []
+def _replayed(session: Session, pos: int, x_prev: torch.Tensor, r: int, out_row: torch.Tensor) -> Step:
+    """Record round ``r`` for node ``pos`` by running the layer's reference path again.
+
+    gnnprop's own layers are local (a node's value depends on its in-edges only),
+    so they replay on the subgraph of the node and its in-neighbours: work in
+    proportion to the in-degree. Other layers (GCN normalises by global degrees)
+    replay on the whole graph. The value reported is still the engine's.
+    """
+    from .engine import DeviceGraph
+    from .layers import FixedLayer, NNLayer, ResidualLayer, make_caller
+
+    g = session.dgraph
+    layer = _uncached_copy(session.layer)
+    ids = session.graph.node_ids
+    ei = g.edge_index
+    idx = (ei[1] == pos).nonzero().squeeze(1)
+    if isinstance(layer, (FixedLayer, NNLayer, ResidualLayer)):
+        nodes, inv = torch.unique(torch.cat([torch.tensor([pos], device=ei.device), ei[0, idx]]), return_inverse=True)
+        target, src = inv[0], inv[1:]
+        sub = DeviceGraph(
+            edge_index=torch.stack([src, target.expand_as(src)]),
+            edge_weight=None if g.edge_weight is None else g.edge_weight[idx],
+            num_nodes=int(nodes.numel()),
+            edge_attr=None if g.edge_attr is None else g.edge_attr[idx],
+        )
+        x_sub, local = x_prev[nodes], int(target)
+        node_list, edge_list = nodes.tolist(), idx.tolist()
+        source_id, edge_id = (lambda k: ids[node_list[k]]), (lambda k: edge_list[k])
+    else:
+        sub, x_sub, local = g, x_prev, pos
+        source_id, edge_id = (lambda k: ids[k]), (lambda k: k)
+    rec = _Recorder(layer, local)
+    try:
+        with torch.inference_mode():
+            make_caller(layer)(x_sub, sub)
+    finally:
+        rec.remove()
+    return _step(rec, r, ids[pos], source_id, edge_id, x_prev[pos], out_row)
+
+
+def _uncached_copy(layer):
+    """A copy of the layer without what the fused engine cached (GCN keeps its sparse adjacency)."""
+    import copy
+
+    twin = copy.deepcopy(layer)
+    if hasattr(twin, "cached"):
+        twin.cached = False
+        for name in ("_cached_edge_index", "_cached_adj_t", "_cached_x"):
+            if hasattr(twin, name):
+                setattr(twin, name, None)
+    return twin
+
+
+def _step(rec: _Recorder, r: int, node, source_id, edge_id, x_before, out_row) -> Step:
+    sources = [source_id(i) for i in rec.sources] if rec.sources is not None else []
+    edge_pos = [edge_id(i) for i in rec.in_edges.tolist()] if rec.in_edges is not None else []
     n = len(sources) if rec.msg_value is not None else 0
     inputs = {k: _np(v) for k, v in rec.msg_inputs.items()}
     values = _np(rec.msg_value)

@@ -42,6 +42,7 @@ class Session:
     plan: RoundPlan
     kernel: Kernel
     out_dim: int = 0              # the layer's output width (probed)
+    engine_note: str = ""         # why this kernel (e.g. why not fused)
     allow_nonfinite: bool = False
     propagation: Propagation | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -63,6 +64,7 @@ class Session:
             "device": str(self.device),
             "dtype": str(self.dtype).replace("torch.", ""),
             "engine": self.kernel.name,
+            "engine_note": self.engine_note,
             "seed": self.config.seed,
             "num_nodes": self.graph.num_nodes,
             "num_edges": self.graph.num_edges,
@@ -140,5 +142,20 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
         num_nodes=g.num_nodes,
         edge_attr=None if g.edge_attr is None else g.edge_attr.to(device=device, dtype=dtype),
     )
-    return Session(cfg, g, layer, device, dtype, x0, dgraph, plan, KERNELS["reference"], out_dim=out_dim,
-                   allow_nonfinite=allow_nonfinite)
+    kernel, engine_note = choose_kernel(cfg.engine, layer, dgraph, dtype)
+    return Session(cfg, g, layer, device, dtype, x0, dgraph, plan, kernel, out_dim=out_dim,
+                   allow_nonfinite=allow_nonfinite, engine_note=engine_note)
+
+
+def choose_kernel(engine: str, layer: MessagePassing, dgraph: DeviceGraph, dtype: torch.dtype) -> tuple[Kernel, str]:
+    """The kernel for ``engine`` (auto | fused | reference) and a note on the choice."""
+    from .fused import FusedKernel, fused_plan
+
+    if engine == "reference":
+        return KERNELS["reference"], "asked for"
+    step, why = fused_plan(layer, dgraph)
+    if step is None:
+        if engine == "fused":
+            raise ConfigError(f"engine: fused is not possible here: {why}; use engine auto or reference")
+        return KERNELS["reference"], why
+    return FusedKernel(step, dtype), "exact for this layer and aggregation"

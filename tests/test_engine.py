@@ -13,6 +13,8 @@ from .reference import SeedDynamic, SeedFixed, SeedNN, SeedNNVerbatim
 
 
 def run(graph, **cfg):
+    """Propagate on the reference engine (PyG's own propagate) unless the test says otherwise."""
+    cfg.setdefault("engine", "reference")
     session = prepare(graph, from_mapping(cfg))
     results = list(session.propagate())
     return session, results

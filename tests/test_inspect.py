@@ -57,10 +57,11 @@ LAYERS = [{"type": "fixed"}, {"type": "fixed", "message": "relu(x_j - x_i) * 0.5
 @pytest.mark.parametrize("layer", LAYERS, ids=lambda l: l["type"] + ("-custom" if "message" in l else ""))
 @pytest.mark.parametrize("aggr", list(AGGREGATIONS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_inspect_equals_run(layer, aggr, dtype):
+@pytest.mark.parametrize("engine", ["reference", "auto"])
+def test_inspect_equals_run(layer, aggr, dtype, engine):
     g = random_graph(6, f=3)
     g.x = g.x * 0.25  # keep products (mul) finite over 3 rounds
-    cfg = {"layer": layer, "aggr": aggr, "dtype": dtype, "rounds": 3, "seed": 2}
+    cfg = {"layer": layer, "aggr": aggr, "dtype": dtype, "rounds": 3, "seed": 2, "engine": engine}
     deg = g.in_degree()
     for pos in (int(deg.argmax()), g.num_nodes - 1, 1):  # busiest node, a node with no incoming edge, a self loop
         ex = explain(prepare(g, from_mapping(cfg)), pos, [1, 2, 3])
@@ -109,7 +110,7 @@ def test_numeric_trace_for_nn_and_residual():
 
 def test_dynamic_rounds_explained_first():
     out = cli("inspect", str(SAMPLES / "path3.json"), "--node", "0", "-c", str(CONFIGS / "dynamic_seed.yaml"), tty=True)
-    assert out.stdout.splitlines()[0] == "rounds: rule mean(x) = 0.0258584 > 0 -> 3 rounds"
+    assert out.stdout.splitlines()[0].endswith("; rounds: rule mean(x) = 0.0258584 > 0 -> 3 rounds")
     out = cli("inspect", SEED, "--node", "0", "-c", str(CONFIGS / "converge.yaml"), "--all-rounds", "-f", "json")
     doc = json.loads(out.stdout)
     changes = doc["plan"]["max_change"]

@@ -27,6 +27,7 @@ def show(
     out_dim: o.OutDim = None,
     project: o.Project = None,
     arg: o.Arg = None,
+    engine: o.Engine = None,
     device: o.Device = None,
     dtype: o.Dtype = None,
     seed: o.Seed = None,
@@ -38,5 +39,5 @@ def show(
     cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
                          hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
                          seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
-                         aggr_mode=aggr_mode, args=arg)
+                         aggr_mode=aggr_mode, args=arg, engine=engine)
     get_env(ctx.obj).out.write(dump_yaml(cfg))

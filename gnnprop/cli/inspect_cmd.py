@@ -39,6 +39,7 @@ def inspect(
     out_dim: o.OutDim = None,
     project: o.Project = None,
     arg: o.Arg = None,
+    engine: o.Engine = None,
     device: o.Device = None,
     dtype: o.Dtype = None,
     seed: o.Seed = None,
@@ -62,7 +63,7 @@ def inspect(
     cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
                          hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
                          seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
-                         aggr_mode=aggr_mode, args=arg)
+                         aggr_mode=aggr_mode, args=arg, engine=engine)
     fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
@@ -84,7 +85,9 @@ def inspect(
 
 def _plan_line(ex: Explanation, fmt) -> str:
     plan = ex.plan
-    line = f"rounds: {plan['explanation']}"
+    engine = ex.meta.get("engine", "reference")
+    how = " (the node's messages replayed on the reference path)" if engine != "reference" else ""
+    line = f"engine: {engine}{how}; rounds: {plan['explanation']}"
     if plan["mode"] == "converge" and plan.get("max_change"):
         changes = ", ".join(f"{r}: {d:.3g}" for r, d in enumerate(plan["max_change"], start=1))
         verdict = "converged" if plan.get("converged") else "not converged (yet)"

@@ -48,6 +48,8 @@ HiddenDim = Annotated[Optional[int], typer.Option("--hidden-dim", help="nn layer
 OutDim = Annotated[Optional[int], typer.Option("--out-dim", help="nn / residual layer: output width.", rich_help_panel=C)]
 Project = Annotated[Optional[bool], typer.Option("--project/--no-project", help="residual: learned projection on the skip path.",
                                                  rich_help_panel=C, show_default=False)]
+Engine = Annotated[Optional[str], typer.Option("--engine", help="auto | fused | reference: how a round is computed.",
+                                               rich_help_panel=C)]
 Device = Annotated[Optional[str], typer.Option("--device", help="auto | cpu | cuda | cuda:N | mps.", rich_help_panel=C)]
 Dtype = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64.", rich_help_panel=C)]
 Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters and random features.", rich_help_panel=C)]
@@ -55,7 +57,8 @@ Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters
 
 def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, message=None, update=None,
                  hidden_dim=None, out_dim=None, project=None, device=None, dtype=None, seed=None,
-                 undirected=None, features=None, feature_dim=None, aggr_mode=None, args=None) -> Config:
+                 undirected=None, features=None, feature_dim=None, aggr_mode=None, args=None,
+                 engine=None) -> Config:
     cfg = load_config(config)
     if aggr is not None and "," in aggr:
         aggr = [a.strip() for a in aggr.split(",") if a.strip()]
@@ -64,7 +67,7 @@ def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, m
         "layer.hidden_dim": hidden_dim, "layer.out_dim": out_dim, "layer.project": project,
         "aggr": aggr, "rounds": rounds, "device": device, "dtype": dtype, "seed": seed,
         "graph.undirected": undirected, "graph.features": features, "graph.feature_dim": feature_dim,
-        "aggr_mode": aggr_mode, "layer.args": parse_args(args),
+        "aggr_mode": aggr_mode, "layer.args": parse_args(args), "engine": engine,
     }
     return apply_overrides(cfg, values, FLAGS)
 
@@ -87,5 +90,5 @@ FLAGS = {
     "layer.hidden_dim": "--hidden-dim", "layer.out_dim": "--out-dim", "layer.project": "--project",
     "aggr": "--aggr", "rounds": "--rounds", "device": "--device", "dtype": "--dtype", "seed": "--seed",
     "graph.undirected": "--undirected", "graph.features": "--features", "graph.feature_dim": "--feature-dim",
-    "aggr_mode": "--aggr-mode", "layer.args": "--arg",
+    "aggr_mode": "--aggr-mode", "layer.args": "--arg", "engine": "--engine",
 }

@@ -41,6 +41,7 @@ def run(
     out_dim: o.OutDim = None,
     project: o.Project = None,
     arg: o.Arg = None,
+    engine: o.Engine = None,
     device: o.Device = None,
     dtype: o.Dtype = None,
     seed: o.Seed = None,
@@ -75,7 +76,7 @@ def run(
     cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
                          hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
                          seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
-                         aggr_mode=aggr_mode, args=arg)
+                         aggr_mode=aggr_mode, args=arg, engine=engine)
     fmt = _choose_format(fmt, output, env)
     if output is not None:
         for given in (graph, node_features, config):
