@@ -273,12 +273,17 @@ def _uncached_copy(layer):
     """A copy of the layer without what the fused engine cached (GCN keeps its sparse adjacency)."""
     import copy
 
-    twin = copy.deepcopy(layer)
+    caches = {name: getattr(layer, name) for name in ("_cached_edge_index", "_cached_adj_t", "_cached_x")
+              if hasattr(layer, name)}
+    try:
+        for name in caches:  # sparse tensors cannot be deep-copied, and the copy must not use them
+            setattr(layer, name, None)
+        twin = copy.deepcopy(layer)
+    finally:
+        for name, value in caches.items():
+            setattr(layer, name, value)
     if hasattr(twin, "cached"):
         twin.cached = False
-        for name in ("_cached_edge_index", "_cached_adj_t", "_cached_x"):
-            if hasattr(twin, name):
-                setattr(twin, name, None)
     return twin
 
 

@@ -50,5 +50,6 @@ def resolve(
 def choices(name: str, registry: Iterable[str], aliases: Mapping[str, str] | None = None) -> list[str]:
     """Valid names, the closest to ``name`` first."""
     names = list(registry) + [a for a in (aliases or {}) if a not in registry]
-    close = difflib.get_close_matches(str(name).lower(), names, n=3, cutoff=0.5)
+    lowered = {n.lower(): n for n in reversed(names)}
+    close = [lowered[c] for c in difflib.get_close_matches(str(name).lower(), list(lowered), n=3, cutoff=0.5)]
     return close + [n for n in names if n not in close]

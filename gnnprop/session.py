@@ -89,9 +89,11 @@ def probe_width(layer: MessagePassing, in_dim: int, g: Graph) -> int:
     try:
         with torch.inference_mode():
             out = make_caller(probe)(torch.zeros(2, in_dim), dg)
-    except (RuntimeError, ValueError, IndexError, TypeError) as e:
-        raise ConfigError(f"layer: the {graph_layer_name(layer)} layer cannot run on {in_dim} input features: "
-                          f"{str(e).splitlines()[0]}") from None
+    except (RuntimeError, ValueError, IndexError, TypeError, AssertionError, KeyError, NotImplementedError,
+            AttributeError) as e:
+        why = str(e).splitlines()[0] if str(e).strip() else f"{type(e).__name__} in {type(layer).__name__}.forward"
+        raise ConfigError(f"layer: the {graph_layer_name(layer)} layer cannot run on this graph with {in_dim} "
+                          f"input features: {why}") from None
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 2:
         raise ConfigError(f"layer: the {graph_layer_name(layer)} layer must return a [num_nodes, width] tensor, "
                           f"got {type(out).__name__} {tuple(getattr(out, 'shape', ()))}")

@@ -10,6 +10,8 @@ other than tensors and plain containers. Keys must match the layer's
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -63,11 +65,16 @@ def read_weights(path: str) -> dict[str, torch.Tensor]:
         except (SafetensorError, OSError, ValueError) as e:
             raise InputError(f"{path}: not a readable safetensors file: {e}") from None
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about old pickle protocols before refusing
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # the unpickler refuses anything but tensors and plain containers
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise InputError(f"{path}: refused: a .pt file may hold only tensors (loaded with weights_only=True): "
-                         f"{first}") from None
+        text = str(e)
+        found = re.search(r"unsupported GLOBAL (\S+)", text)
+        what = f"it asks for {found.group(1)}, which is not a tensor" if found else \
+            (text.strip().splitlines()[-1] if text.strip() else type(e).__name__)
+        raise InputError(f"{path}: refused: a .pt weights file may hold only tensors and gnnprop reads it with "
+                         f"weights_only=True; {what}; convert it to .safetensors") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
                                              for k, v in data.items()):
         raise InputError(f"{path}: expected a mapping of parameter names to tensors (a state_dict)")

@@ -107,15 +107,25 @@ def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
     return 1
 
 
+_AGGR_CLASSES = {"SumAggregation": "sum", "MeanAggregation": "mean", "MaxAggregation": "max",
+                 "MinAggregation": "min", "MulAggregation": "mul", "StdAggregation": "std", "VarAggregation": "var"}
+
+
 def aggr_name(layer: MessagePassing) -> str:
-    """The aggregation a built layer uses, as text (``max``, ``[mean, max] (cat)``)."""
-    a = getattr(layer, "aggr", None)
-    if isinstance(a, (list, tuple)):
-        mode = getattr(getattr(layer, "aggr_module", None), "mode", "cat")
-        return f"[{', '.join(map(str, a))}] ({mode})"
-    if a is None:
-        return type(getattr(layer, "aggr_module", None)).__name__ if hasattr(layer, "aggr_module") else "none"
-    return str(a) if isinstance(a, str) else type(a).__name__
+    """The aggregation a built layer really uses, as text (``max``, ``[mean, max] (cat)``).
+
+    Read from PyG's ``aggr_module``, not from ``layer.aggr``: a class may assign
+    ``self.aggr`` after ``__init__`` (the seed's NN layer does), which PyG ignores.
+    """
+    module = getattr(layer, "aggr_module", None)
+    if module is None:
+        a = getattr(layer, "aggr", None)
+        return a if isinstance(a, str) else "none"
+    name = type(module).__name__
+    if name == "MultiAggregation":
+        parts = [_AGGR_CLASSES.get(type(m).__name__, type(m).__name__) for m in module.aggrs]
+        return f"[{', '.join(parts)}] ({module.mode})"
+    return _AGGR_CLASSES.get(name, name)
 
 
 __all__ = ["LAYERS", "LayerSpec", "build_layer", "make_caller", "kind_of", "resolve_layer_type", "aggr_name",
