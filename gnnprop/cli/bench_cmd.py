@@ -1,0 +1,109 @@
+"""``gnnprop bench``: gnnprop's loader and engine against numpy and plain PyG, on a random graph."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ..bench import BenchSpec, run_bench
+from ..errors import UsageError
+from .app import app
+from .env import Env, get_env
+
+FORMATS = ("table", "json")
+
+
+@app.command()
+def bench(
+    ctx: typer.Context,
+    nodes: Annotated[int, typer.Option("--nodes", "-n", help="Nodes of the random graph.")] = 1_000_000,
+    edges: Annotated[int, typer.Option("--edges", "-e", help="Distinct directed edges (no self loops).")] = 10_000_000,
+    features: Annotated[int, typer.Option("--features", "-f", help="Features per node (standard normal, float32).")] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the graph, the features and the weights.")] = 0,
+    repeat: Annotated[int, typer.Option("--repeat", help="Timed repetitions of each phase (medians are reported).")] = 3,
+    cases: Annotated[Optional[str], typer.Option("--cases", help="Comma-separated subset of fixed/max, fixed/sum, "
+                                                 "nn/mean, residual/add, gcn (default: all).")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="table | json (default: table on a terminal, "
+                                               "else json).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")] = False,
+) -> None:
+    """Time loading and one round of each layer: gnnprop's engine against plain PyG, on a random graph.
+
+    Writes the graph as a CSV edge file in a temporary folder and loads it with
+    gnnprop and numpy.loadtxt; runs each case on the engine (engine auto) and on
+    the seed documents' PyG classes, alternating; reports medians, the ratio
+    reference / engine, peak memory, whether the outputs agree, and the engine's
+    fixed/max time as a multiple of a bytes-moved lower bound. The default graph
+    (1M nodes, 10M edges) takes minutes and several GB of memory.
+    """
+    env = get_env(ctx.obj)
+    name = _choose_format(fmt, env)
+    picked = None if cases is None else [c for c in cases.split(",")]
+    spec = BenchSpec(nodes=nodes, edges=edges, features=features, seed=seed, repeat=repeat, cases=picked)
+
+    def say(line: str) -> None:
+        if not quiet:
+            env.err.write(f"gnnprop bench: {line}\n")
+            env.err.flush()
+
+    result = run_bench(spec, say)
+    if name == "json":
+        env.out.write(json.dumps(result, indent=2) + "\n")
+        env.out.flush()
+    else:
+        render(env.console(env.out, tty=env.out_is_tty(), no_color=no_color), result)
+
+
+def _choose_format(fmt: str | None, env: Env) -> str:
+    if fmt is None:
+        return "table" if env.out_is_tty() else "json"
+    name = fmt.strip().lower()
+    if name not in FORMATS:
+        raise UsageError(f"--format: unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    return name
+
+
+def _num(x: Any, spec: str = ".3g") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def render(console, r: dict[str, Any]) -> None:
+    """The result as Rich tables."""
+    g, m, load, bound = r["graph"], r["machine"], r["load"], r["bound"]
+    console.print(Text(f"graph: {g['nodes']:,} nodes, {g['edges']:,} edges, {g['features']} features, "
+                       f"seed {g['seed']} (CSV {g['csv_mb']} MB)", style="bold"))
+    console.print(f"machine: {m['cpus']} cpus, torch {m['torch']} ({m['torch_threads']} threads), "
+                  f"PyG {m['torch_geometric']}, copy bandwidth {m['copy_bandwidth_gbs']} GB/s; "
+                  f"medians of {r['repeat']}", markup=False)
+    console.print()
+
+    t = Table(title="load the CSV edge file", title_justify="left")
+    for col in ("loader", "seconds", "peak MB"):
+        t.add_column(col, justify="left" if col == "loader" else "right")
+    t.add_row("gnnprop.io.load_graph", _num(load["gnnprop_s"]), _num(load["gnnprop_peak_mb"], ".0f"))
+    t.add_row("numpy.loadtxt", _num(load["numpy_s"]), _num(load["numpy_peak_mb"], ".0f"))
+    console.print(t)
+    console.print(f"gnnprop / numpy: {_num(load['ratio'])}x", markup=False)
+    console.print()
+
+    t = Table(title="one round: gnnprop's engine vs the reference (plain PyG); peak MB above the start",
+              title_justify="left")
+    for col in ("case", "kernel", "engine s", "ref s", "ref/engine", "engine MB", "ref MB", "prepare s", "agree"):
+        t.add_column(col, justify="left" if col in ("case", "kernel", "agree") else "right", no_wrap=True)
+    for c in r["cases"]:
+        t.add_row(c["case"], c["engine"], _num(c["engine_s"]), _num(c["reference_s"]), f"{_num(c['ratio'])}x",
+                  _num(c["engine_peak_mb"], ".0f"), _num(c["reference_peak_mb"], ".0f"), _num(c["prepare_s"]),
+                  Text("yes" if c["agree"] else "NO", style="green" if c["agree"] else "bold red"))
+    console.print(t)
+    console.print()
+    console.print(Text("lower bound for one round", style="bold"))
+    console.print(f"{bound['formula']}", markup=False)
+    console.print(f"= {bound['bytes'] / 1e6:,.1f} MB -> {_num(bound['seconds'])} s", markup=False)
+    if bound["multiple"] is not None:
+        console.print(f"engine fixed/max: {_num(bound['engine_s'])} s = {_num(bound['multiple'])}x the bound",
+                      markup=False)

@@ -1,0 +1,106 @@
+"""``gnnprop bench`` on a tiny graph: the JSON schema, agreement with plain PyG, the table."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gnnprop.bench import CASES, bound_bytes, random_edges, resolve_cases, write_edge_csv
+from gnnprop.errors import ConfigError
+
+from .clitools import cli, fails
+
+TINY = ("-n", "2000", "-e", "20000", "-f", "4", "--repeat", "1")
+
+
+@pytest.fixture(scope="module")
+def tiny_json():
+    out = cli("bench", *TINY)  # a pipe: JSON by default
+    assert out.code == 0, out.stderr
+    return out
+
+
+def test_json_schema(tiny_json):
+    r = json.loads(tiny_json.stdout)
+    assert r["schema"] == 1 and r["repeat"] == 1
+    assert r["graph"] == {"nodes": 2000, "edges": 20000, "features": 4, "seed": 0, "simple": True,
+                          "csv_mb": r["graph"]["csv_mb"]}
+    m = r["machine"]
+    assert m["cpus"] >= 1 and m["torch"] and m["copy_bandwidth_gbs"] > 0
+    load = r["load"]
+    assert load["gnnprop_s"] > 0 and load["numpy_s"] > 0 and load["ratio"] > 0
+    assert set(load) >= {"gnnprop_peak_mb", "numpy_peak_mb"}
+    assert [c["case"] for c in r["cases"]] == list(CASES)
+    for c in r["cases"]:
+        assert c["agree"] is True, c
+        assert c["engine"] == "fused", c  # a simple graph: every case has a fused path, GCN included
+        assert c["engine_s"] > 0 and c["reference_s"] > 0 and c["ratio"] > 0, c
+        assert c["prepare_s"] >= 0 and c["max_abs_diff"] < 1e-4
+        assert set(c) >= {"engine_peak_mb", "reference_peak_mb", "engine_runs_s", "reference_runs_s"}
+        assert len(c["engine_runs_s"]) == len(c["reference_runs_s"]) == 1
+    b = r["bound"]
+    assert b["bytes"] == bound_bytes(2000, 20000, 4) == 20000 * 8 + 2001 * 8 + 2 * 2000 * 4 * 4
+    assert "E*8" in b["formula"] and b["seconds"] > 0 and b["multiple"] > 0
+    assert b["engine_s"] == r["cases"][0]["engine_s"]
+
+
+def test_talk_goes_to_stderr(tiny_json):
+    assert "gnnprop bench: " in tiny_json.stderr and "gnnprop bench" not in tiny_json.stdout
+    assert "\x1b" not in tiny_json.stdout
+
+
+def test_table_on_a_terminal():
+    out = cli("bench", *TINY, "--cases", "fixed/max,gcn", tty=True)
+    assert out.code == 0, out.stderr
+    assert not out.stdout.lstrip().startswith("{")
+    for word in ("2,000 nodes", "numpy.loadtxt", "fixed/max", "gcn", "fused", "agree", "x the bound"):
+        assert word in out.stdout, word
+    assert "fixed/sum" not in out.stdout and "NO" not in out.stdout
+
+
+def test_cases_subset_and_quiet():
+    out = cli("bench", *TINY, "--cases", "residual-add", "--format", "json", "-q")
+    assert out.code == 0 and out.stderr == ""
+    r = json.loads(out.stdout)
+    assert [c["case"] for c in r["cases"]] == ["residual/add"]
+    assert r["bound"]["multiple"] is None  # no fixed/max, nothing to compare with the bound
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--cases", "fixd"), ("--cases", "fixd", "fixed/max")),
+    (("--format", "csv"), ("--format", "table, json")),
+    (("-n", "10", "-e", "100"), ("--edges", "45")),
+    (("--repeat", "0"), ("--repeat",)),
+])
+def test_usage_errors(args, words):
+    fails(cli("bench", *args), 2, *words)
+
+
+def test_random_edges_are_simple_and_reproducible():
+    src, dst = random_edges(50, 1000, seed=3)
+    assert src.size == dst.size == 1000
+    assert not (src == dst).any()
+    assert np.unique(src * 50 + dst).size == 1000
+    assert src.min() >= 0 and max(src.max(), dst.max()) < 50
+    again = random_edges(50, 1000, seed=3)
+    assert (again[0] == src).all() and (again[1] == dst).all()
+    assert not (random_edges(50, 1000, seed=4)[0] == src).all()
+
+
+def test_edge_csv_round_trips(tmp_path):
+    src = np.array([0, 5, 10, 123, 9, 1000000], dtype=np.int64)
+    dst = np.array([1, 0, 99, 7, 1000, 0], dtype=np.int64)
+    path = tmp_path / "e.csv"
+    size = write_edge_csv(str(path), src, dst, chunk=4)
+    text = path.read_text()
+    assert size == len(text)
+    assert text == "src,dst\n0,1\n5,0\n10,99\n123,7\n9,1000\n1000000,0\n"
+    a = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64)
+    assert (a[:, 0] == src).all() and (a[:, 1] == dst).all()
+
+
+def test_resolve_cases():
+    assert resolve_cases(None) == resolve_cases(["all"]) == list(CASES)
+    assert resolve_cases(["GCN", "fixed_max", " nn-mean "]) == ["fixed/max", "nn/mean", "gcn"]
+    with pytest.raises(ConfigError, match="valid: "):
+        resolve_cases(["nope"])
