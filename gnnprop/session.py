@@ -21,7 +21,7 @@ from torch_geometric.nn import MessagePassing
 from .config import Config
 from .device import resolve_device
 from .engine import KERNELS, DeviceGraph, Kernel, Propagation
-from .errors import ConfigError
+from .errors import ConfigError, RunError
 from .graph import Graph, with_default_features
 from .layers import aggr_name, build_layer, make_caller
 from .rounds import RoundPlan, plan_rounds
@@ -145,8 +145,41 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
         edge_attr=None if g.edge_attr is None else g.edge_attr.to(device=device, dtype=dtype),
     )
     kernel, engine_note = choose_kernel(cfg.engine, layer, dgraph, dtype)
+    if kernel.name == "reference":
+        check_reference_memory(g, max(in_dim, out_dim, getattr(layer, "hidden_channels", 0) or 0), dtype,
+                               engine_note)
     return Session(cfg, g, layer, device, dtype, x0, dgraph, plan, kernel, out_dim=out_dim,
                    allow_nonfinite=allow_nonfinite, engine_note=engine_note)
+
+
+def available_memory() -> int | None:
+    """Bytes the OS says are available (Linux /proc/meminfo), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_reference_memory(g: Graph, width: int, dtype: torch.dtype, why_not_fused: str) -> None:
+    """Refuse a reference run whose per-edge tensors would not fit, before allocating them.
+
+    PyG's propagate gathers x_i and x_j ([E, F] each), computes the messages and
+    scatters them: about four E x F tensors at once.
+    """
+    need = 4 * g.num_edges * width * torch.finfo(dtype).bits // 8
+    have = available_memory()
+    if have is None or need <= have:
+        return
+    gb = 1024 ** 3
+    smaller = " or --dtype float32" if dtype == torch.float64 else ""
+    raise RunError(f"{g.source}: the reference path would need about {need / gb:.1f} GiB for its per-edge "
+                   f"tensors ({g.num_edges} edges x {width} features x 4), and {have / gb:.1f} GiB is available; "
+                   f"the fused engine avoids them but cannot run here ({why_not_fused}); "
+                   f"use a layer and aggregation it supports{smaller}")
 
 
 def choose_kernel(engine: str, layer: MessagePassing, dgraph: DeviceGraph, dtype: torch.dtype) -> tuple[Kernel, str]:

@@ -220,3 +220,21 @@ def test_real_snap_edge_list_runs_undirected():
     for node in (13, 3466, 26196):
         want = sum(deg[s] for s in nbrs[node]) / len(nbrs[node])
         assert doc["rounds"][1]["x"][pos[node]][0] == pytest.approx(want, rel=1e-6)
+
+
+def test_graph_without_edges_runs_with_a_warning(tmp_path):
+    p = tmp_path / "lonely.json"
+    p.write_text(json.dumps({"x": [[1.0], [2.0]], "edge_index": [[], []]}))
+    out = cli("run", str(p), "--rounds", "1", "--aggr", "sum")
+    assert out.code == 0
+    assert json.loads(out.stdout)["rounds"][1]["x"] == [[1.0], [2.0]]
+    assert "warning" in out.stderr and "has no edges: nothing propagates" in out.stderr
+
+
+def test_reference_path_that_would_not_fit_is_refused_before_allocating(monkeypatch):
+    import gnnprop.session as session
+
+    monkeypatch.setattr(session, "available_memory", lambda: 10)
+    fails(cli("run", SEED, "--message", "relu(x_j)"), 1, "reference path would need about",
+          "not affine", "GiB is available")
+    assert cli("run", SEED, "--rounds", "1").code == 0  # the fused engine needs no per-edge tensors

@@ -85,6 +85,9 @@ def run(
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
     session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
+    if session.graph.num_edges == 0:
+        env.err.write(f"gnnprop: warning: {session.graph.source} has no edges: nothing propagates "
+                      "(every node aggregates to 0)\n")
     if save_weights is not None:
         save_weights_file(session.layer, save_weights)
     picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
