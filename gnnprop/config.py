@@ -118,9 +118,9 @@ class Config:
             "layer": layer, "aggr": self.aggregation(), "rounds": rounds, "engine": self.engine, "device": self.device,
             "dtype": self.dtype, "seed": self.seed, "graph": dataclasses.asdict(self.graph_cfg),
         }
-        if self.aggr_mode is not None:
-            out = {**{k: v for k, v in out.items() if k != "rounds"}, "aggr_mode": self.aggr_mode,
-                   "rounds": out["rounds"]}
+        if self.aggr_mode is not None:  # right after aggr
+            out = {k: v for key, value in out.items()
+                   for k, v in ([(key, value), ("aggr_mode", self.aggr_mode)] if key == "aggr" else [(key, value)])}
         return out
 
     graph_cfg: GraphConfig = field(default_factory=GraphConfig)
