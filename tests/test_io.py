@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gnnprop.errors import ConfigError, InputError, UsageError
-from gnnprop.io import FORMATS, detect_format, load_graph
-from gnnprop.io.ids import index_tokens, parse_token
+from gnnprop.io import FORMATS, bulk, csvfmt, detect_format, digits, edgelist, load_graph
+from gnnprop.io.ids import index_tokens, lookup_ints, parse_token, rank_ints
+from gnnprop.io.source import decode, read_text
+from gnnprop.io.tables import build_graph_bulk
 
 SEED_X = [[6, 4], [0, 1], [5, 3], [1, 2]]
 SEED_EI = [[0, 1, 0, 2, 1, 2, 2, 3], [1, 0, 2, 0, 2, 1, 3, 2]]
@@ -656,3 +661,238 @@ def check_error(kind, prefix, words, call):
     assert "\n" not in message, message
     for word in words:
         assert word in message, f"{word!r} not in {message!r}"
+
+
+# -- the bulk (vectorised) reader against the exact one -----------------------------------
+
+
+def exact_graph(path: str, fmt: str, node_path: str | None = None):
+    """The graph as the line-by-line reader makes it (never the bulk path)."""
+    text, name = read_text(path)
+    nodes = None
+    if node_path is not None:
+        node_text, node_name = read_text(node_path)
+        module = csvfmt if node_path.endswith(".csv") else edgelist
+        nodes = module.read_nodes(node_text, node_name)
+    return (csvfmt if fmt == "csv" else edgelist).load(text, name, nodes)
+
+
+def assert_same_graph(a, b) -> None:
+    assert a.edge_index.dtype == b.edge_index.dtype == torch.int64 and a.edge_index.is_contiguous()
+    assert torch.equal(a.edge_index, b.edge_index)
+    assert a.node_ids == b.node_ids and [type(i) for i in a.node_ids] == [type(i) for i in b.node_ids]
+    for got, want in ((a.x, b.x), (a.edge_weight, b.edge_weight), (a.edge_attr, b.edge_attr)):
+        assert (got is None) == (want is None)
+        if got is not None:
+            assert got.dtype == want.dtype and got.shape == want.shape and got.is_contiguous()
+            assert torch.equal(got, want) and torch.equal(torch.signbit(got), torch.signbit(want))
+    assert a.source == b.source
+
+
+def generated_edges(rng, n: int, *, weights: int = 0, negative: bool = False, spread: int = 1000) -> list[list[str]]:
+    """Rows of ``n`` random edges as text: two integer ids and ``weights`` numbers in varied spellings."""
+    low = -spread if negative else 0
+    ids = rng.integers(low, spread, (n, 2))
+    spellings = [lambda v: repr(float(v)), lambda v: f"{v:.3f}", lambda v: f"{v:g}", lambda v: str(int(v * 100)),
+                 lambda v: f"{v:.2e}", lambda v: f"{v:.15f}", lambda v: "-0" if v < 0 else "0.5"]
+    rows = []
+    for a, b in ids.tolist():
+        row = [str(a), str(b)]
+        for _ in range(weights):
+            v = float(rng.standard_normal() * 10.0 ** rng.integers(-3, 4))
+            row.append(spellings[int(rng.integers(len(spellings)))](v))
+        rows.append(row)
+    return rows
+
+
+BULK_CASES = {
+    "csv-ids": lambda rows: "src,dst\n" + "".join(",".join(r[:2]) + "\n" for r in rows),
+    "csv-weight-attrs": lambda rows: "dst,weight,src,len,cost\n" + "".join(f"{r[1]},{r[2]},{r[0]},{r[3]},{r[4]}\n"
+                                                                         for r in rows),
+    "csv-crlf-blanks": lambda rows: "# made by a tool\r\n\r\n Source , Target ,weight\r\n"
+                                     + "".join(f"{r[0]}, {r[1]} ,\t{r[2]}\r\n" for r in rows),
+    "csv-no-final-newline": lambda rows: "src,dst,weight\n" + "\n".join(",".join(r[:3]) for r in rows),
+    "csv-bom": lambda rows: "\ufeffsrc,dst\n" + "".join(",".join(r[:2]) + "\n" for r in rows) + "\n\n",
+    "snap": lambda rows: "# Directed graph (each unordered pair of nodes is saved once)\n# Nodes: 1000 Edges: 9\n"
+                         "# FromNodeId\tToNodeId\n" + "".join("\t".join(r[:2]) + "\n" for r in rows),
+    "edgelist-weights-attrs": lambda rows: "% src dst w a b\n" + "".join(" ".join(r[:5]) + "\n" for r in rows),
+    "edgelist-ragged-blanks": lambda rows: "".join(("  " if i % 3 else "") + "  \t ".join(r[:3])
+                                                   + (" \n\n" if i % 5 == 0 else "\n") for i, r in enumerate(rows)),
+    "edgelist-crlf-no-final-newline": lambda rows: "\r\n".join(" ".join(r[:2]) for r in rows),
+}
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 18], ids=["small-chunks", "default-chunks"])
+@pytest.mark.parametrize("case", list(BULK_CASES))
+def test_bulk_reader_gives_the_exact_readers_graph(here, monkeypatch, case, chunk):
+    monkeypatch.setattr(bulk, "CHUNK", chunk)  # small chunks: every boundary case many times over
+    rng = np.random.default_rng(sum(map(ord, case)))
+    rows = generated_edges(rng, 600, weights=3, negative="attrs" in case or "crlf" in case)
+    fmt = "csv" if case.startswith("csv") else "edgelist"
+    name = "e.csv" if fmt == "csv" else "e.txt"
+    text = BULK_CASES[case](rows)
+    here({name: text})
+    assert (csvfmt if fmt == "csv" else edgelist).scan(text.encode()) is not None, "the bulk path stepped aside"
+    graph = load_graph(name)
+    assert_same_graph(graph, exact_graph(name, fmt))
+    assert graph.num_edges == 600
+
+
+@pytest.mark.parametrize("node_file", ["n.csv", "n.txt"])
+def test_bulk_node_file_and_edges_against_it(here, node_file):
+    rng = np.random.default_rng(1)
+    order = rng.permutation(500) - 100
+    features = rng.standard_normal((500, 3)).round(4)
+    if node_file == "n.csv":
+        text = "# nodes\nid,a,b,c\n" + "".join(f"{i},{a},{b},{c}\n" for i, (a, b, c) in zip(order, features))
+    else:
+        text = "% id a b c\n" + "".join(f"{i} {a} {b} {c}\n" for i, (a, b, c) in zip(order, features))
+    edges = rng.choice(order, (2000, 2))
+    here({node_file: text, "e.txt": "".join(f"{a} {b}\n" for a, b in edges)})
+    graph = load_graph("e.txt", node_features=node_file)
+    assert_same_graph(graph, exact_graph("e.txt", "edgelist", node_file))
+    assert graph.node_ids == order.tolist()
+    assert torch.equal(graph.x, torch.tensor(features))
+
+
+@pytest.mark.parametrize("name, text", [
+    ("e.csv", 'src,dst\n1,2\n"3",4\n'),                   # quotes
+    ("e.csv", "src,dst\n1,2\n\n3,4\n"),                   # a blank line between data lines
+    ("e.csv", "src,dst\n1,2\na,b\n"),                     # string ids
+    ("e.csv", "src,dst\n1,2\n007,4\n"),                   # "007" is a string id
+    ("e.csv", "src,dst\n1,2\r3,4\n"),                     # a bare CR ends a CSV row
+    ("e.txt", "1 2\n# a comment after the data\n3 4\n"),
+    ("e.txt", "1 2\n3 9223372036854775807\n"),            # 19 digits: the exact reader checks the range
+    ("e.txt", "1 2 0.5\n3 4 1_000\n"),                    # Python's float reads it; only that field goes slowly
+    ("e.txt", "1 2\n3 4\x0b\n"),                          # a vertical tab is whitespace to str.split
+    ("e.txt", "1 2\n3 \u00e9\n"),                         # not ASCII
+])
+def test_bulk_reader_steps_aside_or_agrees(here, name, text):
+    here({name: text})
+    fmt = "csv" if name.endswith(".csv") else "edgelist"
+    module = csvfmt if fmt == "csv" else edgelist
+    scanned = module.scan(text.encode())
+    expected = exact_graph(name, fmt)
+    assert_same_graph(load_graph(name), expected)
+    if scanned is not None:  # only where every field is plain: then it must agree
+        assert name == "e.txt" and "1_000" in text
+
+
+def big_file(lines: int, bad_line: int, bad: str, csv_file: bool) -> str:
+    """``lines`` lines of integer edges; line ``bad_line`` (1-based, counting the header) is ``bad``."""
+    rows = [f"{i % 997},{(i * 7) % 1009}" if csv_file else f"{i % 997} {(i * 7) % 1009}" for i in range(lines)]
+    if csv_file:
+        rows[0] = "src,dst,weight"
+        rows = [rows[0]] + [r + ",0.5" for r in rows[1:]]
+    rows[bad_line - 1] = bad
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("name, bad, words", [
+    ("e.csv", "5,6,7,8", "e.csv: line 150001 (data row 150000): 4 fields, expected 3 (src,dst,weight)"),
+    ("e.csv", "5,6,heavy", "e.csv: line 150001 (data row 150000): weight: expected a number, got 'heavy'"),
+    ("e.csv", "5,6,inf", "e.csv: line 150001 (data row 150000): weight: expected a finite number, got 'inf'"),
+    ("e.csv", "5,,1", "e.csv: line 150001 (data row 150000): empty dst"),
+    ("e.csv", '5,"6"x,1', "e.csv: line 150001: malformed CSV"),
+    ("e.csv", "5,99999999999999999999,1", "e.csv: line 150001 (data row 150000): node id 99999999999999999999"),
+    ("e.txt", "5 6 7", "e.txt: line 150001: 3 fields, expected 2 as on line 1"),
+    ("e.txt", "5", "e.txt: line 150001: 1 field, expected 2 or more"),
+])
+def test_a_bad_line_deep_in_a_big_file_keeps_its_line_number(here, name, bad, words):
+    here({name: big_file(200_000, 150_001, bad, name.endswith(".csv"))})
+    check_error(InputError, name, [words], lambda: load_graph(name))
+
+
+def test_a_missing_node_deep_in_a_big_file_keeps_its_line_number(here):
+    lines = [f"{i % 50} {(i + 1) % 50}" for i in range(100_000)]
+    lines[87_654] = "3 77"
+    here({"e.txt": "\n".join(lines) + "\n", "n.txt": "".join(f"{i}\n" for i in range(50))})
+    check_error(InputError, "e.txt", ["e.txt: line 87655: node 77 is not in the node file n.txt"],
+                lambda: load_graph("e.txt", node_features="n.txt"))
+
+
+_IDS = st.sampled_from(["0", "1", "7", "-3", "-0", "12", "123456789012", "999999999999999999", "007", "+5",
+                        "a", "1.0", "x y", "#1", "%2", ""])
+_NUMBERS = st.sampled_from(["0", "1", "-2", "0.5", "-0.25", "5.", ".5", "-.5", "1e3", "1E-3", "+2", "inf", "nan",
+                            "1_000", "abc", "", "1.2.3", "-", ".", "123456789012345", "1234567890123456",
+                            "007.5", "1e400", "-0.0", "3.14159"])
+_BLANK = st.sampled_from(["", "", "", " ", "\t", "  "])
+
+
+@st.composite
+def text_graph_files(draw) -> tuple[bool, str]:
+    """``(is_csv, text)``: a small CSV or edge-list file of plain and awkward tokens, some lines malformed."""
+    csv_file = draw(st.booleans())
+    width = draw(st.integers(2, 4))
+    lines = draw(st.lists(st.sampled_from(["# c, d", "% e", "", " "]), max_size=2))
+    if csv_file:
+        lines.append(",".join(["src", "dst", "weight", "len"][:width]))
+    for _ in range(draw(st.integers(1, 12))):
+        cells = [draw(_IDS), draw(_IDS)] + [draw(_NUMBERS) for _ in range(width - 2)]
+        if draw(st.integers(0, 9)) == 0:
+            cells = cells[:-1] if len(cells) > 2 else cells + ["1"]
+        sep = "," if csv_file else draw(st.sampled_from([" ", "\t", "  "]))
+        lines.append(draw(_BLANK) + sep.join(draw(_BLANK) + c + draw(_BLANK) for c in cells) + draw(_BLANK))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return csv_file, newline.join(lines) + draw(st.sampled_from(["", newline, newline * 2]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text_graph_files(), st.sampled_from([16, 1 << 18]))
+def test_bulk_reader_agrees_with_the_exact_one_on_random_files(file, chunk):
+    """The bulk reader either steps aside (``None``) or gives exactly the exact reader's
+    graph, and never accepts a file the exact reader rejects."""
+    csv_file, text = file
+    module = csvfmt if csv_file else edgelist
+    default, bulk.CHUNK = bulk.CHUNK, chunk
+    try:
+        edges = module.scan(text.encode())
+    finally:
+        bulk.CHUNK = default
+    try:
+        expected = module.load(decode(text.encode(), "f"), "f", None)
+    except InputError:
+        expected = None
+    graph = None if edges is None else build_graph_bulk(edges, "f", None)
+    if graph is not None:
+        assert expected is not None, "the bulk reader accepted a file the exact reader rejects"
+        assert_same_graph(graph, expected)
+
+
+def test_rank_ints_matches_numpy_unique_in_every_regime():
+    rng = np.random.default_rng(7)
+    for values in (rng.integers(0, 50, 400),                          # lookup table from 0
+                   rng.integers(10**12, 10**12 + 60, (2, 200)),      # lookup table from the minimum
+                   rng.integers(-10**15, 10**15, 3000),              # packed sort
+                   np.array([2**63 - 1, -(2**63), 0, 5, 5]),          # np.unique
+                   np.zeros(0, np.int64)):
+        positions, distinct = rank_ints(values)
+        want_distinct, want_positions = np.unique(values, return_inverse=True)
+        assert np.array_equal(distinct, want_distinct)
+        assert np.array_equal(positions, want_positions.reshape(values.shape)) and positions.dtype == np.int64
+        keys = rng.permutation(want_distinct)[: len(want_distinct) // 2]
+        found = np.arange(len(keys), dtype=np.int64) + 10
+        got, hit = lookup_ints(values, keys, found)
+        table = dict(zip(keys.tolist(), found.tolist()))
+        assert hit.shape == values.shape and hit.ravel().tolist() == [v in table for v in values.ravel().tolist()]
+        assert [g for g, h in zip(got.ravel().tolist(), hit.ravel().tolist()) if h] == \
+            [table[v] for v in values.ravel().tolist() if v in table]
+
+
+def test_decimals_are_read_exactly_as_python_reads_them():
+    rng = np.random.default_rng(11)
+    texts = [f"{rng.integers(0, 10**k)}.{rng.integers(0, 10**j):0{j}d}" for k, j in rng.integers(0, 9, (4000, 2))]
+    texts += ["0.1", "0.3", "5.", ".5", "9007199254740993", "123456789012345", "0.000000000000001", "-0", "-0.0",
+              "1.2.3", "", "-", ".", "+1", "1e5", "1234567890123456"]
+    texts = ["-" + t if i % 3 == 0 and not t.startswith("-") else t for i, t in enumerate(texts)]
+    data = (b" " * 24 + b"\n".join(t.encode() for t in texts) + b"\n")
+    buffer = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(buffer == 10)
+    starts = np.concatenate([[24], ends[:-1] + 1])
+    dots = np.array([s + t.index(".") if t.count(".") == 1 else e for s, e, t in zip(starts, ends, texts)])
+    values, ok = digits.decimals(buffer, digits.word_view(buffer), starts, ends, dots)
+    for text, value, good in zip(texts, values.tolist(), ok.tolist()):
+        plain = re.fullmatch(r"-?[0-9]*\.?[0-9]*", text) and 1 <= sum(c.isdigit() for c in text) <= 15
+        assert good == bool(plain), text  # the others go to Python's float one by one
+        if good:
+            assert value == float(text) and np.signbit(value) == np.signbit(float(text)), text

@@ -12,14 +12,15 @@ How ids become nodes, and in which order, is in :mod:`gnnprop.io.ids`.
 from __future__ import annotations
 
 import os
+from types import ModuleType
 from typing import IO
 
 from ..errors import UsageError
 from ..graph import Graph, with_reverse_edges
 from ..resolver import resolve
 from . import csvfmt, edgelist, jsonfmt
-from .source import COMMENT_CHARS, STDIN, read_text
-from .tables import NodeTable
+from .source import COMMENT_CHARS, STDIN, read_data, text_of
+from .tables import NodeTable, build_graph_bulk
 
 #: Registry of input formats: canonical name -> one-line description.
 FORMATS: dict[str, str] = {
@@ -73,10 +74,11 @@ def detect_format(path: str, text_head: str | None = None) -> str:
 def load_node_table(path: str, stdin: IO | None = None) -> NodeTable:
     """Read a node-feature file: ``.csv`` with a header ``id,f1,...``; anything else
     whitespace-separated ``id f1 f2 ...`` lines without header."""
-    text, name = read_text(path, stdin)
-    ext = os.path.splitext(path)[1].lower()
-    reader = csvfmt.read_nodes if ext == ".csv" else edgelist.read_nodes
-    return reader(text, name)
+    data, name = read_data(path, stdin)
+    module = csvfmt if os.path.splitext(path)[1].lower() == ".csv" else edgelist
+    raw = _ascii_bytes(data)
+    table = None if raw is None else module.scan_nodes(raw, name)  # the common case, in bulk
+    return module.read_nodes(text_of(data, name), name) if table is None else table
 
 
 def load_graph(
@@ -103,16 +105,45 @@ def load_graph(
         fmt, _ = resolve(input_format, FORMATS, what="input format", aliases=ALIASES, key="--input-format")
     if node_features is not None and node_features == path == STDIN:
         raise UsageError("the graph and --node-features cannot both be read from stdin (-)")
-    text, name = read_text(path, stdin)
-    if fmt is None:
+    data, name = read_data(path, stdin)
+    text = None
+    if fmt is None and path != STDIN:
+        fmt = EXTENSIONS.get(os.path.splitext(path)[1].lower())
+    if fmt is None:  # sniff stdin, or report the extension, once the content is known to be text
+        text = text_of(data, name)
         fmt = detect_format(path, text[:SNIFF_CHARS])
     if fmt == "json":
+        text = text_of(data, name) if text is None else text
         if node_features is not None:
             raise UsageError(f"{name}: --node-features applies to csv and edge-list graphs; "
                              'a JSON graph carries its features in "x"')
         graph = jsonfmt.load(text, name)
     else:
-        nodes = None if node_features is None else load_node_table(node_features, stdin)
-        module = csvfmt if fmt == "csv" else edgelist
-        graph = module.load(text, name, nodes)
+        graph = _load_text_graph(csvfmt if fmt == "csv" else edgelist, data, text, name, node_features, stdin)
     return with_reverse_edges(graph) if undirected else graph
+
+
+def _ascii_bytes(data: bytes | str) -> bytes | None:
+    """``data`` as bytes for a bulk reader (a text stream's ASCII text too), else ``None``."""
+    if isinstance(data, str):
+        return data.encode("ascii") if data.isascii() else None
+    return data
+
+
+def _load_text_graph(module: ModuleType, data: bytes | str, text: str | None, name: str,
+                     node_features: str | None, stdin: IO | None) -> Graph:
+    """A CSV or edge-list graph: in bulk when :func:`module.scan` can, else line by line.
+
+    Errors come in the same order either way: the graph file's text, the node
+    file, then the graph file's lines (the bulk path only succeeds on a file
+    without errors, but for ids missing from the node file).
+    """
+    raw = _ascii_bytes(data)
+    edges = None if raw is None else module.scan(raw)
+    if edges is None and text is None:
+        text = text_of(data, name)
+    nodes = None if node_features is None else load_node_table(node_features, stdin)
+    graph = None if edges is None else build_graph_bulk(edges, name, nodes)
+    if graph is None:  # the exact reader: its messages say where a problem is
+        graph = module.load(text_of(data, name) if text is None else text, name, nodes)
+    return graph

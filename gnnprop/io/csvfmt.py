@@ -18,8 +18,9 @@ from typing import Iterator
 
 from ..errors import InputError
 from ..graph import Graph
+from . import bulk
 from .source import gc_paused
-from .tables import EdgeRows, NodeTable, build_graph, build_node_table, fields
+from .tables import EdgeArrays, EdgeRows, NodeTable, build_graph, build_node_table, build_node_table_bulk, fields
 
 SOURCE_COLUMNS = ("src", "source")
 TARGET_COLUMNS = ("dst", "target")
@@ -44,14 +45,12 @@ def _rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
         raise InputError(f"{source}: line {reader.line_num}: malformed CSV: {e}{hint}") from None
 
 
-def read_edges(text: str, source: str) -> EdgeRows:
-    """Split a CSV edge file into :class:`EdgeRows`, checking the header and field counts."""
-    rows_iter = _rows(text, source)
-    header_line, raw_header = next(rows_iter, (0, []))
-    if not raw_header:
-        raise InputError(f"{source}: the file is empty")
-    names = [h.strip() for h in raw_header]
-    at = f"{source}: line {header_line}"
+def _columns(names: list[str], at: str) -> tuple[int, int, int | None, list[int]]:
+    """``(src, dst, weight or None, attribute columns)`` of a stripped edge-file header.
+
+    A header without source and target, or with a column twice or unnamed, is an
+    :class:`InputError` prefixed with ``at`` (``"e.csv: line 1"``).
+    """
     seen: dict[str, int] = {}
     for j, name in enumerate(names):
         first = seen.setdefault(name.lower(), j)
@@ -69,7 +68,17 @@ def read_edges(text: str, source: str) -> EdgeRows:
         raise InputError(f"{at}: column {names.index('') + 1} has no name in the header ({','.join(names)}); "
                          "name every column (columns other than src, dst and weight are edge attributes)")
     w = seen.get(WEIGHT_COLUMN)
-    attr = [j for j in range(len(names)) if j not in (s, t, w)]
+    return s, t, w, [j for j in range(len(names)) if j not in (s, t, w)]
+
+
+def read_edges(text: str, source: str) -> EdgeRows:
+    """Split a CSV edge file into :class:`EdgeRows`, checking the header and field counts."""
+    rows_iter = _rows(text, source)
+    header_line, raw_header = next(rows_iter, (0, []))
+    if not raw_header:
+        raise InputError(f"{source}: the file is empty")
+    names = [h.strip() for h in raw_header]
+    s, t, w, attr = _columns(names, f"{source}: line {header_line}")
     numeric = attr if w is None else [w] + attr  # weight first, then the attributes in header order
     rows = EdgeRows(source=source, data_rows=True, has_weight=w is not None)
     rows.value_names = [WEIGHT_COLUMN] if w is not None else []
@@ -90,6 +99,52 @@ def read_edges(text: str, source: str) -> EdgeRows:
             values += [cells[j].strip() for j in numeric]
         lines.append(line)
     return rows
+
+
+def _header(data: bytes, start: int) -> tuple[list[str], int] | None:
+    """The stripped header cells and where the data lines start, for :func:`scan`.
+
+    Comment and blank lines before the header are skipped as :func:`_rows` skips
+    them; ``None`` for a head that only the csv module can read (quotes, stray CRs).
+    """
+    for offset, line in bulk.lines_from(data, start):
+        text = line.decode("ascii").removesuffix("\r")
+        if not text.replace("\t", " ").isprintable() or '"' in text:
+            return None
+        blank = "," not in text and not text.strip()
+        if blank or text.lstrip().startswith("#"):
+            continue
+        return [cell.strip() for cell in text.split(",")], offset + len(line) + 1
+    return None
+
+
+def scan(data: bytes) -> EdgeArrays | None:
+    """The edges of a CSV edge file read in bulk (:mod:`.bulk`), or ``None``: then read it exactly."""
+    start = bulk.ascii_text(data)
+    head = None if start is None else _header(data, start)
+    if head is None:
+        return None
+    names, body = head
+    try:
+        s, t, w, attr = _columns(names, "")
+    except InputError:
+        return None
+    numeric = attr if w is None else [w] + attr
+    columns = bulk.read(data, body, len(names), [s, t], numeric, csv=True)
+    if columns is None:
+        return None
+    return EdgeArrays(ids=columns.ids, values=columns.values, has_weight=w is not None)
+
+
+def scan_nodes(data: bytes, source: str) -> NodeTable | None:
+    """A node file read in bulk (:mod:`.bulk`): integer ids and numeric features; else ``None``."""
+    start = bulk.ascii_text(data)
+    head = None if start is None else _header(data, start)
+    if head is None:
+        return None
+    names, body = head
+    columns = bulk.read(data, body, len(names), [0], list(range(1, len(names))), csv=True)
+    return None if columns is None else build_node_table_bulk(source, columns.ids[0], columns.values)
 
 
 def load(text: str, source: str, nodes: NodeTable | None = None) -> Graph:

@@ -14,8 +14,9 @@ from itertools import chain
 
 from ..errors import InputError
 from ..graph import Graph
-from .source import data_lines, gc_paused
-from .tables import EdgeRows, NodeTable, build_graph, build_node_table, fields
+from . import bulk
+from .source import COMMENT_CHARS, data_lines, gc_paused
+from .tables import EdgeArrays, EdgeRows, NodeTable, build_graph, build_node_table, build_node_table_bulk, fields
 
 LAYOUT = "source target [weight [edge attributes...]]"
 
@@ -49,6 +50,39 @@ def read_edges(text: str, source: str) -> EdgeRows:
         # weight and attributes of each line, row-major; one column needs no flattening
         edges.values = [f[2] for f in rows] if width == 3 else list(chain.from_iterable(f[2:] for f in rows))
     return edges
+
+
+def _first_data_line(data: bytes, start: int) -> tuple[int, int] | None:
+    """``(offset, number of fields)`` of the first line that is not blank or a comment."""
+    for offset, line in bulk.lines_from(data, start):
+        row = line.decode("ascii").split()
+        if row and row[0][0] not in COMMENT_CHARS:
+            return offset, len(row)
+    return None
+
+
+def scan(data: bytes) -> EdgeArrays | None:
+    """The edges of an edge list read in bulk (:mod:`.bulk`), or ``None``: then read it exactly."""
+    start = bulk.ascii_text(data)
+    first = None if start is None else _first_data_line(data, start)
+    if first is None or first[1] < 2:
+        return None
+    offset, width = first
+    columns = bulk.read(data, offset, width, [0, 1], list(range(2, width)), csv=False)
+    if columns is None:
+        return None
+    return EdgeArrays(ids=columns.ids, values=columns.values, has_weight=width > 2)
+
+
+def scan_nodes(data: bytes, source: str) -> NodeTable | None:
+    """A node file read in bulk (:mod:`.bulk`): integer ids and numeric features; else ``None``."""
+    start = bulk.ascii_text(data)
+    first = None if start is None else _first_data_line(data, start)
+    if first is None:
+        return None
+    offset, width = first
+    columns = bulk.read(data, offset, width, [0], list(range(1, width)), csv=False)
+    return None if columns is None else build_node_table_bulk(source, columns.ids[0], columns.values)
 
 
 def load(text: str, source: str, nodes: NodeTable | None = None) -> Graph:

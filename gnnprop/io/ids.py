@@ -99,6 +99,79 @@ def _canonical_ints(tokens: Sequence[str]) -> np.ndarray | None:
     return values if np.array_equal(lengths, digits + negative) else None
 
 
+#: A lookup table may have this many slots per value looked up (plus :data:`_TABLE_SLACK`).
+_TABLE_RATIO = 2
+_TABLE_SLACK = 1 << 22
+
+
+def _table_span(lo: int, hi: int, n: int) -> int | None:
+    """Slots of a lookup table indexed by ``value - offset`` for values in ``lo..hi``, if small enough."""
+    span = hi - lo + 1
+    return span if span <= _TABLE_RATIO * n + _TABLE_SLACK else None
+
+
+def rank_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, distinct)``: ``distinct`` is the sorted distinct int64 values, and
+    ``distinct[positions] == values`` (same shape as ``values``, int64, C order).
+
+    What ``np.unique(values, return_inverse=True)`` gives, without its argsort:
+    values in a span not much wider than their count go through a lookup table
+    (linear time); others are packed with their index into one uint64 and sorted.
+    """
+    if not values.size:
+        return np.zeros(values.shape, np.int64), np.zeros(0, np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    n = values.size
+    offset, span = 0, _table_span(0, hi, n) if lo >= 0 else None  # no need to subtract
+    if span is None:
+        offset, span = lo, _table_span(lo, hi, n)
+    if span is not None:
+        index = values - offset if offset else values
+        present = np.zeros(span, bool)
+        present[index] = True
+        rank = np.cumsum(present, dtype=np.int64)
+        rank -= 1
+        return np.ascontiguousarray(rank[index]), np.flatnonzero(present) + offset
+    bits = max(n - 1, 1).bit_length()
+    if (hi - lo) >> (64 - bits) == 0:  # value - lo and the index fit side by side in 64 bits
+        keys = (values.ravel() - lo).view(np.uint64) << np.uint64(bits)
+        keys |= np.arange(n, dtype=np.uint64)
+        keys.sort()
+        order = (keys & np.uint64((1 << bits) - 1)).view(np.int64)
+        keys >>= np.uint64(bits)
+        new = np.empty(n, bool)
+        new[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        positions = np.empty(n, np.int64)
+        positions[order] = np.cumsum(new) - 1
+        distinct = keys[new].view(np.int64) + lo
+        return positions.reshape(values.shape), distinct
+    distinct, positions = np.unique(values, return_inverse=True)
+    return positions.reshape(values.shape).astype(np.int64, copy=False), distinct
+
+
+def lookup_ints(values: np.ndarray, keys: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, hit)``: ``found[i]`` for each value equal to ``keys[i]`` (same shape as ``values``).
+
+    ``keys`` are distinct int64; ``hit`` is False where a value is not among them
+    (its position is then meaningless).
+    """
+    if not len(keys):
+        return np.zeros(values.shape, np.int64), np.zeros(values.shape, bool)
+    lo, hi = int(keys.min()), int(keys.max())
+    span = _table_span(lo, hi, values.size)
+    inside = (values >= lo) & (values <= hi)
+    if span is not None:
+        table = np.full(span, -1, np.int64)
+        table[keys - lo] = found
+        positions = table[np.where(inside, values - lo, 0)]
+        return positions, inside & (positions >= 0)
+    order = np.argsort(keys)
+    keys, found = keys[order], found[order]
+    slot = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return found[slot], inside & (keys[slot] == values)
+
+
 def _intern(tokens: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """Codes into the distinct tokens, which are listed in order of first appearance."""
     table: dict[str, int] = {}
@@ -130,20 +203,27 @@ def index_tokens(tokens: Sequence[str], where: Where) -> tuple[np.ndarray, list[
     """
     values = _canonical_ints(tokens)
     if values is not None:
-        sorted_ints, rank = np.unique(values, return_inverse=True)
-        return rank.reshape(-1).astype(np.int64, copy=False), sorted_ints.tolist()
+        rank, sorted_ints = rank_ints(values)
+        return rank, sorted_ints.tolist()
     codes, distinct = _intern(tokens)
     ids = _parse_distinct(codes, distinct, where)
     is_int = np.fromiter((type(v) is int for v in ids), dtype=bool, count=len(ids))
     int_codes = np.flatnonzero(is_int)
     str_codes = np.flatnonzero(~is_int)
     int_values = np.array([ids[c] for c in int_codes], dtype=np.int64)
-    sorted_ints, rank = np.unique(int_values, return_inverse=True)
+    rank, sorted_ints = rank_ints(int_values)
     position = np.empty(len(ids), dtype=np.int64)
-    position[int_codes] = rank.reshape(-1)
+    position[int_codes] = rank
     position[str_codes] = len(sorted_ints) + np.arange(len(str_codes), dtype=np.int64)
     node_ids: list[NodeId] = sorted_ints.tolist() + [ids[c] for c in str_codes]
     return position[codes], node_ids
+
+
+def int_keys(index: Mapping[NodeId, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, positions)`` int64 of the integer ids of a node table given as ``id -> position``."""
+    keys = np.array([k for k in index if type(k) is int], dtype=np.int64)
+    found = np.array([index[k] for k in keys.tolist()], dtype=np.int64)
+    return keys, found
 
 
 def index_tokens_in(tokens: Sequence[str], index: Mapping[NodeId, int], where: Where,
@@ -154,14 +234,10 @@ def index_tokens_in(tokens: Sequence[str], index: Mapping[NodeId, int], where: W
     """
     values = _canonical_ints(tokens)
     if values is not None:
-        keys = np.array([k for k in index if type(k) is int], dtype=np.int64)
-        found = np.array([index[k] for k in keys.tolist()], dtype=np.int64)
-        order = np.argsort(keys)
-        keys, found = keys[order], found[order]
-        slot = np.minimum(np.searchsorted(keys, values), max(len(keys) - 1, 0))
-        hit = keys[slot] == values if len(keys) else np.zeros(len(values), dtype=bool)
+        keys, found = int_keys(index)
+        position, hit = lookup_ints(values, keys, found)
         if hit.all():
-            return found[slot]
+            return position
         k = int(np.argmin(hit))
         raise InputError(f"{where(k)}: node {values[k]} is not in the node file {table_name}")
     codes, distinct = _intern(tokens)

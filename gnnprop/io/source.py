@@ -30,6 +30,23 @@ def read_text(path: str, stdin: IO | None = None) -> tuple[str, str]:
     Raises :class:`InputError` for a missing or unreadable file, binary data and
     a file with nothing but whitespace in it.
     """
+    data, name = read_data(path, stdin)
+    return text_of(data, name), name
+
+
+def text_of(data: bytes | str, name: str) -> str:
+    """The text of what :func:`read_data` read: :func:`decode`, then refuse a blank file."""
+    text = decode(data, name)
+    if not text or text.isspace():
+        raise InputError(f"{name}: the file is empty")
+    return text
+
+
+def read_data(path: str, stdin: IO | None = None) -> tuple[bytes | str, str]:
+    """``(data, name)``: the bytes of ``path`` (``str`` from a text-only stdin), not yet decoded.
+
+    Raises :class:`InputError` for a missing or unreadable file.
+    """
     name = source_name(path)
     if path == STDIN:
         stream = sys.stdin if stdin is None else stdin
@@ -47,10 +64,7 @@ def read_text(path: str, stdin: IO | None = None) -> tuple[str, str]:
             raise InputError(f"{name}: permission denied") from None
         except OSError as e:
             raise InputError(f"{name}: cannot read the file: {e.strerror or e}") from e
-    text = decode(data, name)
-    if not text.strip():
-        raise InputError(f"{name}: the file is empty")
-    return text, name
+    return data, name
 
 
 def decode(data: bytes | str, name: str) -> str:

@@ -1,8 +1,9 @@
 """What the text readers (CSV, edge list) share: raw rows in, a :class:`Graph` out.
 
-A reader only splits its file into :class:`EdgeRows` (tokens plus the line
-each came from) or a :class:`NodeTable`; ids, numbers and node order are
-resolved here, vectorised, so a million edges load in about a second.
+A reader's exact path splits its file into :class:`EdgeRows` (tokens plus the
+line each came from) or a :class:`NodeTable`; its bulk path (:mod:`.bulk`)
+gives :class:`EdgeArrays`, ids and numbers already parsed. Ids, numbers and
+node order are resolved here, vectorised, the same way for both.
 
 The numbers of all edges (per edge its weight, then its edge attributes in
 file order) travel as one row-major list of tokens and are converted in one
@@ -51,13 +52,29 @@ class EdgeRows:
 
 
 @dataclass
+class EdgeArrays:
+    """Edges read in bulk: ``ids [2, E]`` int64 (source and target ids as written)
+    and ``values [E, K]`` float64 (the weight first when ``has_weight``, then the
+    edge attributes in file order)."""
+
+    ids: np.ndarray
+    values: np.ndarray
+    has_weight: bool
+
+
+@dataclass
 class NodeTable:
-    """The nodes of a node-feature file: it fixes the node set and order."""
+    """The nodes of a node-feature file: it fixes the node set and order.
+
+    ``int_index`` is ``(ids, positions)`` int64 of the integer ids, when the
+    bulk reader already has them (else :func:`ids.int_keys` derives them from ``index``).
+    """
 
     source: str
     node_ids: list[NodeId]
     x: torch.Tensor | None
     index: dict[NodeId, int]
+    int_index: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def fields(n: int) -> str:
@@ -114,6 +131,20 @@ def build_node_table(source: str, id_tokens: list[str], lines: list[int], featur
     return NodeTable(source=source, node_ids=list(index), x=x, index=index)
 
 
+def build_node_table_bulk(source: str, node_ids: np.ndarray, features: np.ndarray) -> NodeTable | None:
+    """A :class:`NodeTable` from int64 ids and their float64 features ``[N, F]`` read in bulk.
+
+    ``None`` when there are no nodes or an id comes twice: the exact path says where.
+    """
+    _, distinct = ids.rank_ints(node_ids)
+    if not len(node_ids) or len(distinct) != len(node_ids):
+        return None
+    id_list: list[NodeId] = node_ids.tolist()
+    return NodeTable(source=source, node_ids=id_list, x=torch.from_numpy(features) if features.shape[1] else None,
+                     index=dict(zip(id_list, range(len(id_list)))),
+                     int_index=(node_ids, np.arange(len(node_ids), dtype=np.int64)))
+
+
 def build_graph(rows: EdgeRows, nodes: NodeTable | None) -> Graph:
     """Resolve ids (against ``nodes`` when given), weights and edge attributes of ``rows``."""
     n_edges = len(rows.src)
@@ -140,6 +171,35 @@ def build_graph(rows: EdgeRows, nodes: NodeTable | None) -> Graph:
         edge_weight=weight,
         edge_attr=attr,
         source=rows.source,
+    )
+
+
+def build_graph_bulk(edges: EdgeArrays, source: str, nodes: NodeTable | None) -> Graph | None:
+    """The graph of ``edges`` as :func:`build_graph` makes it from the same file's rows.
+
+    ``None`` when an id is not in the node table: the exact path then says where.
+    """
+    if nodes is None:
+        position, distinct = ids.rank_ints(edges.ids)
+        node_ids: list[NodeId] = distinct.tolist()
+        x = None
+    else:
+        keys = nodes.int_index if nodes.int_index is not None else ids.int_keys(nodes.index)
+        position, hit = ids.lookup_ints(edges.ids, *keys)
+        if not hit.all():
+            return None
+        node_ids, x = nodes.node_ids, nodes.x
+    if not node_ids:
+        return None
+    values = edges.values
+    first = 1 if edges.has_weight else 0
+    return Graph(
+        edge_index=torch.from_numpy(np.ascontiguousarray(position)),
+        node_ids=node_ids,
+        x=x,
+        edge_weight=torch.from_numpy(values[:, 0].copy()) if edges.has_weight else None,
+        edge_attr=torch.from_numpy(np.ascontiguousarray(values[:, first:])) if values.shape[1] > first else None,
+        source=source,
     )
 
 
