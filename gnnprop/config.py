@@ -365,8 +365,11 @@ def parse_yaml(text: str, source: str) -> Any:
         place = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         what = e.problem or e.context or "invalid YAML"
         raise ConfigError(f"{source}{place}: {what}") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{source}: {e}") from None
+    except yaml.YAMLError as e:  # e.g. a ReaderError for control characters
+        pos = getattr(e, "position", None)
+        where = f" (character {pos + 1})" if isinstance(pos, int) else ""
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"{source}{where}: {first}") from None
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 
 class GnnpropError(Exception):
-    """Base class. ``exit_code`` 1: bad input data or a runtime failure."""
+    """Base class. ``exit_code`` 1: bad input data or a runtime failure.
+
+    The message is always one line: control characters that came from the
+    user's data (a newline inside a quoted CSV header, say) are escaped.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: object = "", *args: object):
+        super().__init__(one_line(str(message)), *args)
 
 
 class InputError(GnnpropError):
@@ -32,6 +39,13 @@ class UsageError(GnnpropError):
     """A command used in a way it cannot be (bad device, bad flag combination)."""
 
     exit_code = 2
+
+
+def one_line(text: str) -> str:
+    """``text`` with newlines and other control characters written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def where(source: str | None, place: str | None = None) -> str:

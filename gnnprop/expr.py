@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -273,7 +274,9 @@ def parse(text: Any, dialect: Dialect, key: str) -> Expression:
     if "\n" in text.strip():
         raise ConfigError(f"{key}: the expression must be on one line")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for 1and: not ours to print
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
         raise ConfigError(f"{key}: cannot parse {text.strip()!r}{col}: {e.msg}") from None
