@@ -274,8 +274,6 @@ def from_mapping(data: Mapping[str, Any] | None) -> Config:
 
 def validate(cfg: Config) -> Config:
     """Check values (names resolve, numbers in range, expressions parse); normalise names."""
-    from .layers import LAYERS  # the layer registry knows each layer's default aggregation
-
     from .layers import resolve_layer_type
 
     cfg.layer.type = resolve_layer_type(cfg.layer.type, cfg.layer.args)

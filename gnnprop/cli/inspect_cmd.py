@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 from rich.text import Text
 from rich.tree import Tree
@@ -149,4 +148,3 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
 
 
 __all__ = ["inspect", "step_tree"]
-_ = np
