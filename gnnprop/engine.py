@@ -61,14 +61,15 @@ KERNELS: dict[str, Kernel] = {"reference": ReferenceKernel()}
 class RoundResult:
     round: int                 # 0 = the input
     x: torch.Tensor            # [N, F] after this round
-    delta: float | None = None  # max |x_r - x_(r-1)|, where widths allow
+    delta: float | None = None  # max |x_r - x_(r-1)|: measured in converge mode only
 
 
 class Propagation:
     """Iterate over the rounds: round 0 (the input), then 1, 2, ...
 
     After iteration, ``rounds_run``, ``stop_reason`` and ``converged`` say what
-    happened; ``deltas`` holds the largest change of every round.
+    happened; in converge mode ``deltas`` holds the largest change of every round
+    (other modes skip that measurement: it is two more passes over [N, F] a round).
     """
 
     def __init__(self, layer: MessagePassing, graph: DeviceGraph, x0: torch.Tensor, plan: RoundPlan,
@@ -92,7 +93,7 @@ class Propagation:
                 new = self.kernel.step(self.layer, x, self.graph, state)
                 self._check_finite(new, r)
                 delta = None
-                if new.shape == x.shape:
+                if plan.mode == "converge" and new.shape == x.shape:
                     delta = float((new - x).abs().max()) if new.numel() else 0.0
                     self.deltas.append(delta)
                 self.rounds_run = r
