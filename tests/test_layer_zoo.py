@@ -448,20 +448,11 @@ class CatNN(MessagePassing):
         return self.updateNN(torch.cat((x, aggr_out), dim=-1))
 
 
-class CombinedFixed(MessagePassing):
+class CombinedFixed(SeedFixed):
     """Seed 000's hand-written layer with several aggregations combined elementwise."""
 
     def __init__(self, aggr, mode):
-        super().__init__(aggr=aggr, aggr_kwargs={"mode": mode})
-
-    def forward(self, x, edge_index):
-        return self.propagate(edge_index, x=x)
-
-    def message(self, x_i, x_j):
-        return 0.5 * x_i + 2 * x_j
-
-    def update(self, aggr_out, x):
-        return x + 0.5 * aggr_out
+        MessagePassing.__init__(self, aggr=aggr, aggr_kwargs={"mode": mode})
 
 
 @pytest.mark.parametrize("mode", ["cat", None])

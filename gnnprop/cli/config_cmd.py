@@ -36,8 +36,5 @@ def show(
     feature_dim: o.FeatureDim = None,
 ) -> None:
     """Print the config that a run with these flags would use (file, then flags, then defaults)."""
-    cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
-                         hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
-                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
-                         aggr_mode=aggr_mode, args=arg, engine=engine)
+    cfg = o.build_config(config, **o.config_flags(locals()))
     get_env(ctx.obj).out.write(dump_yaml(cfg))

@@ -59,10 +59,7 @@ def inspect(
 ) -> None:
     """Show how NODE's value after a round was derived from its neighbours' messages."""
     env = get_env(ctx.obj)
-    cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
-                         hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
-                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
-                         aggr_mode=aggr_mode, args=arg, engine=engine)
+    cfg = o.build_config(config, **o.config_flags(locals()))
     fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")

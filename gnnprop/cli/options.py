@@ -55,10 +55,20 @@ Dtype = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64
 Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters and random features.", rich_help_panel=C)]
 
 
+CONFIG_PARAMS = ("layer", "aggr", "rounds", "message", "update", "hidden_dim", "out_dim", "project", "device",
+                 "dtype", "seed", "undirected", "features", "feature_dim", "aggr_mode", "arg", "engine")
+
+
+def config_flags(params: dict[str, Any]) -> dict[str, Any]:
+    """The config flags among a command's parameters (pass it ``locals()``)."""
+    return {k: params[k] for k in CONFIG_PARAMS if k in params}
+
+
 def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, message=None, update=None,
                  hidden_dim=None, out_dim=None, project=None, device=None, dtype=None, seed=None,
-                 undirected=None, features=None, feature_dim=None, aggr_mode=None, args=None,
+                 undirected=None, features=None, feature_dim=None, aggr_mode=None, arg=None,
                  engine=None) -> Config:
+    """The config file (or the defaults) with the command line's flags applied."""
     cfg = load_config(config)
     if aggr is not None and "," in aggr:
         aggr = [a.strip() for a in aggr.split(",") if a.strip()]
@@ -67,7 +77,7 @@ def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, m
         "layer.hidden_dim": hidden_dim, "layer.out_dim": out_dim, "layer.project": project,
         "aggr": aggr, "rounds": rounds, "device": device, "dtype": dtype, "seed": seed,
         "graph.undirected": undirected, "graph.features": features, "graph.feature_dim": feature_dim,
-        "aggr_mode": aggr_mode, "layer.args": parse_args(args), "engine": engine,
+        "aggr_mode": aggr_mode, "layer.args": parse_args(arg), "engine": engine,
     }
     return apply_overrides(cfg, values, FLAGS)
 

@@ -73,10 +73,7 @@ def run(
 ) -> None:
     """Propagate features over GRAPH round by round; print every round (round 0 = the input)."""
     env = get_env(ctx.obj)
-    cfg = o.build_config(config, layer=layer, aggr=aggr, rounds=rounds, message=message, update=update,
-                         hidden_dim=hidden_dim, out_dim=out_dim, project=project, device=device, dtype=dtype,
-                         seed=seed, undirected=undirected, features=features, feature_dim=feature_dim,
-                         aggr_mode=aggr_mode, args=arg, engine=engine)
+    cfg = o.build_config(config, **o.config_flags(locals()))
     fmt = _choose_format(fmt, output, env)
     if output is not None:
         for given in (graph, node_features, config):
