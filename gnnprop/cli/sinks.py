@@ -23,17 +23,17 @@ SPOOL_BYTES = 64 * 1024 * 1024
 
 
 @contextlib.contextmanager
-def atomic_file(path: str, binary: bool) -> Iterator[IO]:
+def atomic_file(path: str, binary: bool, what: str = "--output") -> Iterator[IO]:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"--output: the folder {str(folder)!r} does not exist")
+        raise UsageError(f"{what}: the folder {str(folder)!r} does not exist")
     if target.is_dir():
-        raise UsageError(f"--output: {path} is a folder")
+        raise UsageError(f"{what}: {path} is a folder")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise UsageError(f"--output: cannot write in {str(folder)!r}: {e.strerror}") from None
+        raise UsageError(f"{what}: cannot write in {str(folder)!r}: {e.strerror}") from None
     try:
         with (os.fdopen(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")) as f:
             yield f

@@ -1,0 +1,174 @@
+"""Writing graphs: the inverse of :func:`gnnprop.io.load_graph`, for ``gnnprop convert``.
+
+* ``json``: the tensor form (``x``, ``edge_index``, ``edge_weight``, ``edge_attr``,
+  ``y``, and ``node_ids`` unless the ids are 0..N-1), numbers as shortest
+  round-trip decimals, so reading it back gives the same graph bit for bit.
+* ``csv``: an edge file ``src,dst[,weight][,attr0,...]``; the node file
+  ``id,x0,x1,...`` beside it when asked for.
+* ``edgelist``: ``src dst [weight [attrs...]]`` lines under a ``#`` comment
+  line; the node file ``id x0 x1 ...`` without a header.
+
+An edge file alone fixes the node set and order only from the ids that appear in
+it (see :mod:`gnnprop.io.ids`). Where that would lose something (features,
+nodes without edges, an order the ids do not imply), :func:`graph_texts` refuses
+unless a node file is written too: converting never drops data silently. Labels
+(``y``) exist only in JSON; :func:`dropped` names them for a warning.
+
+Text is built in bulk with numpy (:func:`gnnprop.output.writers.text_rows`), so
+10 million edges with integer ids take seconds, not a Python loop per edge.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import UsageError
+from ..graph import Graph
+from ..output.writers import _csv_field, id_grid, text_rows
+
+#: Formats a graph can be written in (the input formats).
+SAVE_FORMATS = ("json", "csv", "edgelist")
+
+
+def needs_node_file(g: Graph) -> str | None:
+    """Why an edge file alone would not give back ``g``, or ``None`` when it would."""
+    if g.x is not None:
+        return f"the graph has node features ({g.num_features} per node)"
+    n = g.num_nodes
+    if n == 0:
+        return None
+    src, dst = g.edge_index.numpy()
+    seen = np.zeros(n, bool)
+    seen[src] = True
+    seen[dst] = True
+    if not seen.all():
+        missing = int((~seen).sum())
+        return f"{missing} node{'s' if missing != 1 else ''} without edges"
+    # the order the loader gives: integer ids ascending, then string ids by first appearance
+    is_int = np.array([type(i) is int for i in g.node_ids])
+    ints = np.flatnonzero(is_int)
+    if len(ints) and not all(a < b for a, b in zip((g.node_ids[k] for k in ints[:-1]),
+                                                   (g.node_ids[k] for k in ints[1:]))):
+        return "the integer node ids are not in ascending order"
+    tokens = np.stack([src, dst], axis=1).reshape(-1)  # reading order: src, dst, next line
+    first = np.full(n, tokens.size, np.int64)
+    np.minimum.at(first, tokens, np.arange(tokens.size))
+    strs = np.flatnonzero(~is_int)
+    order = np.concatenate([ints, strs[np.argsort(first[strs], kind="stable")]])
+    if not np.array_equal(order, np.arange(n)):
+        return "the node order is not the one the ids imply (integers ascending, then strings as they appear)"
+    return None
+
+
+def dropped(g: Graph, fmt: str) -> list[str]:
+    """What ``fmt`` has no place for (for a warning)."""
+    return ["labels (y)"] if g.y is not None and fmt != "json" else []
+
+
+def graph_texts(g: Graph, fmt: str, with_nodes: bool, target: str) -> tuple[Iterator[str], Iterator[str] | None]:
+    """The text of the edge file (or the whole JSON) and of the node file, as chunks.
+
+    ``target`` names the output in messages.
+    """
+    if fmt == "json":
+        return iter([json_text(g)]), None
+    if not with_nodes:
+        why = needs_node_file(g)
+        if why is not None:
+            raise UsageError(f"{target}: {'a CSV edge file' if fmt == 'csv' else 'an edge list'} alone would lose data: {why}; "
+                             "also write the nodes with --nodes-out FILE, or convert to json")
+    sep = "," if fmt == "csv" else " "
+    spell = _csv_field if fmt == "csv" else _plain_id
+    ids = _id_grid(g, spell, fmt)
+    edges = _edge_text(g, ids, sep, fmt)
+    nodes = _node_text(g, ids, sep, fmt) if with_nodes else None
+    return edges, nodes
+
+
+def _plain_id(node_id) -> str:
+    text = str(node_id)
+    if not text or any(c.isspace() for c in text) or text[0] in "#%":
+        raise UsageError(f"node id {text!r} cannot be written in an edge list "
+                         "(empty, whitespace, or a comment character first); convert to csv or json")
+    return text
+
+
+def _id_grid(g: Graph, spell, fmt: str) -> np.ndarray:
+    grid = id_grid(g.node_ids, spell)  # spell refuses ids the format cannot hold
+    if grid is None:
+        raise UsageError(f"a node id holds a NUL character, which {fmt} cannot carry; convert to json")
+    return grid
+
+
+def _edge_values(g: Graph, fmt: str) -> tuple[np.ndarray, list[str]]:
+    """The numbers after the two ids of each edge line, and their csv column names."""
+    cols, names = [], []
+    if g.edge_weight is not None:
+        cols.append(g.edge_weight.numpy().reshape(-1, 1))
+        names.append("weight")
+    if g.edge_attr is not None:
+        if g.edge_weight is None and fmt == "edgelist":
+            raise UsageError("an edge list reads its third column as the weight, and this graph has edge "
+                             "attributes without weights; convert to csv or json")
+        attr = g.edge_attr.numpy().reshape(g.num_edges, -1)
+        cols.append(attr)
+        names += [f"attr{k}" for k in range(attr.shape[1])]
+    if not cols:
+        return np.zeros((g.num_edges, 0)), names
+    return np.concatenate(cols, axis=1).astype(np.float64), names
+
+
+def _edge_text(g: Graph, ids: np.ndarray, sep: str, fmt: str) -> Iterator[str]:
+    values, names = _edge_values(g, fmt)  # refuses before anything is written
+    header = ",".join(["src", "dst"] + names) if fmt == "csv" else "# " + _layout(values.shape[1])
+    src, dst = g.edge_index.numpy()
+
+    def chunks() -> Iterator[str]:
+        yield header + "\n"
+        step = 1 << 20
+        for a in range(0, g.num_edges, step):
+            s, d, v = src[a:a + step], dst[a:a + step], values[a:a + step]
+            parts = [ids[s], sep, ids[d]] + ([sep] if v.shape[1] else [])
+            yield from text_rows(v, parts, sep, "\n", None)
+    return chunks()
+
+
+def _layout(width: int) -> str:
+    if width == 0:
+        return "source target"
+    if width == 1:
+        return "source target weight"
+    return f"source target weight and {width - 1} edge attribute{'s' if width > 2 else ''}"
+
+
+def _node_text(g: Graph, ids: np.ndarray, sep: str, fmt: str) -> Iterator[str]:
+    x = np.zeros((g.num_nodes, 0)) if g.x is None else g.x.numpy().astype(np.float64)
+    if fmt == "csv":
+        yield ",".join(["id"] + [f"x{k}" for k in range(x.shape[1])]) + "\n"
+    parts = [ids] + ([sep] if x.shape[1] else [])
+    yield from text_rows(x, parts, sep, "\n", None)
+
+
+def json_text(g: Graph) -> str:
+    """The tensor form of ``g`` as one JSON document (numbers round-trip exactly)."""
+    doc: dict = {}
+    if list(g.node_ids) != list(range(g.num_nodes)):
+        doc["node_ids"] = list(g.node_ids)
+    else:
+        doc["num_nodes"] = g.num_nodes
+    if g.x is not None:
+        doc["x"] = g.x.tolist()
+    doc["edge_index"] = g.edge_index.tolist()
+    if g.edge_weight is not None:
+        doc["edge_weight"] = g.edge_weight.tolist()
+    if g.edge_attr is not None:
+        doc["edge_attr"] = g.edge_attr.reshape(g.num_edges, -1).tolist()
+    if g.y is not None:
+        doc["y"] = g.y.tolist() if hasattr(g.y, "tolist") else g.y
+    try:
+        return json.dumps(doc, allow_nan=False) + "\n"
+    except ValueError:
+        raise UsageError("the graph holds inf or nan, which JSON cannot carry") from None
