@@ -1,35 +1,37 @@
 """gnnprop: graph message passing, round by round.
 
-The library (no CLI imports):
+The Python API (:mod:`gnnprop.api`) is the engine of the CLI without the CLI:
 
-    from gnnprop import load_graph, load_config, prepare
-    graph = load_graph("sample_graphs/seed_example.json")
-    session = prepare(graph, load_config(None))
-    for result in session.propagate():
-        print(result.round, result.x)
+    import gnnprop
+    res = gnnprop.propagate("sample_graphs/seed_example.json", aggr="max", rounds=10)
+    res.x, res.rounds[1], res.stop_reason
+    gnnprop.explain("sample_graphs/seed_example.json", node=0, round=1)["steps"][0]
+
+Lower level: ``load_graph``, ``load_config``, ``prepare`` (a :class:`Session`
+whose ``propagate()`` yields the rounds one at a time). Names are imported on
+first use, so ``gnnprop --version`` does not import torch.
 """
 
 __version__ = "0.1.0"
 
-
-def __getattr__(name):  # lazy, so ``gnnprop --version`` does not import torch
-    if name in ("load_graph",):
-        from .io import load_graph
-
-        return load_graph
-    if name in ("load_config", "Config"):
-        from . import config
-
-        return getattr(config, name)
-    if name in ("prepare", "Session"):
-        from . import session
-
-        return getattr(session, name)
-    if name == "Graph":
-        from .graph import Graph
-
-        return Graph
-    raise AttributeError(name)
+_LAZY = {
+    "load_graph": "io", "load_config": "config", "Config": "config", "prepare": "session", "Session": "session",
+    "Graph": "graph", "GnnpropError": "errors",
+    **{name: "api" for name in ("propagate", "explain", "make_config", "as_graph", "Result", "from_pyg", "to_pyg",
+                                "from_networkx", "to_networkx", "save_graph")},
+}
 
 
-__all__ = ["__version__", "load_graph", "load_config", "Config", "prepare", "Session", "Graph"]
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'gnnprop' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
+
+
+__all__ = ["__version__", *_LAZY]

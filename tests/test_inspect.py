@@ -8,7 +8,7 @@ import torch
 
 from gnnprop.aggr import AGGREGATIONS
 from gnnprop.config import from_mapping
-from gnnprop.explain import explain
+from gnnprop.tracing import explain
 from gnnprop.session import prepare
 
 from .clitools import cli, fails

@@ -29,7 +29,7 @@ from torch_geometric.nn import (APPNP, ChebConv, GATConv, GATv2Conv, GCNConv, GI
 import gnnprop
 from gnnprop.config import from_mapping, load_config
 from gnnprop.errors import ConfigError
-from gnnprop.explain import explain
+from gnnprop.tracing import explain
 from gnnprop.io import load_graph
 from gnnprop.session import prepare
 from gnnprop.weights import save_weights

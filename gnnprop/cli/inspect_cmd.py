@@ -10,7 +10,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..errors import UsageError
-from ..explain import Explanation, aggregation_detail, explain, message_text, to_dict, update_text, vector_text
+from ..tracing import Explanation, aggregation_detail, explain, message_text, to_dict, update_text, vector_text
 from ..expr import format_number
 from ..io import load_graph
 from ..session import prepare

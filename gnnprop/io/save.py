@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import UsageError
 from ..graph import Graph
 from ..output.writers import _csv_field, id_grid, text_rows
+from .ids import INT_TOKEN
 
 #: Formats a graph can be written in (the input formats).
 SAVE_FORMATS = ("json", "csv", "edgelist")
@@ -97,6 +98,13 @@ def _plain_id(node_id) -> str:
 
 
 def _id_grid(g: Graph, spell, fmt: str) -> np.ndarray:
+    for i in g.node_ids:
+        if type(i) is str and INT_TOKEN.fullmatch(i):
+            raise UsageError(f"node id {i!r} is a string that {fmt} would read back as the integer {i}; "
+                             "convert to json")
+        if type(i) is str and (not i or i != i.strip()):
+            raise UsageError(f"node id {i!r} is empty or has space at an end, which {fmt} readers strip; "
+                             "convert to json")
     grid = id_grid(g.node_ids, spell)  # spell refuses ids the format cannot hold
     if grid is None:
         raise UsageError(f"a node id holds a NUL character, which {fmt} cannot carry; convert to json")
@@ -113,7 +121,8 @@ def _edge_values(g: Graph, fmt: str) -> tuple[np.ndarray, list[str]]:
         if g.edge_weight is None and fmt == "edgelist":
             raise UsageError("an edge list reads its third column as the weight, and this graph has edge "
                              "attributes without weights; convert to csv or json")
-        attr = g.edge_attr.numpy().reshape(g.num_edges, -1)
+        attr = g.edge_attr.numpy()
+        attr = attr.reshape(-1, 1) if attr.ndim == 1 else attr
         cols.append(attr)
         names += [f"attr{k}" for k in range(attr.shape[1])]
     if not cols:
@@ -165,7 +174,7 @@ def json_text(g: Graph) -> str:
     if g.edge_weight is not None:
         doc["edge_weight"] = g.edge_weight.tolist()
     if g.edge_attr is not None:
-        doc["edge_attr"] = g.edge_attr.reshape(g.num_edges, -1).tolist()
+        doc["edge_attr"] = (g.edge_attr.unsqueeze(1) if g.edge_attr.dim() == 1 else g.edge_attr).tolist()
     if g.y is not None:
         doc["y"] = g.y.tolist() if hasattr(g.y, "tolist") else g.y
     try:

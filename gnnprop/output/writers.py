@@ -14,8 +14,6 @@ Formats:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import IO, Any, Callable, Iterator, Sequence
 
@@ -142,14 +140,14 @@ class NdjsonWriter(Writer):
 class CsvWriter(Writer):
     def begin(self, node_ids, width):
         super().begin(node_ids, width)
-        self.csv = csv.writer(self.stream, lineterminator="\n")
-        self.csv.writerow(["round", "node"] + [f"x{k}" for k in range(width)])
+        self.stream.write(",".join(["round", "node"] + [f"x{k}" for k in range(width)]) + "\n")
         self.ids = id_grid(self.node_ids, _csv_field)
 
     def round(self, r, x):
         pad = self.width - x.shape[1]
         if self.ids is None:  # an id with a NUL in it: row by row
-            self.csv.writerows([r, i, *row, *[""] * pad] for i, row in zip(self.node_ids, format_matrix(x)))
+            self.stream.writelines(",".join([str(r), _csv_field(i), *row, *[""] * pad]) + "\n"
+                                   for i, row in zip(self.node_ids, format_matrix(x)))
             return
         parts = [f"{r},", self.ids] + ([","] if x.shape[1] else [])  # the cells follow the id after a comma
         for text in text_rows(x, parts, ",", "," * pad + "\n", None):
@@ -157,13 +155,12 @@ class CsvWriter(Writer):
 
 
 def _csv_field(node_id: Any) -> str:
-    """``node_id`` as Python's csv module writes it in the middle of a row."""
+    """``node_id`` as a CSV cell: quoted (quotes doubled) when it holds a comma, a quote or
+    a line break (``\r`` included, which the csv module leaves bare with a ``\n`` terminator)."""
     text = str(node_id)
     if not any(c in text for c in ',"\r\n'):
         return text
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([0, node_id])
-    return out.getvalue()[2:-1]
+    return '"' + text.replace('"', '""') + '"'
 
 
 class NpyWriter(Writer):
