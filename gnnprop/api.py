@@ -263,7 +263,7 @@ def _networkx():
     try:
         import networkx
     except ImportError:
-        raise UsageError("networkx is not installed: pip install networkx (or pip install 'gnnprop[plot]')") \
+        raise UsageError("networkx is not installed: pip install networkx (or pip install 'gnnprop[networkx]')") \
             from None
     return networkx
 

@@ -139,3 +139,25 @@ def test_ctrl_c_exits_130_and_leaves_no_file(tmp_path):
     assert p.returncode == 130, err
     assert target.read_text() == "old"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["big.txt", "out.json"]
+
+
+def test_shell_completion_completes_commands_and_values():
+    from typer.testing import CliRunner
+
+    from gnnprop.cli import app
+
+    def complete(words: str) -> list[str]:
+        cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+        env = {"COMP_WORDS": words, "COMP_CWORD": str(cword), "_GNNPROP_COMPLETE": "complete_bash"}
+        out = CliRunner().invoke(app, [], env=env, prog_name="gnnprop")  # what the shell's hook runs
+        assert out.exit_code == 0, out.output
+        return out.stdout.split()
+
+    assert complete("gnnprop con") == ["convert", "config"]
+    assert complete("gnnprop run g.json --aggr mean,m") == ["mean,mean", "mean,max", "mean,min", "mean,mul"]
+    assert complete("gnnprop plot g.json --kind d") == ["derivation"]
+    assert {"gcn", "gat", "fixed"} <= set(complete("gnnprop run g.json --layer "))
+    assert complete("gnnprop run g.json --format n") == ["ndjson", "npy"]
+    assert complete("gnnprop convert a b --to e") == ["edgelist"]
+    script = cli("--show-completion", "bash")
+    assert script.code == 0 and "_GNNPROP_COMPLETE=complete_bash" in script.stdout

@@ -86,7 +86,7 @@ def main_callback(
 
 def register() -> typer.Typer:
     """Import the command modules (each adds itself to ``app``)."""
-    from . import bench_cmd, config_cmd, convert_cmd, inspect_cmd, layers_cmd, run_cmd, validate_cmd  # noqa: F401
+    from . import bench_cmd, config_cmd, convert_cmd, inspect_cmd, layers_cmd, plot_cmd, run_cmd, validate_cmd  # noqa: F401
 
     return app
 

@@ -25,7 +25,7 @@ def convert(
     out: Annotated[str, typer.Argument(metavar="OUT", help="The file to write (its extension picks the format), "
                                                           "or - for stdout (with --to).", show_default=False)],
     to: Annotated[Optional[str], typer.Option("--to", "-t", help="json | csv | edgelist (default: from OUT's extension).",
-                                              show_default=False)] = None,
+                                              show_default=False, autocompletion=o.complete(*SAVE_FORMATS))] = None,
     nodes_out: Annotated[Optional[str], typer.Option(
         "--nodes-out", help="Also write the node ids and features here (csv: id,x0,...; edgelist: id x0 ...); "
                             "needed when an edge file alone would lose features or nodes.", show_default=False)] = None,

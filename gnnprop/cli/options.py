@@ -5,12 +5,40 @@ Each flag maps to one dotted config path; flags override the YAML file.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from ..config import Config, apply_overrides, load_config, parse_yaml
+from ..aggr import AGGREGATIONS
+from ..aggr import ALIASES as AGGR_ALIASES
+from ..config import AGGR_MODES, DTYPES, ENGINES, FEATURES, Config, apply_overrides, load_config, parse_yaml
 from ..errors import UsageError
+
+
+def complete(*names) -> Callable[[str], list[str]]:
+    """Shell completion (``gnnprop --install-completion``) of an option's value from ``names``."""
+    def values(incomplete: str) -> list[str]:
+        return [n for n in names if n.startswith(incomplete)]
+    return values
+
+
+def _layer_names() -> tuple[str, ...]:
+    from ..layers import LAYERS
+    from ..layers.pyg import FRIENDLY
+
+    return (*LAYERS, *FRIENDLY)
+
+
+def _complete_layer(incomplete: str) -> list[str]:
+    return complete(*_layer_names())(incomplete)
+
+
+def _complete_aggr(incomplete: str) -> list[str]:
+    """A name, or the next name of a comma list (``mean,m`` -> ``mean,max``, ``mean,min``, ...)."""
+    head, _, last = incomplete.rpartition(",")
+    prefix = head + "," if head else ""
+    return [prefix + n for n in (*AGGREGATIONS, *AGGR_ALIASES) if n.startswith(last)]
+
 
 G = "Graph"
 C = "Config (flags override the file)"
@@ -18,21 +46,25 @@ C = "Config (flags override the file)"
 GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites), or - for stdin.",
                                          show_default=False)]
 InputFormat = Annotated[Optional[str], typer.Option("--input-format", help="json | csv | edgelist (default: from the extension).",
-                                                    rich_help_panel=G)]
+                                                    rich_help_panel=G, autocompletion=complete("json", "csv", "edgelist"))]
 NodeFeatures = Annotated[Optional[str], typer.Option("--node-features", help="Node table for CSV / edge lists: id,f1,f2,...",
                                                      rich_help_panel=G)]
 Undirected = Annotated[Optional[bool], typer.Option("--undirected/--directed", help="Add the reverse of every edge that lacks one.",
                                                     rich_help_panel=G, show_default=False)]
 Features = Annotated[Optional[str], typer.Option("--features", help="Features for graphs without any: ones | degree | onehot | random.",
-                                                 rich_help_panel=G)]
+                                                 rich_help_panel=G, autocompletion=complete(*FEATURES))]
 FeatureDim = Annotated[Optional[int], typer.Option("--feature-dim", help="Width of ones / random features.", rich_help_panel=G)]
 
 ConfigFile = Annotated[Optional[str], typer.Option("-c", "--config", help="YAML config file.", rich_help_panel=C)]
-Layer = Annotated[Optional[str], typer.Option("--layer", help="fixed | nn | residual.", rich_help_panel=C)]
+Layer = Annotated[Optional[str], typer.Option("--layer", help="fixed | nn | residual, a PyG layer (gcn, sage, gat, ...: "
+                                               "see gnnprop layers), or your own file.py:Class.", rich_help_panel=C,
+                                               autocompletion=_complete_layer)]
 Aggr = Annotated[Optional[str], typer.Option("--aggr", help="sum (add) | mean | max | min | mul | std | var; "
-                                             "a comma list (mean,max) for several.", rich_help_panel=C)]
+                                             "a comma list (mean,max) for several.", rich_help_panel=C,
+                                             autocompletion=_complete_aggr)]
 AggrMode = Annotated[Optional[str], typer.Option("--aggr-mode", help="With several aggregations: cat | sum | mean | "
-                                                 "max | min | std | var | logsumexp.", rich_help_panel=C)]
+                                                 "max | min | std | var | logsumexp.", rich_help_panel=C,
+                                                 autocompletion=complete(*AGGR_MODES))]
 Arg = Annotated[Optional[list[str]], typer.Option("--arg", help="Layer keyword argument KEY=VALUE for PyG and your "
                                                  "own layers (repeatable; VALUE is read as YAML).", rich_help_panel=C)]
 Weights = Annotated[Optional[str], typer.Option("--weights", help="Load the layer's parameters (.safetensors; .pt "
@@ -49,9 +81,11 @@ OutDim = Annotated[Optional[int], typer.Option("--out-dim", help="nn / residual 
 Project = Annotated[Optional[bool], typer.Option("--project/--no-project", help="residual: learned projection on the skip path.",
                                                  rich_help_panel=C, show_default=False)]
 Engine = Annotated[Optional[str], typer.Option("--engine", help="auto | fused | reference: how a round is computed.",
-                                               rich_help_panel=C)]
-Device = Annotated[Optional[str], typer.Option("--device", help="auto | cpu | cuda | cuda:N | mps.", rich_help_panel=C)]
-Dtype = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64.", rich_help_panel=C)]
+                                               rich_help_panel=C, autocompletion=complete(*ENGINES))]
+Device = Annotated[Optional[str], typer.Option("--device", help="auto | cpu | cuda | cuda:N | mps.", rich_help_panel=C,
+                                               autocompletion=complete("auto", "cpu", "cuda", "mps"))]
+Dtype = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64.", rich_help_panel=C,
+                                              autocompletion=complete(*DTYPES))]
 Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters and random features.", rich_help_panel=C)]
 
 

@@ -53,7 +53,8 @@ def run(
     features: o.Features = None,
     feature_dim: o.FeatureDim = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy "
-                   "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O)] = None,
+                   "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O,
+                   autocompletion=o.complete("table", *WRITERS))] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically instead of stdout.",
                                                   rich_help_panel=O)] = None,
     last: Annotated[bool, typer.Option("--last", help="Only the final round.", rich_help_panel=O)] = False,

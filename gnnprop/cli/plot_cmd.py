@@ -1,0 +1,151 @@
+"""``gnnprop plot``: pictures of a propagation (needs the [plot] extra: matplotlib)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+
+from .. import plot as P
+from ..errors import UsageError
+from ..expr import format_number
+from ..io import load_graph
+from ..layers import aggr_name
+from ..resolver import resolve
+from ..session import prepare
+from . import options as o
+from .app import app
+from .sinks import atomic_file, same_file
+
+PLOT = "Picture"
+
+
+@app.command()
+def plot(
+    graph: o.GraphArg,
+    output: Annotated[str, typer.Option("--output", "-o", help="The picture: .png, .svg or .pdf.",
+                                        show_default=False, rich_help_panel=PLOT)],
+    kind: Annotated[str, typer.Option("--kind", "-k", help="graph | evolution | derivation.",
+                                      rich_help_panel=PLOT, autocompletion=o.complete(*P.KINDS))] = "graph",
+    feature: Annotated[int, typer.Option("--feature", min=0, help="Which feature colours / is traced (0 = x0).",
+                                         rich_help_panel=PLOT)] = 0,
+    round_: Annotated[Optional[int], typer.Option("--round", "-r", min=0, help="graph: the round shown (default: "
+                                                  "the last); derivation: the round explained (default 1).",
+                                                  show_default=False, rich_help_panel=PLOT)] = None,
+    node: Annotated[Optional[str], typer.Option("--node", "-n", help="derivation: the node (required); graph with "
+                                                "--sample: the centre of the sample.", show_default=False,
+                                                rich_help_panel=PLOT)] = None,
+    log: Annotated[bool, typer.Option("--log", help="Log colour / y scale (symlog when values are not all "
+                                      "positive), for values that explode.", rich_help_panel=PLOT)] = False,
+    layout: Annotated[str, typer.Option("--layout", help="graph: spring | circle.", rich_help_panel=PLOT,
+                                        autocompletion=o.complete(*P.LAYOUTS))] = "spring",
+    sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="graph: draw this many nodes, breadth-"
+                                                  "first around --node or the busiest node.", show_default=False,
+                                                  rich_help_panel=PLOT)] = None,
+    max_nodes: Annotated[int, typer.Option("--max-nodes", min=1, help="graph: refuse to draw more nodes than "
+                                           "this without --sample.", rich_help_panel=PLOT)] = 1000,
+    size: Annotated[str, typer.Option("--size", help="Figure size in inches, WxH.", rich_help_panel=PLOT)] = "8x6",
+    dpi: Annotated[int, typer.Option("--dpi", min=10, max=1200, help="Dots per inch (png).",
+                                     rich_help_panel=PLOT)] = 100,
+    title: Annotated[Optional[str], typer.Option("--title", help="Replace the title.", show_default=False,
+                                                 rich_help_panel=PLOT)] = None,
+    precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="derivation: decimals shown.",
+                                           rich_help_panel=PLOT)] = 4,
+    config: o.ConfigFile = None,
+    layer: o.Layer = None,
+    aggr: o.Aggr = None,
+    aggr_mode: o.AggrMode = None,
+    rounds: o.Rounds = None,
+    message: o.Message = None,
+    update: o.Update = None,
+    hidden_dim: o.HiddenDim = None,
+    out_dim: o.OutDim = None,
+    project: o.Project = None,
+    arg: o.Arg = None,
+    engine: o.Engine = None,
+    device: o.Device = None,
+    dtype: o.Dtype = None,
+    seed: o.Seed = None,
+    weights: o.Weights = None,
+    input_format: o.InputFormat = None,
+    node_features: o.NodeFeatures = None,
+    undirected: o.Undirected = None,
+    features: o.Features = None,
+    feature_dim: o.FeatureDim = None,
+) -> None:
+    """Draw the propagation: the graph coloured by a feature, its evolution over the rounds, or one
+    node's derivation as a picture. Takes run's config and flags; writes --output atomically."""
+    cfg = o.build_config(config, **o.config_flags(locals()))
+    kind = resolve(kind, P.KINDS, what="plot kind", key="--kind")[0]
+    if layout not in P.LAYOUTS:
+        raise UsageError(f"--layout: unknown layout {layout!r}; valid: {', '.join(P.LAYOUTS)}")
+    fmt = P.figure_format(output)
+    spec = P.PlotSpec(kind=kind, feature=feature, round=round_, log=log, layout=layout, max_nodes=max_nodes,
+                      sample=sample, size=_size(size), dpi=dpi, title=title)
+    if kind == "derivation" and node is None:
+        raise UsageError("--kind derivation: say which node with --node ID")
+    P.require_matplotlib()
+    for given in (graph, node_features, config):
+        if given and given != "-" and os.path.exists(given) and same_file(given, output):
+            raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
+    g = load_graph(graph, input_format=input_format, node_features=node_features,
+                   undirected=cfg.graph_cfg.undirected)
+    session = prepare(g, cfg)
+    if node is not None:
+        spec.node = session.graph.lookup(node)
+    width = session.out_dim
+    if feature >= min(width, session.x0.shape[1]):
+        raise UsageError(f"--feature: {feature} is beyond the features (width {min(width, session.x0.shape[1])}; "
+                         f"0 is the first)")
+    what = f"{cfg.layer.type} layer, {aggr_name(session.layer)} aggregation"
+    if kind == "derivation":
+        fig = _derivation(session, node, spec, precision)
+    else:
+        series = _series(session, feature)
+        if kind == "graph":
+            r = len(series) - 1 if round_ is None else round_
+            if r >= len(series):
+                raise UsageError(f"--round: round {r} is beyond the run, which stopped after {len(series) - 1} "
+                                 f"round{'s' if len(series) != 2 else ''}")
+            values = series[r]
+            fig = P.draw_graph(values, session.graph.node_ids, session.graph.edge_index.numpy(), spec,
+                               f"{what}: x{feature} after round {r}", seed=cfg.seed)
+        else:
+            values = series
+            fig = P.draw_evolution(series, session.graph.node_ids, spec,
+                                   f"{what}: x{feature} over {len(series) - 1} rounds")
+        if not log and P.explodes(values):
+            sys.stderr.write("gnnprop: note: the values span more than four orders of magnitude; "
+                             "--log may read better\n")
+    with atomic_file(output, binary=True) as f:
+        P.save(fig, f, fmt)
+    sys.stderr.write(f"gnnprop: wrote {output}\n")
+
+
+def _size(text: str) -> tuple[float, float]:
+    w, sep, h = text.lower().partition("x")
+    try:
+        size = (float(w), float(h))
+    except ValueError:
+        size = None
+    if not sep or size is None or not all(0.5 <= v <= 100 for v in size):
+        raise UsageError(f"--size: expected WxH in inches between 0.5 and 100, like 8x6; got {text!r}")
+    return size
+
+
+def _series(session, feature: int) -> np.ndarray:
+    """``[rounds + 1, N]``: the feature after every round the run computes (only that column is kept)."""
+    cols = [result.x[:, feature].detach().cpu().numpy().astype(np.float64) for result in session.propagate()]
+    return np.stack(cols)
+
+
+def _derivation(session, node: str, spec: P.PlotSpec, precision: int):
+    from ..tracing import explain
+
+    r = 1 if spec.round is None else spec.round
+    ex = explain(session, node, [r])
+    fmt = (lambda v: format_number(v, precision))
+    return P.draw_derivation(ex, ex.steps[0], session.layer, spec, fmt)
