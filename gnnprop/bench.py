@@ -42,10 +42,12 @@ JSON schema (``"schema": 1``; keys are only ever added)::
                   "ratio" (reference / engine), "engine_peak_mb", "reference_peak_mb",
                   "prepare_s", "first_step_s", "agree", "max_abs_diff",
                   "engine_runs_s": [...], "reference_runs_s": [...]}],
-     "bound":   {"formula", "bytes", "seconds", "case": "fixed/max", "engine_s", "multiple"}}
+     "bound":   {"formula", "bytes", "seconds", "case": "fixed/max", "engine_s", "multiple",
+                 "gather": {"formula", "bytes", "seconds", "multiple"}}}
 
 Times are seconds; ``multiple`` is the engine's fixed/max time over the bound
-(``None`` when fixed/max was not run).
+(``None`` when fixed/max was not run). ``gather`` is the same against
+:data:`GATHER_FORMULA`, which also counts the row of x every edge reads.
 """
 
 from __future__ import annotations
@@ -72,9 +74,14 @@ from .resolver import resolve
 MB = 1e6
 Say = Callable[[str], None]
 
-BOUND_FORMULA = ("E*8 (CSR column indices, int64) + (N+1)*8 (row pointers, int64) "
-                 "+ N*F*4 (read x, float32) + N*F*4 (write the output, float32) bytes, "
+BOUND_FORMULA = ("E*4 (CSR column indices, int32) + (N+1)*4 (row pointers, int32) "
+                 "+ N*F*4 (read x once, float32) + N*F*4 (write the output, float32) bytes, "
                  "at the copy bandwidth (bytes read + bytes written per second)")
+#: The same with every edge reading its source's row of x from memory, as it must when x
+#: is larger than the last-level cache and the graph has no locality (a random graph).
+GATHER_FORMULA = ("E*4 (column indices) + (N+1)*4 (row pointers) + E*64*ceil(F*4/64) (each edge reads "
+                  "the cache lines of its source's row of x) + N*F*4 (write the output) bytes, "
+                  "at the copy bandwidth")
 #: Agreement of the engine with the reference: ``torch.allclose`` with these.
 RTOL, ATOL = 1e-4, 1e-4
 
@@ -272,7 +279,12 @@ def copy_bandwidth(nbytes: int = 512 * 2**20, times: int = 5) -> float:
 
 def bound_bytes(nodes: int, edges: int, features: int) -> int:
     """Bytes one round must move at least: see :data:`BOUND_FORMULA`."""
-    return edges * 8 + (nodes + 1) * 8 + 2 * nodes * features * 4
+    return edges * 4 + (nodes + 1) * 4 + 2 * nodes * features * 4
+
+
+def gather_bytes(nodes: int, edges: int, features: int) -> int:
+    """Bytes one round moves when every gathered row comes from memory: :data:`GATHER_FORMULA`."""
+    return edges * 4 + (nodes + 1) * 4 + edges * 64 * -(-features * 4 // 64) + nodes * features * 4
 
 
 # --- the graph ----------------------------------------------------------------
@@ -499,5 +511,8 @@ def run_bench(spec: BenchSpec, say: Say = lambda _: None) -> dict[str, Any]:
     bound = {"formula": BOUND_FORMULA, "bytes": nbytes, "seconds": _s(seconds), "case": "fixed/max",
              "engine_s": fixed_max["engine_s"] if fixed_max else None,
              "multiple": _s(fixed_max["engine_s"] / seconds) if fixed_max else None}
+    gbytes = gather_bytes(spec.nodes, spec.edges, spec.features)
+    bound["gather"] = {"formula": GATHER_FORMULA, "bytes": gbytes, "seconds": _s(gbytes / bw),
+                       "multiple": _s(fixed_max["engine_s"] / (gbytes / bw)) if fixed_max else None}
     return {"schema": 1, "repeat": spec.repeat, "graph": graph_info, "machine": machine, "load": load,
             "cases": cases, "bound": bound}

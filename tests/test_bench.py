@@ -39,8 +39,11 @@ def test_json_schema(tiny_json):
         assert set(c) >= {"engine_peak_mb", "reference_peak_mb", "engine_runs_s", "reference_runs_s"}
         assert len(c["engine_runs_s"]) == len(c["reference_runs_s"]) == 1
     b = r["bound"]
-    assert b["bytes"] == bound_bytes(2000, 20000, 4) == 20000 * 8 + 2001 * 8 + 2 * 2000 * 4 * 4
-    assert "E*8" in b["formula"] and b["seconds"] > 0 and b["multiple"] > 0
+    assert b["bytes"] == bound_bytes(2000, 20000, 4) == 20000 * 4 + 2001 * 4 + 2 * 2000 * 4 * 4
+    assert "E*4" in b["formula"] and b["seconds"] > 0 and b["multiple"] > 0
+    gather = b["gather"]
+    assert gather["bytes"] == 20000 * 4 + 2001 * 4 + 20000 * 64 + 2000 * 4 * 4  # 4 floats: one cache line
+    assert gather["multiple"] == pytest.approx(b["multiple"] * b["bytes"] / gather["bytes"], rel=1e-3)
     assert b["engine_s"] == r["cases"][0]["engine_s"]
 
 
@@ -53,7 +56,7 @@ def test_table_on_a_terminal():
     out = cli("bench", *TINY, "--cases", "fixed/max,gcn", tty=True)
     assert out.code == 0, out.stderr
     assert not out.stdout.lstrip().startswith("{")
-    for word in ("2,000 nodes", "numpy.loadtxt", "fixed/max", "gcn", "fused", "agree", "x the bound"):
+    for word in ("2,000 nodes", "numpy.loadtxt", "fixed/max", "gcn", "fused", "agree", "x the bound", "gathered rows"):
         assert word in out.stdout, word
     assert "fixed/sum" not in out.stdout and "NO" not in out.stdout
 

@@ -107,3 +107,10 @@ def render(console, r: dict[str, Any]) -> None:
     if bound["multiple"] is not None:
         console.print(f"engine fixed/max: {_num(bound['engine_s'])} s = {_num(bound['multiple'])}x the bound",
                       markup=False)
+    gather = bound.get("gather")
+    if gather:
+        console.print(Text("counting the gathered rows too", style="bold"))
+        console.print(gather["formula"], markup=False)
+        console.print(f"= {gather['bytes'] / 1e6:,.1f} MB -> {_num(gather['seconds'])} s"
+                      + (f"; engine fixed/max = {_num(gather['multiple'])}x" if gather["multiple"] is not None
+                         else ""), markup=False)
