@@ -93,8 +93,21 @@ def test_fixed_expressions_with_repeated_names(g, message, update, aggr, dtype):
     if aggr in ("max", "min") and message.count("x_j") == 1:
         for a, b in zip(ref, fused):  # a monotone message commutes with max/min exactly
             assert torch.equal(a, b)
-    else:
+    elif dtype == "float64":
         close(ref, fused, dtype)
+    else:  # a squaring update doubles float32's reassociation error every round; a clobbered value is far off
+        for a, b in zip(ref, fused):
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+
+
+@SETTINGS
+@given(g=graphs(weighted=True), a=coef, b=coef, c=coef, p=coef, q=coef, r=coef, aggr=st.sampled_from(["sum", "mean"]),
+       weighted=st.booleans(), dtype=st.sampled_from(["float32", "float64"]))
+def test_affine_message_and_update_in_one_pass(g, a, b, c, p, q, r, aggr, weighted, dtype):
+    w = "edge_weight * " if weighted else ""
+    layer = {"type": "fixed", "message": f"{a} * x_i + {w}{b} * x_j + {c}",
+             "update": f"{p} * x + {q} * aggr_out + {r}"}
+    close(*both(g, {"layer": layer, "aggr": aggr, "rounds": 2, "dtype": dtype}), dtype)
 
 
 def _pyg_graph(weighted, simple):
