@@ -40,8 +40,9 @@ LAYOUTS = ("spring", "circle")
 LABEL_NODES, LINE_NODES, HEATMAP_ROWS = 40, 20, 2000
 #: Messages drawn in a derivation (the rest are counted).
 DERIVATION_MESSAGES = 12
-#: Ratio of largest to smallest non-zero |value| past which a log scale is suggested.
-EXPLODING = 1e4
+#: Past these a log scale is suggested: growth of the largest |value| over the rounds, and the
+#: largest |value| over the median one in a single round.
+GROWTH, SPREAD = 100.0, 1000.0
 
 INSTALL = "pip install 'gnnprop[plot]' (or pip install matplotlib)"
 
@@ -121,9 +122,15 @@ def _limits(finite: np.ndarray) -> tuple[float, float]:
 
 
 def explodes(values: np.ndarray) -> bool:
-    """Whether the values span so many orders of magnitude that a log scale would read better."""
-    mags = np.abs(values[np.isfinite(values) & (values != 0)])
-    return mags.size > 0 and float(mags.max()) / float(mags.min()) > EXPLODING
+    """Whether a log scale would read better: for a series ``[rounds + 1, N]`` the largest
+    magnitude grows more than :data:`GROWTH` times from the input to the last round; for one
+    round the largest magnitude is more than :data:`SPREAD` times the median one."""
+    mags = np.abs(np.where(np.isfinite(values), values, 0.0))
+    if values.ndim == 2 and len(values) > 1:
+        first, last = float(mags[0].max(initial=0)), float(mags[-1].max(initial=0))
+        return last > GROWTH * max(first, np.finfo(np.float64).tiny)
+    top, mid = float(mags.max(initial=0)), float(np.median(mags)) if mags.size else 0.0
+    return top > SPREAD * max(mid, np.finfo(np.float64).tiny) and top > 0
 
 
 # --- layout --------------------------------------------------------------------
@@ -164,9 +171,10 @@ def layout(n: int, edges: np.ndarray, kind: str = "spring", seed: int = 0, itera
     return 0.05 + 0.9 * pos / span
 
 
-def sample_nodes(n: int, edge_index: np.ndarray, count: int, centre: int | None) -> np.ndarray:
-    """``count`` node positions: breadth-first from ``centre`` (default the node with the
-    most edges) over edges in both directions, then from the next busiest unvisited node."""
+def sample_nodes(n: int, edge_index: np.ndarray, count: int, centre: int | None) -> tuple[np.ndarray, int]:
+    """``count`` node positions, sorted: breadth-first from ``centre`` (default the node with
+    the most edges) over edges in both directions, then from the next busiest unvisited node.
+    Returns them and the centre."""
     src, dst = edge_index
     both_src = np.concatenate([src, dst])
     both_dst = np.concatenate([dst, src])
@@ -199,7 +207,7 @@ def sample_nodes(n: int, edge_index: np.ndarray, count: int, centre: int | None)
                 if len(picked) >= count:
                     break
             frontier = nxt
-    return np.array(sorted(picked), dtype=np.int64)
+    return np.array(sorted(picked), dtype=np.int64), int(picked[0])
 
 
 # --- the three kinds ---------------------------------------------------------------
@@ -211,11 +219,11 @@ def draw_graph(values: np.ndarray, node_ids: list, edge_index: np.ndarray, spec:
     nodes = np.arange(n)
     note = ""
     if spec.sample is not None and spec.sample < n:
-        centre = None if spec.node is None else spec.node
-        nodes = sample_nodes(n, edge_index, spec.sample, centre)
-        note = f" ({len(nodes)} of {n} nodes, around node {node_ids[nodes[0]] if centre is None else node_ids[centre]})"
+        centre = spec.node
+        nodes, first = sample_nodes(n, edge_index, spec.sample, centre)
+        note = f" ({len(nodes):,} of {n:,} nodes, around node {node_ids[first]})"
     elif n > spec.max_nodes:
-        raise UsageError(f"the graph has {n} nodes; a drawing of more than {spec.max_nodes} is a hairball: "
+        raise UsageError(f"the graph has {n:,} nodes; a drawing of more than {spec.max_nodes:,} is a hairball: "
                          f"use --sample 300 (the nodes around --node, or the busiest node), --kind evolution "
                          f"(a heatmap), or --max-nodes {n}")
     keep = np.zeros(n, bool)
@@ -295,7 +303,7 @@ def draw_evolution(series: np.ndarray, node_ids: list, spec: PlotSpec, title: st
     if n > HEATMAP_ROWS:  # evenly spaced by final value, so the spread stays visible
         by_final = np.argsort(series[-1], kind="stable")
         rows = by_final[np.linspace(0, n - 1, HEATMAP_ROWS).round().astype(np.int64)]
-        note = f" ({HEATMAP_ROWS} of {n} nodes, evenly spaced by final value)"
+        note = f" ({HEATMAP_ROWS:,} of {n:,} nodes, evenly spaced by final value)"
     data = series[:, rows].T
     im = ax.imshow(data, aspect="auto", interpolation="nearest", cmap="viridis", norm=_norm(data, spec.log))
     ax.set_xlabel("round")

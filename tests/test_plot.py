@@ -72,7 +72,7 @@ def test_log_is_suggested_when_values_explode(tmp_path):
 
 def test_refusals(tmp_path):
     out = tmp_path / "x.png"
-    fails(cli("plot", GRQC, "-o", out), 2, "5242 nodes", "--sample", "--kind evolution")
+    fails(cli("plot", GRQC, "-o", out), 2, "5,242 nodes", "--sample", "--kind evolution")
     fails(cli("plot", SEED, "-o", out, "--kind", "derivation"), 2, "--node")
     fails(cli("plot", SEED, "-o", out, "--kind", "histogram"), 2, "--kind", "histogram")
     fails(cli("plot", SEED, "-o", tmp_path / "x.gif"), 2, ".png", ".svg", ".pdf")
@@ -96,9 +96,19 @@ def test_sample_is_a_connected_ball_around_the_centre():
     src = np.array(list(range(9)) + [10])
     dst = np.array(list(range(1, 10)) + [11])
     ei = np.stack([src, dst])
-    assert P.sample_nodes(12, ei, 3, 5).tolist() == [4, 5, 6]
-    assert P.sample_nodes(12, ei, 12, 5).tolist() == list(range(12))  # then the other component
-    assert len(P.sample_nodes(12, ei, 4, None)) == 4
+    nodes, centre = P.sample_nodes(12, ei, 3, 5)
+    assert nodes.tolist() == [4, 5, 6] and centre == 5
+    assert P.sample_nodes(12, ei, 12, 5)[0].tolist() == list(range(12))  # then the other component
+    nodes, centre = P.sample_nodes(12, ei, 4, None)
+    assert len(nodes) == 4 and centre == 1  # the first of the busiest (two edges each)
+
+
+def test_when_a_log_scale_is_suggested():
+    assert P.explodes(np.array([[1.0, 6.0], [12.0, 13.0], [18288.0, 18242.0]]))  # the seed layer's growth
+    assert not P.explodes(np.array([[1.0, -6.0], [3.0, 2.0]]))
+    assert not P.explodes(np.array([1e-9, 0.5, -0.7, 1.2]))  # values near zero are not an explosion
+    assert P.explodes(np.array([1.0, 2.0, 1.5, 1e6]))
+    assert not P.explodes(np.array([[np.nan, 0.0], [0.0, 0.0]]))
 
 
 def test_layout_is_seeded_and_inside_the_unit_square():

@@ -118,7 +118,7 @@ def plot(
             fig = P.draw_evolution(series, session.graph.node_ids, spec,
                                    f"{what}: x{feature} over {len(series) - 1} rounds")
         if not log and P.explodes(values):
-            sys.stderr.write("gnnprop: note: the values span more than four orders of magnitude; "
+            sys.stderr.write("gnnprop: note: the values grow or spread over orders of magnitude; "
                              "--log may read better\n")
     with atomic_file(output, binary=True) as f:
         P.save(fig, f, fmt)
