@@ -263,7 +263,7 @@ def _networkx():
     try:
         import networkx
     except ImportError:
-        raise UsageError("networkx is not installed: pip install networkx (or pip install 'gnnprop[networkx]')") \
+        raise UsageError("networkx is not installed (torch normally brings it): pip install networkx") \
             from None
     return networkx
 

@@ -123,3 +123,23 @@ def test_save_graph(tmp_path):
     assert_same(g, gnnprop.load_graph(str(tmp_path / "g.csv"), node_features=str(tmp_path / "n.csv")))
     with pytest.raises(UsageError, match="would lose data"):
         gnnprop.save_graph(g, tmp_path / "h.csv")
+
+
+def test_the_readme_python_examples_run(tmp_path, monkeypatch):
+    import re
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Python\n"):readme.index("## Layout")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    for name in ("sample_graphs", "configs"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(blocks[0], scope)
+    assert scope["res"].rounds_run == 167 and scope["res"].converged is True
+    assert scope["rec"]["steps"][0]["messages"][1]["value"] == [13.0, 8.0]
+    assert gnnprop.load_graph("seed.csv", node_features="seed.nodes.csv").num_nodes == 4
+    exec(blocks[1], {"print": lambda *a: None})
