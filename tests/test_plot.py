@@ -81,6 +81,7 @@ def test_refusals(tmp_path):
     fails(cli("plot", SEED, "-o", out, "--size", "big"), 2, "--size")
     fails(cli("plot", SEED, "-o", out, "--layout", "tree"), 2, "--layout")
     fails(cli("plot", SEED, "-o", out, "--kind", "derivation", "--node", "7"), 1, "no node with id '7'")
+    fails(cli("plot", SEED, "-o", tmp_path / "no" / "x.png"), 2, "--output", "does not exist")
     assert not out.exists()
 
 

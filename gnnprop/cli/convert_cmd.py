@@ -15,7 +15,7 @@ from ..io.save import SAVE_FORMATS, dropped, graph_texts
 from ..resolver import resolve
 from . import options as o
 from .app import app
-from .sinks import atomic_file, same_file, spooled_stdout
+from .sinks import atomic_file, check_writable, same_file, spooled_stdout
 
 
 @app.command()
@@ -49,6 +49,10 @@ def convert(
             if written and written != "-" and given and given != "-" and os.path.exists(given) \
                     and same_file(given, written):
                 raise UsageError(f"{written} is one of the input files; it would be overwritten")
+    if out != "-":
+        check_writable(out, "OUT")
+    if nodes_out is not None:
+        check_writable(nodes_out, "--nodes-out")
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
     edges, nodes = graph_texts(g, fmt, nodes_out is not None, out)
     for what in dropped(g, fmt):

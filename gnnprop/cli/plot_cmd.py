@@ -18,7 +18,7 @@ from ..resolver import resolve
 from ..session import prepare
 from . import options as o
 from .app import app
-from .sinks import atomic_file, same_file
+from .sinks import atomic_file, check_writable, same_file
 
 PLOT = "Picture"
 
@@ -88,6 +88,7 @@ def plot(
     if kind == "derivation" and node is None:
         raise UsageError("--kind derivation: say which node with --node ID")
     P.require_matplotlib()
+    check_writable(output)
     for given in (graph, node_features, config):
         if given and given != "-" and os.path.exists(given) and same_file(given, output):
             raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")

@@ -22,6 +22,15 @@ from ..errors import UsageError
 SPOOL_BYTES = 64 * 1024 * 1024
 
 
+def check_writable(path: str, what: str = "--output") -> None:
+    """Fail before any work when ``path``'s folder is missing or ``path`` is a folder."""
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"{what}: the folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"{what}: {path} is a folder")
+
+
 @contextlib.contextmanager
 def atomic_file(path: str, binary: bool, what: str = "--output") -> Iterator[IO]:
     target = Path(path)
