@@ -1,3 +1,3 @@
-from gnnprop.cli import main
+from gnnprop._entry import main
 
 main()

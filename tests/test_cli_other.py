@@ -21,6 +21,16 @@ def test_version():
     assert out.code == 0 and out.stdout == f"gnnprop {__version__}\n"
 
 
+def test_version_as_a_process_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.argv = ['gnnprop', '--version']; from gnnprop._entry import main; main(); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == f"gnnprop {__version__}\nFalse\n", out
+
+
 def test_layers_lists_everything_one_line_each():
     out = cli("layers")
     assert out.code == 0 and out.stderr == ""
