@@ -53,7 +53,7 @@ def test_samples_round_trip_through_the_cli(tmp_path, sample, fmt):
     r = cli(*args)
     assert r.code == 0, r.stderr
     assert r.stdout == ""
-    assert r.stderr.startswith(f"gnnprop: wrote {g.num_nodes} nodes, {g.num_edges} edges as {fmt} to ")
+    assert r.stderr.startswith(f"gnnprop: wrote {g.num_nodes:,} nodes, {g.num_edges:,} edges as {fmt} to ")
     back = load_graph(str(out), node_features=str(args[-1]) if "--nodes-out" in args else None)
     assert_same(g, back)
 

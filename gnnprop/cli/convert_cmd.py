@@ -67,7 +67,7 @@ def convert(
             for chunk in nodes:
                 node_stream.write(chunk)
     extra = f" and {nodes_out}" if nodes_out else ""
-    sys.stderr.write(f"gnnprop: wrote {g.num_nodes} nodes, {g.num_edges} edges as {fmt} to "
+    sys.stderr.write(f"gnnprop: wrote {g.num_nodes:,} nodes, {g.num_edges:,} edges as {fmt} to "
                      f"{'stdout' if out == '-' else out}{extra}\n")
 
 
