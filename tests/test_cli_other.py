@@ -171,3 +171,15 @@ def test_shell_completion_completes_commands_and_values():
     assert complete("gnnprop convert a b --to e") == ["edgelist"]
     script = cli("--show-completion", "bash")
     assert script.code == 0 and "_GNNPROP_COMPLETE=complete_bash" in script.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["plot", "g.json"], ["gnnprop plot", "Missing option '--output'", "gnnprop plot --help"]),
+    (["convert", "g.json"], ["gnnprop convert", "Missing argument 'OUT'"]),
+    (["inspect", "g.json"], ["Missing option '--node'"]),
+    (["run", "g.json", "--roundz", "3"], ["No such option: --roundz", "--rounds"]),
+    (["run", "g.json", "--rounds", "many"], ["--rounds", "valid integer"]),
+    (["runn"], ["No such command 'runn'", "Did you mean 'run'"]),
+])
+def test_usage_errors_are_one_line_too(args, words):
+    fails(cli(*args), 2, *words)

@@ -14,6 +14,11 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
+try:  # typer >= 0.20 vendors click; older versions use it directly
+    from typer._click.exceptions import UsageError as ClickUsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError as ClickUsageError
+
 from .. import __version__
 from ..errors import GnnpropError
 
@@ -47,6 +52,10 @@ class GnnpropGroup(TyperGroup):
             if user_tb:  # an error inside the user's own layer: their traceback, then our one line
                 sys.stderr.write(user_tb if user_tb.endswith("\n") else user_tb + "\n")
             report_error(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except ClickUsageError as e:  # a command's own flags: one line too, not click's four
+            path = e.ctx.command_path if e.ctx is not None else "gnnprop"
+            report_error(f"{path}: {e.format_message().rstrip('.')} (see {path} --help)")
             raise typer.Exit(e.exit_code) from None
         except BrokenPipeError:
             _silence_stdout()
