@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.text import Text
@@ -21,34 +21,17 @@ from .env import get_env
 
 
 @app.command()
+@o.config_command
 def inspect(
     ctx: typer.Context,
     graph: o.GraphArg,
     node: Annotated[str, typer.Option("--node", "-n", help="The node's id.", show_default=False)],
     round_: Annotated[int, typer.Option("--round", "-r", help="The round to explain (1 = the first).")] = 1,
     all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round the run computes.")] = False,
-    config: o.ConfigFile = None,
-    layer: o.Layer = None,
-    aggr: o.Aggr = None,
-    aggr_mode: o.AggrMode = None,
-    rounds: o.Rounds = None,
-    message: o.Message = None,
-    update: o.Update = None,
-    hidden_dim: o.HiddenDim = None,
-    out_dim: o.OutDim = None,
-    project: o.Project = None,
-    arg: o.Arg = None,
-    engine: o.Engine = None,
-    device: o.Device = None,
-    dtype: o.Dtype = None,
-    seed: o.Seed = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    undirected: o.Undirected = None,
-    features: o.Features = None,
-    feature_dim: o.FeatureDim = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json (default: table on a terminal, "
                                                                      "else json).")] = None,
     precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="Decimals in the text view.")] = 4,
@@ -56,10 +39,11 @@ def inspect(
                                               help="Message lines to show before a summary (0: all).")] = 20,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
     allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow.")] = False,
+    **flags: Any,
 ) -> None:
     """Show how NODE's value after a round was derived from its neighbours' messages."""
     env = get_env(ctx.obj)
-    cfg = o.build_config(config, **o.config_flags(locals()))
+    cfg = o.build_config(**flags)
     fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")

@@ -1,10 +1,12 @@
-"""Options shared by the commands that load a graph and a config (run, validate, config show).
+"""Options shared by the commands: the config flags (run, inspect, plot, config show) and the graph flags.
 
 Each flag maps to one dotted config path; flags override the YAML file.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Annotated, Any, Callable, Optional
 
 import typer
@@ -89,13 +91,32 @@ Dtype = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64
 Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters and random features.", rich_help_panel=C)]
 
 
-CONFIG_PARAMS = ("layer", "aggr", "rounds", "message", "update", "hidden_dim", "out_dim", "project", "device",
-                 "dtype", "seed", "undirected", "features", "feature_dim", "aggr_mode", "arg", "engine")
+#: The flags that make a config (with -c/--config first), in help order: every command
+#: that runs or shows a config takes all of them, through :func:`config_command`.
+CONFIG_OPTIONS: dict[str, Any] = {
+    "config": ConfigFile, "layer": Layer, "aggr": Aggr, "aggr_mode": AggrMode, "rounds": Rounds,
+    "message": Message, "update": Update, "hidden_dim": HiddenDim, "out_dim": OutDim, "project": Project,
+    "arg": Arg, "engine": Engine, "device": Device, "dtype": Dtype, "seed": Seed,
+    "undirected": Undirected, "features": Features, "feature_dim": FeatureDim,
+}
 
 
-def config_flags(params: dict[str, Any]) -> dict[str, Any]:
-    """The config flags among a command's parameters (pass it ``locals()``)."""
-    return {k: params[k] for k in CONFIG_PARAMS if k in params}
+def config_command(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the config flags: ``func`` declares ``**flags`` and receives them
+    there (``build_config(**flags)``). Typer reads the parameters from ``__signature__``."""
+    sig = inspect.signature(func, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    required = [p for p in own if p.default is inspect.Parameter.empty]
+    extra = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=kind)
+             for name, kind in CONFIG_OPTIONS.items()]  # after the required ones, as they were written
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    rest = [p for p in own if p.default is not inspect.Parameter.empty]
+    command.__signature__ = sig.replace(parameters=required + extra + rest)  # type: ignore[attr-defined]
+    return command
 
 
 def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, message=None, update=None,

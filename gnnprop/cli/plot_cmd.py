@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import numpy as np
 import typer
@@ -24,6 +24,7 @@ PLOT = "Picture"
 
 
 @app.command()
+@o.config_command
 def plot(
     graph: o.GraphArg,
     output: Annotated[str, typer.Option("--output", "-o", help="The picture: .png, .svg or .pdf.",
@@ -54,31 +55,14 @@ def plot(
                                                  rich_help_panel=PLOT)] = None,
     precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="derivation: decimals shown.",
                                            rich_help_panel=PLOT)] = 4,
-    config: o.ConfigFile = None,
-    layer: o.Layer = None,
-    aggr: o.Aggr = None,
-    aggr_mode: o.AggrMode = None,
-    rounds: o.Rounds = None,
-    message: o.Message = None,
-    update: o.Update = None,
-    hidden_dim: o.HiddenDim = None,
-    out_dim: o.OutDim = None,
-    project: o.Project = None,
-    arg: o.Arg = None,
-    engine: o.Engine = None,
-    device: o.Device = None,
-    dtype: o.Dtype = None,
-    seed: o.Seed = None,
     weights: o.Weights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    undirected: o.Undirected = None,
-    features: o.Features = None,
-    feature_dim: o.FeatureDim = None,
+    **flags: Any,
 ) -> None:
     """Draw the propagation: the graph coloured by a feature, its evolution over the rounds, or one
     node's derivation as a picture. Takes run's config and flags; writes --output atomically."""
-    cfg = o.build_config(config, **o.config_flags(locals()))
+    cfg = o.build_config(**flags)
     kind = resolve(kind, P.KINDS, what="plot kind", key="--kind")[0]
     if layout not in P.LAYOUTS:
         raise UsageError(f"--layout: unknown layout {layout!r}; valid: {', '.join(P.LAYOUTS)}")
@@ -89,7 +73,7 @@ def plot(
         raise UsageError("--kind derivation: say which node with --node ID")
     P.require_matplotlib()
     check_writable(output)
-    for given in (graph, node_features, config):
+    for given in (graph, node_features, flags["config"]):
         if given and given != "-" and os.path.exists(given) and same_file(given, output):
             raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
     g = load_graph(graph, input_format=input_format, node_features=node_features,

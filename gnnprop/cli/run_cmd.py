@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import numpy as np
 import typer
@@ -27,31 +27,14 @@ O = "Output"
 
 
 @app.command()
+@o.config_command
 def run(
     ctx: typer.Context,
     graph: o.GraphArg,
-    config: o.ConfigFile = None,
-    layer: o.Layer = None,
-    aggr: o.Aggr = None,
-    aggr_mode: o.AggrMode = None,
-    rounds: o.Rounds = None,
-    message: o.Message = None,
-    update: o.Update = None,
-    hidden_dim: o.HiddenDim = None,
-    out_dim: o.OutDim = None,
-    project: o.Project = None,
-    arg: o.Arg = None,
-    engine: o.Engine = None,
-    device: o.Device = None,
-    dtype: o.Dtype = None,
-    seed: o.Seed = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    undirected: o.Undirected = None,
-    features: o.Features = None,
-    feature_dim: o.FeatureDim = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy "
                    "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O,
                    autocompletion=o.complete("table", *WRITERS))] = None,
@@ -71,13 +54,14 @@ def run(
                                            rich_help_panel=O)] = False,
     allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow "
                                "(JSON writes null for inf/nan).", rich_help_panel=O)] = False,
+    **flags: Any,
 ) -> None:
     """Propagate features over GRAPH round by round; print every round (round 0 = the input)."""
     env = get_env(ctx.obj)
-    cfg = o.build_config(config, **o.config_flags(locals()))
+    cfg = o.build_config(**flags)
     fmt = _choose_format(fmt, output, env)
     if output is not None:
-        for given in (graph, node_features, config):
+        for given in (graph, node_features, flags["config"]):
             if given and given != "-" and os.path.exists(given) and same_file(given, output):
                 raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
