@@ -70,6 +70,7 @@ from torch_geometric.nn import MessagePassing
 from .errors import UsageError
 from .graph import Graph
 from .resolver import resolve
+from .session import proc_bytes
 
 MB = 1e6
 Say = Callable[[str], None]
@@ -203,25 +204,11 @@ def resolve_cases(names: Sequence[str] | None) -> list[str]:
 # --- measuring ------------------------------------------------------------------
 
 def _rss_bytes() -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+    return proc_bytes("/proc/self/status", "VmRSS")
 
 
 def _hwm_bytes() -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+    return proc_bytes("/proc/self/status", "VmHWM")
 
 
 def _reset_peak() -> bool:

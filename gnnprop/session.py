@@ -152,16 +152,21 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
                    allow_nonfinite=allow_nonfinite, engine_note=engine_note)
 
 
-def available_memory() -> int | None:
-    """Bytes the OS says are available (Linux /proc/meminfo), or None."""
+def proc_bytes(path: str, key: str) -> int | None:
+    """A ``key:   N kB`` line of a Linux /proc file, in bytes; ``None`` where there is none."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def available_memory() -> int | None:
+    """Bytes the OS says are available (Linux /proc/meminfo), or None."""
+    return proc_bytes("/proc/meminfo", "MemAvailable")
 
 
 def check_reference_memory(g: Graph, width: int, dtype: torch.dtype, why_not_fused: str) -> None:
