@@ -15,7 +15,8 @@ first use, so ``gnnprop --version`` does not import torch.
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_graph": "io", "load_config": "config", "Config": "config", "prepare": "session", "Session": "session",
+    "load_graph": "io", "load_config": "configure", "Config": "config", "prepare": "engine.session",
+    "Session": "engine.session",
     "Graph": "graph", "GnnpropError": "errors",
     **{name: "api" for name in ("propagate", "explain", "make_config", "as_graph", "Result", "from_pyg", "to_pyg",
                                 "from_networkx", "to_networkx", "save_graph")},

@@ -65,12 +65,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from torch_geometric.nn import MessagePassing
+from torch_geometric.nn import MessagePassing  # the reference classes below are PyG's, by design
 
 from .errors import UsageError
 from .graph import Graph
 from .resolver import resolve
-from .session import proc_bytes
+from .engine.memory import proc_bytes
 
 MB = 1e6
 Say = Callable[[str], None]
@@ -398,30 +398,30 @@ def bench_load(path: str, spec: BenchSpec, say: Say) -> dict[str, Any]:
 
 def bench_case(name: str, graph: Graph, spec: BenchSpec, say: Say) -> dict[str, Any]:
     """One round of case ``name`` on gnnprop's engine and on the reference, alternating."""
-    from .config import from_mapping
-    from .session import prepare
+    from .configure import from_mapping
+    from .engine.session import prepare
 
     case = CASES[name]
     cfg = from_mapping({**case.config, "rounds": 1, "engine": "auto", "dtype": "float32", "seed": spec.seed})
     session = prepare(graph, cfg)
-    layer, kernel, dgraph, x = session.layer, session.kernel, session.dgraph, session.x0
+    layer, kernel, dgraph, x = session.params, session.kernel, session.dgraph, session.x0
     reference = case.reference(layer)
     edge_index = dgraph.edge_index
     e_runs, r_runs, e_peaks, r_peaks = [], [], [], []
     with torch.inference_mode():
         with Phase() as p:
-            state = kernel.prepare(layer, dgraph)
+            state = kernel.prepare(dgraph)
         prepare_s = p.seconds
         say(f"{name}: engine {kernel.name}, prepare {prepare_s:.3g} s")
         with Phase() as p:
-            engine_out = kernel.step(layer, x, dgraph, state)  # warm-up; fills caches (GCN's normalisation)
+            engine_out = kernel.step(x, dgraph, state)  # warm-up; fills caches (GCN's normalisation)
         first_s = p.seconds
         reference(x, edge_index[:, :64])  # warm-up of PyG's code paths, on a few edges
         reference_out = None
         for r in range(spec.repeat):
             say(f"{name} {r + 1}/{spec.repeat}: engine")
             with Phase() as p:
-                y = kernel.step(layer, x, dgraph, state)
+                y = kernel.step(x, dgraph, state)
             e_runs.append(p.seconds)
             e_peaks.append(p.peak_mb)
             del y

@@ -28,20 +28,20 @@ def resolve_device(name: str) -> torch.device:
     try:
         dev = torch.device(text)
     except (RuntimeError, ValueError):
-        raise UsageError(f"--device: unknown device {name!r}; expected auto, cpu, cuda, cuda:N or mps "
-                         f"(available here: {', '.join(available_devices())})") from None
+        raise UsageError(f"unknown device {name!r}; expected auto, cpu, cuda, cuda:N or mps "
+                         f"(available here: {', '.join(available_devices())})", key="device") from None
     if dev.type == "cpu":
         return torch.device("cpu")
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise UsageError(f"--device: {name} is not available: this machine has no CUDA device "
-                             f"(available: {', '.join(available_devices())})")
+            raise UsageError(f"{name} is not available: this machine has no CUDA device "
+                             f"(available: {', '.join(available_devices())})", key="device")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise UsageError(f"--device: {name} is not available: there are {torch.cuda.device_count()} "
-                             f"CUDA device(s) (available: {', '.join(available_devices())})")
+            raise UsageError(f"{name} is not available: there are {torch.cuda.device_count()} "
+                             f"CUDA device(s) (available: {', '.join(available_devices())})", key="device")
         return dev
     if dev.type == "mps":
         if "mps" not in available_devices():
-            raise UsageError(f"--device: mps is not available (available: {', '.join(available_devices())})")
+            raise UsageError(f"mps is not available (available: {', '.join(available_devices())})", key="device")
         return dev
-    raise UsageError(f"--device: unsupported device {name!r}; expected auto, cpu, cuda, cuda:N or mps")
+    raise UsageError(f"unsupported device {name!r}; expected auto, cpu, cuda, cuda:N or mps", key="device")

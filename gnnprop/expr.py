@@ -15,7 +15,7 @@ import ast
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -94,11 +94,24 @@ class Call(Node):
 
 
 _BIN = {
-    ast.Add: ("+", lambda a, b: a + b),
-    ast.Sub: ("-", lambda a, b: a - b),
-    ast.Mult: ("*", lambda a, b: a * b),
-    ast.Div: ("/", lambda a, b: a / b),
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
 }
+
+
+def arithmetic(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` for the four operators, numbers or tensors; a number divided by 0 is +-inf (nan for 0/0)."""
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor) and b == 0:
+        return math.copysign(math.inf, a) if a else math.nan
+    return a / b
 
 
 @dataclass(frozen=True)
@@ -108,16 +121,7 @@ class BinOp(Node):
     right: Node
 
     def eval(self, env):
-        a, b = self.left.eval(env), self.right.eval(env)
-        if self.op == "+":
-            return a + b
-        if self.op == "-":
-            return a - b
-        if self.op == "*":
-            return a * b
-        if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor) and b == 0:
-            return math.copysign(math.inf, a) if a else math.nan
-        return a / b
+        return arithmetic(self.op, self.left.eval(env), self.right.eval(env))
 
     def children(self):
         return (self.left, self.right)
@@ -266,22 +270,22 @@ class Expression:
 def parse(text: Any, dialect: Dialect, key: str) -> Expression:
     """Parse ``text`` under ``dialect``; ``key`` names the config key for errors."""
     if not isinstance(text, str):
-        raise ConfigError(f"{key}: expected an expression as a string, got {text!r}")
+        raise ConfigError(f"expected an expression as a string, got {text!r}", key=key)
     if not text.strip():
-        raise ConfigError(f"{key}: the expression is empty")
+        raise ConfigError("the expression is empty", key=key)
     if len(text) > MAX_LENGTH:
-        raise ConfigError(f"{key}: the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+        raise ConfigError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}", key=key)
     if "\n" in text.strip():
-        raise ConfigError(f"{key}: the expression must be on one line")
+        raise ConfigError("the expression must be on one line", key=key)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for 1and: not ours to print
             tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
-        raise ConfigError(f"{key}: cannot parse {text.strip()!r}{col}: {e.msg}") from None
+        raise ConfigError(f"cannot parse {text.strip()!r}{col}: {e.msg}", key=key) from None
     except (RecursionError, MemoryError):
-        raise ConfigError(f"{key}: the expression is nested too deeply (limit {MAX_DEPTH})") from None
+        raise ConfigError(f"the expression is nested too deeply (limit {MAX_DEPTH})", key=key) from None
     return Expression(text.strip(), _Builder(dialect, key, text.strip()).build(tree.body, 0), dialect)
 
 
@@ -294,7 +298,7 @@ class _Builder:
         at = f" at column {col + 1}" if col is not None else ""
         seg = ast.get_source_segment(self.text, node) if hasattr(node, "lineno") else None
         tok = f" {seg!r}" if seg and len(seg) <= 40 else ""
-        return ConfigError(f"{self.key}: {what}{tok}{at} is not allowed in {self.d.what}{hint}")
+        return ConfigError(f"{what}{tok}{at} is not allowed in {self.d.what}{hint}", key=self.key)
 
     def allowed(self) -> str:
         parts = [f"names: {', '.join(self.d.names)}"]
@@ -304,7 +308,7 @@ class _Builder:
 
     def build(self, node: ast.AST, depth: int) -> Node:
         if depth > MAX_DEPTH:
-            raise ConfigError(f"{self.key}: the expression is nested too deeply (limit {MAX_DEPTH})")
+            raise ConfigError(f"the expression is nested too deeply (limit {MAX_DEPTH})", key=self.key)
         b = lambda n: self.build(n, depth + 1)  # noqa: E731
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -319,7 +323,7 @@ class _Builder:
                 raise self.fail(node, "the name", self.allowed())
             return Name(node.id)
         if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
-            return BinOp(_BIN[type(node.op)][0], b(node.left), b(node.right))
+            return BinOp(_BIN[type(node.op)], b(node.left), b(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return Neg(b(node.operand))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
@@ -337,8 +341,8 @@ class _Builder:
             between = self.text[node.left.end_col_offset:node.right.col_offset]
             token = between.strip().strip("()").strip() or type(node.op).__name__
             col = node.left.end_col_offset + between.index(token) + 1 if token in between else node.col_offset + 1
-            raise ConfigError(f"{self.key}: the operator {token!r} ({type(node.op).__name__}) at column {col} "
-                              f"is not allowed in {self.d.what}; use + - * /")
+            raise ConfigError(f"the operator {token!r} ({type(node.op).__name__}) at column {col} "
+                              f"is not allowed in {self.d.what}; use + - * /", key=self.key)
         if isinstance(node, ast.Attribute):
             raise self.fail(node, "attribute access")
         raise self.fail(node, f"{_describe(node)}")
@@ -354,8 +358,8 @@ class _Builder:
             raise self.fail(node, "a keyword argument")
         fn, arity = self.d.functions[name]
         if len(node.args) != arity:
-            raise ConfigError(f"{self.key}: {name}() takes {arity} argument(s), got {len(node.args)} "
-                              f"at column {node.col_offset + 1}")
+            raise ConfigError(f"{name}() takes {arity} argument(s), got {len(node.args)} "
+                              f"at column {node.col_offset + 1}", key=self.key)
         if self.d.call_args is not None:
             for a in node.args:
                 if not (isinstance(a, ast.Name) and a.id in self.d.call_args):
@@ -454,7 +458,3 @@ RULE_STATS: dict[str, tuple[Callable, int]] = {
 GRAPH_STATS = ("num_nodes", "num_edges", "density", "mean_degree", "max_degree")
 
 RULE = Dialect("a round rule (rounds.if)", ("x",) + GRAPH_STATS, RULE_STATS, logic=True, call_args=("x",))
-
-
-def names_in(expr: Expression, wanted: Sequence[str]) -> bool:
-    return bool(expr.names() & set(wanted))

@@ -78,6 +78,23 @@ class Graph:
         raise InputError(f"{self.source}: no node with id {key!r}{hint}")
 
 
+@dataclass
+class DeviceGraph:
+    """The graph's tensors on the run's device and dtype (what a round computes on)."""
+
+    edge_index: torch.Tensor
+    edge_weight: torch.Tensor | None
+    num_nodes: int
+    edge_attr: torch.Tensor | None = None
+
+    def is_simple(self) -> bool:
+        """No self loops and no duplicate edges."""
+        src, dst = self.edge_index
+        if bool((src == dst).any()):
+            return False
+        return int(torch.unique(src * max(self.num_nodes, 1) + dst).numel()) == src.numel()
+
+
 def with_reverse_edges(g: Graph) -> Graph:
     """Add the reverse of every edge that lacks one (weights and attributes copied).
 
@@ -108,20 +125,20 @@ def with_default_features(g: Graph, kind: str, dim: int | None, seed: int) -> Gr
         x = torch.ones(n, dim or 1, dtype=torch.float64)
     elif kind == "degree":
         if dim not in (None, 1):
-            raise ConfigError(f"graph.feature_dim: the degree feature has width 1, got {dim}")
+            raise ConfigError(f"the degree feature has width 1, got {dim}", key="graph.feature_dim")
         x = g.in_degree().to(torch.float64).unsqueeze(1)
     elif kind == "onehot":
         if dim not in (None, n):
-            raise ConfigError(f"graph.feature_dim: onehot features have width = number of nodes ({n}), got {dim}")
+            raise ConfigError(f"onehot features have width = number of nodes ({n}), got {dim}", key="graph.feature_dim")
         if n > 20_000:
-            raise ConfigError(f"graph.features: onehot on {n} nodes would need an {n} x {n} matrix; "
-                              "use ones, degree or random")
+            raise ConfigError(f"onehot on {n} nodes would need an {n} x {n} matrix; "
+                              "use ones, degree or random", key="graph.features")
         x = torch.eye(n, dtype=torch.float64)
     elif kind == "random":
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn(n, dim or 16, generator=gen, dtype=torch.float64)
     else:  # pragma: no cover - config validation resolves the name
-        raise ConfigError(f"graph.features: unknown feature initialiser {kind!r}")
+        raise ConfigError(f"unknown feature initialiser {kind!r}", key="graph.features")
     return replace(g, x=x)
 
 

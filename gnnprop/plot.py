@@ -319,11 +319,11 @@ def draw_evolution(series: np.ndarray, node_ids: list, spec: PlotSpec, title: st
     return fig
 
 
-def draw_derivation(ex, step, layer, spec: PlotSpec, fmt: Callable[[float], str]):
+def draw_derivation(ex, step, params, spec: PlotSpec, fmt: Callable[[float], str]):
     """One node's round: in-neighbours around it, messages on the arrows, aggregation and update."""
     from matplotlib.patches import FancyArrowPatch
 
-    from .tracing import aggregation_detail, message_text, update_text, vector_text
+    from .tracing import aggregation_detail, aggregation_lines, message_text, update_text, vector_text
 
     vec = (lambda v: vector_text(v, fmt))
     detail = aggregation_detail(step, ex.aggr)
@@ -352,7 +352,7 @@ def draw_derivation(ex, step, layer, spec: PlotSpec, fmt: Callable[[float], str]
                           ec="#3060a0" if not bold else "#b00000"))
         ax.add_patch(FancyArrowPatch(p, centre, arrowstyle="-|>", mutation_scale=12, shrinkA=22, shrinkB=34,
                                      color="#b00000" if bold else "0.45", lw=2.0 if bold else 1.0, zorder=1))
-        text = message_text(layer, m, fmt)
+        text = message_text(params, m, fmt)
         label = f"{text} = {vec(m.value)}" if text is not None else vec(m.value)
         mid = p + 0.5 * (centre - p)
         ax.text(*mid, label, ha="center", va="center", fontsize=7, zorder=2,
@@ -365,12 +365,9 @@ def draw_derivation(ex, step, layer, spec: PlotSpec, fmt: Callable[[float], str]
     if step.aggregated is not None:
         lines.append(f"{ex.aggr} over {len(step.messages)} message{'s' if len(step.messages) != 1 else ''} "
                      f"-> {vec(step.aggregated)}")
-        if "argmax" in detail or "argmin" in detail:
-            who = detail.get("argmax") or detail.get("argmin")
-            lines.append("  " + ", ".join(f"x{k} from node {s}" for k, s in enumerate(who)))
-        elif ex.aggr == "mean" and "sum" in detail:
-            lines.append(f"  sum {vec(detail['sum'])} / {len(step.messages)}")
-    up = update_text(layer, step, fmt)
+        if step.messages:
+            lines += ["  " + line for line in aggregation_lines(step, ex.aggr, fmt)]
+    up = update_text(params, step, fmt)
     lines.append(f"update: {up} = {vec(step.output)}" if up is not None
                  else f"update: {ex.formulas['update']} -> {vec(step.output)}")
     ax.text(-1.85, -1.4, "\n".join(lines), ha="left", va="bottom", fontsize=8, family="monospace",

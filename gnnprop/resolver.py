@@ -26,14 +26,17 @@ def resolve(
     what: str,
     aliases: Mapping[str, str] | None = None,
     key: str | None = None,
+    shown: int | None = None,
+    hint: str | None = None,
 ) -> tuple[str, T]:
     """Return ``(canonical_name, registry[canonical_name])`` for ``name``.
 
     ``what`` names the kind of thing (``"layer"``, ``"aggregation"``) and ``key``
-    the config key it came from, both for the error message.
+    the setting it came from, both for the error message. A long registry
+    lists only the ``shown`` closest names (then ``hint``, in brackets).
     """
     if not isinstance(name, str):
-        raise ConfigError(f"{key or what}: expected a {what} name, got {name!r}")
+        raise ConfigError(f"expected a {what} name, got {name!r}", key=key or what)
     table = {normalize(k): k for k in registry}
     for alias, target in (aliases or {}).items():
         table.setdefault(normalize(alias), target)
@@ -41,10 +44,12 @@ def resolve(
     if wanted in table:
         canonical = table[wanted]
         return canonical, registry[canonical]
-    raise ConfigError(
-        f"{key + ': ' if key else ''}unknown {what} {name!r}; "
-        f"valid: {', '.join(choices(name, registry, aliases))}"
-    )
+    valid = choices(name, registry, aliases)
+    if shown is None:
+        listed = f"valid: {', '.join(valid)}"
+    else:
+        listed = f"closest: {', '.join(valid[:shown])}"
+    raise ConfigError(f"unknown {what} {name!r}; {listed}{f' ({hint})' if hint else ''}", key=key)
 
 
 def choices(name: str, registry: Iterable[str], aliases: Mapping[str, str] | None = None) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import InputError, UsageError
+from .errors import InputError, UsageError, setting
 
 FORMATS = (".safetensors", ".pt", ".pth")
 
@@ -36,13 +36,13 @@ def state_tensors(layer: torch.nn.Module) -> dict[str, torch.Tensor]:
 def save_weights(layer: torch.nn.Module, path: str) -> None:
     """Write the layer's parameters (and buffers) to ``path`` (``.safetensors``), atomically."""
     if _format(path, "write") != ".safetensors":
-        raise UsageError(f"{path}: --save-weights writes .safetensors files")
+        raise UsageError(f"{path}: {setting('save_weights')} writes .safetensors files")
     from safetensors.torch import save_file
 
     tensors = state_tensors(layer)
     folder = Path(path).parent
     if not folder.is_dir():
-        raise UsageError(f"--save-weights: the folder {str(folder)!r} does not exist")
+        raise UsageError(f"the folder {str(folder)!r} does not exist", key="save_weights")
     tmp = folder / f".{Path(path).name}.tmp{os.getpid()}"
     try:
         save_file({k: v.clone() for k, v in tensors.items()}, str(tmp), metadata={"format": "pt", "by": "gnnprop"})

@@ -232,7 +232,7 @@ def test_graph_without_edges_runs_with_a_warning(tmp_path):
 
 
 def test_reference_path_that_would_not_fit_is_refused_before_allocating(monkeypatch):
-    import gnnprop.session as session
+    import gnnprop.engine.memory as session
 
     monkeypatch.setattr(session, "available_memory", lambda: 10)
     fails(cli("run", SEED, "--message", "relu(x_j)"), 1, "reference path would need about",

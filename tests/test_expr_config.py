@@ -3,7 +3,8 @@
 import pytest
 
 from gnnprop import expr
-from gnnprop.config import apply_overrides, dump_yaml, from_mapping, load_config, parse_yaml
+from gnnprop.config import dump_yaml, parse_yaml
+from gnnprop.configure import apply_overrides, from_mapping, load_config
 from gnnprop.errors import ConfigError
 
 

@@ -5,7 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gnnprop import expr
-from gnnprop.config import from_mapping, parse_yaml
+from gnnprop.config import parse_yaml
+from gnnprop.configure import from_mapping
 from gnnprop.errors import GnnpropError
 from gnnprop.io import load_graph
 

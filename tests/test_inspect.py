@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from gnnprop.aggr import AGGREGATIONS
-from gnnprop.config import from_mapping
+from gnnprop.configure import from_mapping
 from gnnprop.tracing import explain
-from gnnprop.session import prepare
+from gnnprop.engine.session import prepare
 
 from .clitools import cli, fails
 from .conftest import CONFIGS, ROOT, SAMPLES, random_graph

@@ -27,11 +27,11 @@ from torch_geometric.nn import (APPNP, ChebConv, GATConv, GATv2Conv, GCNConv, GI
                                 SAGEConv, SGConv)
 
 import gnnprop
-from gnnprop.config import from_mapping, load_config
+from gnnprop.configure import from_mapping, load_config
 from gnnprop.errors import ConfigError
 from gnnprop.tracing import explain
 from gnnprop.io import load_graph
-from gnnprop.session import prepare
+from gnnprop.engine.session import prepare
 from gnnprop.weights import save_weights
 
 from .clitools import cli, fails

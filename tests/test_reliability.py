@@ -12,9 +12,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gnnprop.config import from_mapping
+from gnnprop.configure import from_mapping
 from gnnprop.graph import Graph
-from gnnprop.session import prepare
+from gnnprop.engine.session import prepare
 
 from .clitools import cli, fails
 from .conftest import SAMPLES

@@ -1,7 +1,11 @@
-"""The Typer application and the one place where errors become exit codes.
+"""The Typer application and the one place where errors become exit codes and flag names.
 
-Exit codes: 0 success; 1 bad input data or a runtime failure; 2 usage or config
-error; 130 Ctrl-C; 141 when the reader of stdout went away (``| head -1``).
+Exit codes (:class:`~gnnprop.errors.ExitStatus`): 0 success; 1 bad input data or
+a runtime failure; 2 usage or config error; 130 Ctrl-C; 141 when the reader of
+stdout went away (``| head -1``).
+
+The library names settings by their keys (``round``, ``layer.type``); here they
+become the flags a user typed (``--round``, ``--layer``), in :func:`cli_message`.
 """
 
 from __future__ import annotations
@@ -20,9 +24,38 @@ except ImportError:  # pragma: no cover
     from click.exceptions import UsageError as ClickUsageError
 
 from .. import __version__
-from ..errors import GnnpropError
+from ..config.flags import BY_PATH, FLAGS
+from ..errors import ExitStatus, GnnpropError
 
-DEBUG_ENV = "GNNPROP_DEBUG"
+#: Config file keys at the top level (a key under one of them names a place in the config).
+CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph")
+_BY_KEY = {f.key: f for f in FLAGS}
+
+
+def flag_of(key: str) -> str:
+    """The flag that gives the setting ``key`` (a config path or an argument name)."""
+    f = BY_PATH.get(key) or _BY_KEY.get(key)
+    return f.option if f else "--" + key.replace("_", "-")
+
+
+def _is_config_path(key: str) -> bool:
+    return key.replace("[", ".").split(".")[0] in CONFIG_KEYS
+
+
+def cli_message(e: GnnpropError) -> str:
+    """The error's one line with settings named as flags: an overridden config path as
+    ``--layer (layer.type)``, an argument as ``--round``, a place in the config file as is."""
+    def name(key: str, value: str) -> str:
+        return f"{flag_of(key)} {value}" if value else flag_of(key)
+
+    key = e.key
+    if key is None or key.startswith("-"):
+        return e.render(name)
+    if e.override and key in BY_PATH:
+        return e.render(name, key_text=f"{flag_of(key)} ({key})")
+    if _is_config_path(key) or " " in key:
+        return e.render(name)
+    return e.render(name, key_text=flag_of(key))
 
 
 def report_error(message: str) -> None:
@@ -46,23 +79,23 @@ class GnnpropGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except GnnpropError as e:
-            if os.environ.get(DEBUG_ENV):
+            if ctx.meta.get("debug"):
                 traceback.print_exc()
             user_tb = getattr(e, "user_traceback", None)
             if user_tb:  # an error inside the user's own layer: their traceback, then our one line
                 sys.stderr.write(user_tb if user_tb.endswith("\n") else user_tb + "\n")
-            report_error(str(e))
-            raise typer.Exit(e.exit_code) from None
+            report_error(cli_message(e))
+            raise typer.Exit(int(e.exit_code)) from None
         except ClickUsageError as e:  # a command's own flags: one line too, not click's four
             path = e.ctx.command_path if e.ctx is not None else "gnnprop"
             report_error(f"{path}: {e.format_message().rstrip('.')} (see {path} --help)")
             raise typer.Exit(e.exit_code) from None
         except BrokenPipeError:
             _silence_stdout()
-            raise typer.Exit(141) from None
+            raise typer.Exit(ExitStatus.BROKEN_PIPE) from None
         except MemoryError:
             report_error("out of memory; try a smaller graph, --dtype float32, or fewer rounds kept (--last)")
-            raise typer.Exit(1) from None
+            raise typer.Exit(ExitStatus.ERROR) from None
 
 
 app = typer.Typer(
@@ -79,18 +112,18 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         sys.stdout.write(f"gnnprop {__version__}\n")
-        raise typer.Exit(0)
+        raise typer.Exit(ExitStatus.OK)
 
 
 @app.callback()
 def main_callback(
+    ctx: typer.Context,
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback with errors.")] = False,
 ) -> None:
     """Graph message passing, round by round."""
-    if debug:
-        os.environ[DEBUG_ENV] = "1"
+    ctx.meta["debug"] = debug
 
 
 def register() -> typer.Typer:

@@ -10,9 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..bench import BenchSpec, run_bench
-from ..errors import UsageError
 from .app import app
-from .env import Env, get_env
+from .env import get_env
 
 FORMATS = ("table", "json")
 
@@ -42,7 +41,7 @@ def bench(
     (1M nodes, 10M edges) takes minutes and several GB of memory.
     """
     env = get_env(ctx.obj)
-    name = _choose_format(fmt, env)
+    name = env.choose_format(fmt, FORMATS)
     picked = None if cases is None else [c for c in cases.split(",")]
     spec = BenchSpec(nodes=nodes, edges=edges, features=features, seed=seed, repeat=repeat, cases=picked)
 
@@ -57,15 +56,6 @@ def bench(
         env.out.flush()
     else:
         render(env.console(env.out, tty=env.out_is_tty(), no_color=no_color), result)
-
-
-def _choose_format(fmt: str | None, env: Env) -> str:
-    if fmt is None:
-        return "table" if env.out_is_tty() else "json"
-    name = fmt.strip().lower()
-    if name not in FORMATS:
-        raise UsageError(f"--format: unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    return name
 
 
 def _num(x: Any, spec: str = ".3g") -> str:

@@ -1,7 +1,7 @@
 """What the CLI knows about where it is writing: one injectable object.
 
 Tests build an :class:`Env` to run a command "as a terminal" or "as a pipe";
-real runs use :meth:`Env.detect`. Streams are looked up when used, so a test
+real runs use a default ``Env()``, which asks the streams themselves. Streams are looked up when used, so a test
 runner that swaps ``sys.stdout`` is honoured.
 """
 
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import IO
 
 from rich.console import Console
+
+from ..errors import UsageError
 
 
 @dataclass
@@ -61,6 +63,15 @@ class Env:
 
     def err_console(self, no_color: bool = False) -> Console:
         return self.console(sys.stderr, tty=self.err_is_tty(), no_color=no_color)
+
+    def choose_format(self, fmt: str | None, valid: tuple[str, ...], pipe: str = "json") -> str:
+        """``fmt`` checked against ``valid``; when not given, ``table`` on a terminal, else ``pipe``."""
+        if fmt is None:
+            return "table" if self.out_is_tty() else pipe
+        name = fmt.strip().lower()
+        if name not in valid:
+            raise UsageError(f"unknown format {fmt!r}; valid: {', '.join(valid)}", key="format")
+        return name
 
 
 def get_env(obj: object) -> Env:

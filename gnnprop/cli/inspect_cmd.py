@@ -9,11 +9,9 @@ import typer
 from rich.text import Text
 from rich.tree import Tree
 
-from ..errors import UsageError
-from ..tracing import Explanation, aggregation_detail, explain, message_text, to_dict, update_text, vector_text
+from ..engine.session import open_session
 from ..expr import format_number
-from ..io import load_graph
-from ..session import prepare
+from ..tracing import Explanation, aggregation_lines, explain, message_text, to_dict, update_text, vector_text
 from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
@@ -44,14 +42,11 @@ def inspect(
     """Show how NODE's value after a round was derived from its neighbours' messages."""
     env = get_env(ctx.obj)
     cfg = o.build_config(**flags)
-    fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
-    if fmt not in ("table", "json"):
-        raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
-    g = load_graph(graph, input_format=input_format, node_features=node_features,
-                   undirected=cfg.graph_cfg.undirected)
-    session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
+    fmt = env.choose_format(fmt, ("table", "json"))
+    session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
+                           allow_nonfinite=allow_nonfinite)
     if save_weights is not None:
-        save_weights_file(session.layer, save_weights)
+        save_weights_file(session.params, save_weights)
     ex = explain(session, node, [round_], all_rounds=all_rounds)
     if fmt == "json":
         env.out.write(json.dumps(to_dict(ex, session.x0.cpu().numpy().dtype)) + "\n")
@@ -60,7 +55,7 @@ def inspect(
     fmt_num = (lambda v: format_number(v, precision))
     console.print(Text(_plan_line(ex, fmt_num), style="dim"), soft_wrap=True)
     for step in ex.steps:
-        console.print(step_tree(ex, step, session.layer, fmt_num, max_messages))
+        console.print(step_tree(ex, step, session.params, fmt_num, max_messages))
 
 
 def _plan_line(ex: Explanation, fmt) -> str:
@@ -75,7 +70,7 @@ def _plan_line(ex: Explanation, fmt) -> str:
     return line
 
 
-def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
+def step_tree(ex: Explanation, step, params, fmt, max_messages: int) -> Tree:
     """The derivation of one round as a Rich tree."""
     vec = (lambda v: vector_text(v, fmt))
     head = Text(f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
@@ -89,7 +84,7 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
         msgs.add("no incoming edges")
     shown = step.messages if max_messages == 0 else step.messages[:max_messages]
     for m in shown:
-        text = message_text(layer, m, fmt)
+        text = message_text(params, m, fmt)
         if text is None:
             parts = ", ".join(f"{k} = {vec(v)}" for k, v in m.inputs.items())
             msgs.add(f"from node {m.source}: {parts} -> {vec(m.value)}")
@@ -104,18 +99,9 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
         tree.add("aggregate: not observed (the layer does not aggregate through PyG's aggregate step)")
     else:
         agg = tree.add(f"aggregate: {ex.aggr} -> {vec(step.aggregated)}")
-        detail = aggregation_detail(step, ex.aggr)
-        if n == 0:
-            agg.add(f"no incoming messages: {ex.aggr} of nothing is {vec(step.aggregated)}")
-        elif "argmax" in detail or "argmin" in detail:
-            who = detail.get("argmax") or detail.get("argmin")
-            agg.add(", ".join(f"x{k} from node {s}" for k, s in enumerate(who)))
-        elif "sum" in detail:
-            if ex.aggr == "mean":
-                agg.add(f"sum {vec(detail['sum'])} / {n} message{'s' if n != 1 else ''}")
-            else:
-                agg.add(f"sum of {n} message{'s' if n != 1 else ''}")
-    text = update_text(layer, step, fmt)
+        for line in aggregation_lines(step, ex.aggr, fmt):
+            agg.add(line)
+    text = update_text(params, step, fmt)
     if text is not None:
         tree.add(f"update: {text} = {vec(step.output)}")
     else:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from ..aggr import AGGREGATIONS, ALIASES
-from ..config import FEATURES, ROUND_MODES
-from ..config import AGGR_MODES
-from ..layers import LAYERS, pyg
+from ..config import AGGR_MODES, FEATURES, ROUND_MODES
+from ..layers import KINDS, pyg
+from ..layers.user import UserKind
 from .app import app
 from .env import get_env
 
@@ -17,14 +17,11 @@ def layers(ctx: typer.Context) -> None:
     """List layer types (gnnprop's and PyG's, with their arguments), aggregations, round modes, features."""
     env = get_env(ctx.obj)
     lines = []
-    for name, spec in LAYERS.items():
-        lines.append(("layer", name, f"{spec.description} (default aggr: {spec.default_aggr})"))
+    for name, kind in KINDS.items():
+        lines.append(("layer", name, f"{kind.describe()} (default aggr: {kind.default_aggr})"))
     for name in pyg.all_names():
-        cls_name = pyg.lookup(name)
-        args = [a for a in pyg.accepted_kwargs(pyg.classes()[cls_name]) if a not in pyg.BASE_KWARGS]
-        title = f"PyG {cls_name}" if name != cls_name else "PyG"
-        lines.append(("layer", name, f"{title}; args: {', '.join(args) or 'none'}"))
-    lines.append(("layer", "FILE.py:Class", "your own MessagePassing subclass (runs your code; args under layer.args)"))
+        lines.append(("layer", name, pyg.PygKind(pyg.lookup(name)).describe()))
+    lines.append(("layer", "FILE.py:Class", UserKind("FILE.py:Class").describe()))
     alias_of = {v: k for k, v in ALIASES.items()}
     for name, text in AGGREGATIONS.items():
         lines.append(("aggr", name + (f" ({alias_of[name]})" if name in alias_of else ""), text))

@@ -1,6 +1,7 @@
-"""Options shared by the commands: the config flags (run, inspect, plot, config show) and the graph flags.
+"""Options shared by the commands: the config flags, made from the one table of settings
+(:data:`gnnprop.config.flags.FLAGS`), and the graph flags.
 
-Each flag maps to one dotted config path; flags override the YAML file.
+Each config flag sets one config path; flags override the YAML file.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from ..aggr import AGGREGATIONS
-from ..aggr import ALIASES as AGGR_ALIASES
-from ..config import AGGR_MODES, DTYPES, ENGINES, FEATURES, Config, apply_overrides, load_config, parse_yaml
+from ..config.flags import CONFIG, FLAGS, GRAPH, Flag
 from ..errors import UsageError
 
 
@@ -25,10 +24,10 @@ def complete(*names) -> Callable[[str], list[str]]:
 
 
 def _layer_names() -> tuple[str, ...]:
-    from ..layers import LAYERS
+    from ..layers import KINDS
     from ..layers.pyg import FRIENDLY
 
-    return (*LAYERS, *FRIENDLY)
+    return (*KINDS, *FRIENDLY)
 
 
 def _complete_layer(incomplete: str) -> list[str]:
@@ -37,68 +36,44 @@ def _complete_layer(incomplete: str) -> list[str]:
 
 def _complete_aggr(incomplete: str) -> list[str]:
     """A name, or the next name of a comma list (``mean,m`` -> ``mean,max``, ``mean,min``, ...)."""
+    from ..aggr import AGGREGATIONS, ALIASES
+
     head, _, last = incomplete.rpartition(",")
     prefix = head + "," if head else ""
-    return [prefix + n for n in (*AGGREGATIONS, *AGGR_ALIASES) if n.startswith(last)]
+    return [prefix + n for n in (*AGGREGATIONS, *ALIASES) if n.startswith(last)]
 
 
-G = "Graph"
-C = "Config (flags override the file)"
+_DYNAMIC = {"layers": _complete_layer, "aggregations": _complete_aggr}
 
 GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites), or - for stdin.",
                                          show_default=False)]
 InputFormat = Annotated[Optional[str], typer.Option("--input-format", help="json | csv | edgelist (default: from the extension).",
-                                                    rich_help_panel=G, autocompletion=complete("json", "csv", "edgelist"))]
+                                                    rich_help_panel=GRAPH, autocompletion=complete("json", "csv", "edgelist"))]
 NodeFeatures = Annotated[Optional[str], typer.Option("--node-features", help="Node table for CSV / edge lists: id,f1,f2,...",
-                                                     rich_help_panel=G)]
-Undirected = Annotated[Optional[bool], typer.Option("--undirected/--directed", help="Add the reverse of every edge that lacks one.",
-                                                    rich_help_panel=G, show_default=False)]
-Features = Annotated[Optional[str], typer.Option("--features", help="Features for graphs without any: ones | degree | onehot | random.",
-                                                 rich_help_panel=G, autocompletion=complete(*FEATURES))]
-FeatureDim = Annotated[Optional[int], typer.Option("--feature-dim", help="Width of ones / random features.", rich_help_panel=G)]
-
-ConfigFile = Annotated[Optional[str], typer.Option("-c", "--config", help="YAML config file.", rich_help_panel=C)]
-Layer = Annotated[Optional[str], typer.Option("--layer", help="fixed | nn | residual, a PyG layer (gcn, sage, gat, ...: "
-                                               "see gnnprop layers), or your own file.py:Class.", rich_help_panel=C,
-                                               autocompletion=_complete_layer)]
-Aggr = Annotated[Optional[str], typer.Option("--aggr", help="sum (add) | mean | max | min | mul | std | var; "
-                                             "a comma list (mean,max) for several.", rich_help_panel=C,
-                                             autocompletion=_complete_aggr)]
-AggrMode = Annotated[Optional[str], typer.Option("--aggr-mode", help="With several aggregations: cat | sum | mean | "
-                                                 "max | min | std | var | logsumexp.", rich_help_panel=C,
-                                                 autocompletion=complete(*AGGR_MODES))]
-Arg = Annotated[Optional[list[str]], typer.Option("--arg", help="Layer keyword argument KEY=VALUE for PyG and your "
-                                                 "own layers (repeatable; VALUE is read as YAML).", rich_help_panel=C)]
+                                                     rich_help_panel=GRAPH)]
+ConfigFile = Annotated[Optional[str], typer.Option("-c", "--config", help="YAML config file.", rich_help_panel=CONFIG)]
 Weights = Annotated[Optional[str], typer.Option("--weights", help="Load the layer's parameters (.safetensors; .pt "
-                                                "tensors only).", rich_help_panel=C)]
+                                                "tensors only).", rich_help_panel=CONFIG)]
 SaveWeights = Annotated[Optional[str], typer.Option("--save-weights", help="Write the layer's parameters after "
-                                                    "initialisation (.safetensors).", rich_help_panel=C)]
-Rounds = Annotated[Optional[int], typer.Option("--rounds", help="A fixed number of rounds (replaces the config's rounds).",
-                                               rich_help_panel=C)]
-Message = Annotated[Optional[str], typer.Option("--message", help="fixed layer: message formula in x_i, x_j, edge_weight.",
-                                                rich_help_panel=C)]
-Update = Annotated[Optional[str], typer.Option("--update", help="fixed layer: update formula in x, aggr_out.", rich_help_panel=C)]
-HiddenDim = Annotated[Optional[int], typer.Option("--hidden-dim", help="nn layer: message width.", rich_help_panel=C)]
-OutDim = Annotated[Optional[int], typer.Option("--out-dim", help="nn / residual layer: output width.", rich_help_panel=C)]
-Project = Annotated[Optional[bool], typer.Option("--project/--no-project", help="residual: learned projection on the skip path.",
-                                                 rich_help_panel=C, show_default=False)]
-Engine = Annotated[Optional[str], typer.Option("--engine", help="auto | fused | reference: how a round is computed.",
-                                               rich_help_panel=C, autocompletion=complete(*ENGINES))]
-Device = Annotated[Optional[str], typer.Option("--device", help="auto | cpu | cuda | cuda:N | mps.", rich_help_panel=C,
-                                               autocompletion=complete("auto", "cpu", "cuda", "mps"))]
-Dtype = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64.", rich_help_panel=C,
-                                              autocompletion=complete(*DTYPES))]
-Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters and random features.", rich_help_panel=C)]
+                                                    "initialisation (.safetensors).", rich_help_panel=CONFIG)]
+
+
+def option(flag: Flag) -> Any:
+    """The Typer parameter type of a config flag."""
+    kind = {str: Optional[str], int: Optional[int], bool: Optional[bool], list: Optional[list[str]]}[flag.type]
+    extra: dict[str, Any] = {}
+    if isinstance(flag.complete, str):
+        extra["autocompletion"] = _DYNAMIC[flag.complete]
+    elif flag.complete:
+        extra["autocompletion"] = complete(*flag.complete)
+    if flag.type is bool:
+        extra["show_default"] = False
+    return Annotated[kind, typer.Option(flag.declaration, help=flag.help, rich_help_panel=flag.panel, **extra)]
 
 
 #: The flags that make a config (with -c/--config first), in help order: every command
 #: that runs or shows a config takes all of them, through :func:`config_command`.
-CONFIG_OPTIONS: dict[str, Any] = {
-    "config": ConfigFile, "layer": Layer, "aggr": Aggr, "aggr_mode": AggrMode, "rounds": Rounds,
-    "message": Message, "update": Update, "hidden_dim": HiddenDim, "out_dim": OutDim, "project": Project,
-    "arg": Arg, "engine": Engine, "device": Device, "dtype": Dtype, "seed": Seed,
-    "undirected": Undirected, "features": Features, "feature_dim": FeatureDim,
-}
+CONFIG_OPTIONS: dict[str, Any] = {"config": ConfigFile, **{f.key: option(f) for f in FLAGS}}
 
 
 def config_command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,41 +94,29 @@ def config_command(func: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, message=None, update=None,
-                 hidden_dim=None, out_dim=None, project=None, device=None, dtype=None, seed=None,
-                 undirected=None, features=None, feature_dim=None, aggr_mode=None, arg=None,
-                 engine=None) -> Config:
-    """The config file (or the defaults) with the command line's flags applied."""
+def build_config(config: Optional[str], **values: Any):
+    """The config file (or the defaults) with the command line's flags applied
+    (``values``: the flags of :data:`CONFIG_OPTIONS` by name, ``None`` where not given)."""
+    from ..configure import apply_overrides, load_config
+
     cfg = load_config(config)
+    aggr = values.get("aggr")
     if aggr is not None and "," in aggr:
-        aggr = [a.strip() for a in aggr.split(",") if a.strip()]
-    values = {
-        "layer.type": layer, "layer.message": message, "layer.update": update,
-        "layer.hidden_dim": hidden_dim, "layer.out_dim": out_dim, "layer.project": project,
-        "aggr": aggr, "rounds": rounds, "device": device, "dtype": dtype, "seed": seed,
-        "graph.undirected": undirected, "graph.features": features, "graph.feature_dim": feature_dim,
-        "aggr_mode": aggr_mode, "layer.args": parse_args(arg), "engine": engine,
-    }
-    return apply_overrides(cfg, values, FLAGS)
+        values["aggr"] = [a.strip() for a in aggr.split(",") if a.strip()]
+    values["args"] = parse_args(values.get("args"))
+    return apply_overrides(cfg, {f.path: values.get(f.key) for f in FLAGS})
 
 
 def parse_args(items: Optional[list[str]]) -> dict[str, Any] | None:
     """``["heads=2", "concat=false"]`` -> ``{"heads": 2, "concat": False}`` (values read as YAML scalars)."""
+    from ..config.yamlfile import parse_yaml
+
     if not items:
         return None
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip().isidentifier():
-            raise UsageError(f"--arg: expected KEY=VALUE, got {item!r}")
+            raise UsageError(f"expected KEY=VALUE, got {item!r}", key="args")
         out[key.strip()] = parse_yaml(value, f"--arg {key.strip()}") if value.strip() else None
     return out
-
-
-FLAGS = {
-    "layer.type": "--layer", "layer.message": "--message", "layer.update": "--update",
-    "layer.hidden_dim": "--hidden-dim", "layer.out_dim": "--out-dim", "layer.project": "--project",
-    "aggr": "--aggr", "rounds": "--rounds", "device": "--device", "dtype": "--dtype", "seed": "--seed",
-    "graph.undirected": "--undirected", "graph.features": "--features", "graph.feature_dim": "--feature-dim",
-    "aggr_mode": "--aggr-mode", "layer.args": "--arg", "engine": "--engine",
-}

@@ -10,12 +10,10 @@ import numpy as np
 import typer
 
 from .. import plot as P
+from ..engine.session import open_session
 from ..errors import UsageError
 from ..expr import format_number
-from ..io import load_graph
-from ..layers import aggr_name
 from ..resolver import resolve
-from ..session import prepare
 from . import options as o
 from .app import app
 from .sinks import atomic_file, check_writable, same_file
@@ -76,16 +74,14 @@ def plot(
     for given in (graph, node_features, flags["config"]):
         if given and given != "-" and os.path.exists(given) and same_file(given, output):
             raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
-    g = load_graph(graph, input_format=input_format, node_features=node_features,
-                   undirected=cfg.graph_cfg.undirected)
-    session = prepare(g, cfg)
+    session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights)
     if node is not None:
         spec.node = session.graph.lookup(node)
-    width = session.out_dim
-    if feature >= min(width, session.x0.shape[1]):
-        raise UsageError(f"--feature: {feature} is beyond the features (width {min(width, session.x0.shape[1])}; "
+    width = min(session.out_dim, session.in_dim)
+    if feature >= width:
+        raise UsageError(f"--feature: {feature} is beyond the features (width {width}; "
                          f"0 is the first)")
-    what = f"{cfg.layer.type} layer, {aggr_name(session.layer)} aggregation"
+    what = f"{cfg.layer.type} layer, {session.aggr} aggregation"
     if kind == "derivation":
         fig = _derivation(session, node, spec, precision)
     else:
@@ -133,4 +129,4 @@ def _derivation(session, node: str, spec: P.PlotSpec, precision: int):
     r = 1 if spec.round is None else spec.round
     ex = explain(session, node, [r])
     fmt = (lambda v: format_number(v, precision))
-    return P.draw_derivation(ex, ex.steps[0], session.layer, spec, fmt)
+    return P.draw_derivation(ex, ex.steps[0], session.params, spec, fmt)

@@ -11,10 +11,9 @@ import numpy as np
 import typer
 from rich.text import Text
 
+from ..engine.session import open_session
 from ..errors import UsageError
-from ..io import load_graph
 from ..output import WRITERS, make_writer
-from ..session import prepare
 from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
@@ -64,14 +63,13 @@ def run(
         for given in (graph, node_features, flags["config"]):
             if given and given != "-" and os.path.exists(given) and same_file(given, output):
                 raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
-    g = load_graph(graph, input_format=input_format, node_features=node_features,
-                   undirected=cfg.graph_cfg.undirected)
-    session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
+    session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
+                           allow_nonfinite=allow_nonfinite)
     if session.graph.num_edges == 0:
         env.err.write(f"gnnprop: warning: {session.graph.source} has no edges: nothing propagates "
                       "(every node aggregates to 0)\n")
     if save_weights is not None:
-        save_weights_file(session.layer, save_weights)
+        save_weights_file(session.params, save_weights)
     picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
     ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
 
@@ -88,7 +86,7 @@ def run(
             emit = _table_emitter(console, ids, picked, precision, max_rows, max_cols)
         else:
             writer = make_writer(fmt, stream)
-            writer.begin(ids, max(session.x0.shape[1], session.out_dim))
+            writer.begin(ids, session.width)
             emit = writer.round
         pending = None
         emitted = -1
@@ -105,29 +103,24 @@ def run(
             emit(pending[0], _numpy(pending[1]))
         meta = session.meta()
         if fmt == "table":
-            console.print(_summary(meta, session), style="dim", markup=False, highlight=False, soft_wrap=True)
+            console.print(_summary(meta), style="dim", markup=False, highlight=False, soft_wrap=True)
         else:
             writer.end(meta)
-    prop = session.propagation
-    if prop.nonfinite_round is not None:
-        env.err.write(f"gnnprop: warning: values became inf or nan from round {prop.nonfinite_round} "
+    if session.nonfinite_round is not None:
+        env.err.write(f"gnnprop: warning: values became inf or nan from round {session.nonfinite_round} "
                       f"({'null in JSON' if fmt in ('json', 'ndjson') else 'inf/nan'} in the output)\n")
     if fmt != "table" and env.err_is_tty():
-        env.err_console(no_color).print(_summary(meta, session), style="dim", markup=False, highlight=False,
+        env.err_console(no_color).print(_summary(meta), style="dim", markup=False, highlight=False,
                                         soft_wrap=True)
 
 
 def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
-    if fmt is not None:
-        name = fmt.strip().lower()
-        if name not in FORMATS:
-            raise UsageError(f"--format: unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    elif output is not None:
+    if fmt is not None or output is None:
+        name = env.choose_format(fmt, FORMATS)
+    else:
         ext = os.path.splitext(output)[1].lower().lstrip(".")
         name = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "npy": "npy",
                 "txt": "table"}.get(ext, "json")
-    else:
-        name = "table" if env.out_is_tty() else "json"
     if name == "npy" and output is None and env.out_is_tty():
         raise UsageError("--format npy: binary output to a terminal; use --output FILE.npy or a pipe")
     return name
@@ -147,7 +140,7 @@ def _table_emitter(console, ids, picked, precision, max_rows, max_cols):
     return emit
 
 
-def _summary(meta: dict, session) -> str:
+def _summary(meta: dict) -> str:
     return (f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}; "
             f"{meta['rounds_run']} round{'s' if meta['rounds_run'] != 1 else ''} run; "
             f"{meta['num_nodes']} nodes, {meta['num_edges']} edges; device {meta['device']}, {meta['dtype']}, "

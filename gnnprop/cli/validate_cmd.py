@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import UsageError
 from ..graph import report
 from ..io import load_graph
 from . import options as o
@@ -29,9 +28,7 @@ def validate(
 ) -> None:
     """Check GRAPH: nodes, edges, feature width, isolated nodes, self loops, duplicate edges."""
     env = get_env(ctx.obj)
-    fmt = (fmt or ("table" if env.out_is_tty() else "json")).lower()
-    if fmt not in ("table", "json"):
-        raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
+    fmt = env.choose_format(fmt, ("table", "json"))
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
     rep = report(g).as_dict()
     rep = {"file": g.source, "valid": True, **rep}

@@ -21,7 +21,9 @@ Text is built in bulk with numpy (:func:`gnnprop.output.writers.text_rows`), so
 from __future__ import annotations
 
 import json
-from typing import Iterator
+import os
+from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -181,3 +183,22 @@ def json_text(g: Graph) -> str:
         return json.dumps(doc, allow_nan=False) + "\n"
     except ValueError:
         raise UsageError("the graph holds inf or nan, which JSON cannot carry") from None
+
+
+def save_graph(graph: Any, path: str | os.PathLike, *, fmt: str | None = None,
+               nodes_path: str | os.PathLike | None = None) -> None:
+    """Write ``graph`` as ``gnnprop convert`` does (format from the extension unless
+    ``fmt``); ``nodes_path`` also writes the node file of a CSV / edge-list graph."""
+    from . import EXTENSIONS
+    from .interop import as_graph
+
+    g = as_graph(graph)
+    fmt = fmt or EXTENSIONS.get(Path(path).suffix.lower())
+    if fmt not in SAVE_FORMATS:
+        raise UsageError(f"{path}: cannot tell the format; pass fmt= one of {', '.join(SAVE_FORMATS)}")
+    if nodes_path is not None and fmt == "json":
+        raise UsageError("a JSON graph carries its nodes itself", key="nodes_path")
+    edges, nodes = graph_texts(g, fmt, nodes_path is not None, str(path))
+    Path(path).write_text("".join(edges), encoding="utf-8")
+    if nodes is not None:
+        Path(nodes_path).write_text("".join(nodes), encoding="utf-8")

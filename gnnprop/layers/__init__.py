@@ -1,132 +1,86 @@
-"""The layer registry and the one way to build and call a layer.
+"""The layer kinds and the one resolver of layer names.
 
-Three kinds of layer type:
+Three families of layer type:
 
-- gnnprop's own (``fixed``, ``nn``, ``residual``): :data:`LAYERS`, a name ->
-  :class:`LayerSpec` registry with each layer's default aggregation;
+- gnnprop's own kinds (``fixed``, ``nn``, ``residual``): :data:`KINDS`, one
+  module each;
 - PyG's built-in convolutions, by friendly or class name (``gcn``, ``GATv2Conv``):
   :mod:`.pyg`;
 - a user's own ``MessagePassing`` class, ``path/to/file.py:ClassName``: :mod:`.user`.
 
-Every built layer is a PyG ``MessagePassing`` module; :func:`make_caller` gives
-the one function the engine uses to run it, whatever its ``forward`` takes.
+:func:`resolve_kind` turns a name into its :class:`~.base.LayerKind`;
+:func:`build` draws a kind's parameters from the run's seed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
-from torch_geometric.nn import MessagePassing
 
-from ..config import LayerConfig
+from ..config.schema import Config, LayerConfig, LayerFacts
 from ..errors import ConfigError
 from ..resolver import normalize, resolve
-from . import pyg, user
-from .call import make_caller
-from .fixed import FixedLayer, build_fixed
-from .nn import NNLayer, build_nn
-from .residual import ResidualLayer, build_residual
+from . import fixed, nn, residual
+from .base import Fused, LayerKind, aggr_text, aggr_width_factor, make_caller
 
-
-@dataclass(frozen=True)
-class LayerSpec:
-    name: str
-    description: str
-    default_aggr: str
-    build: Callable[..., MessagePassing]  # (cfg, in_dim, aggr, aggr_mode) -> layer
-
-
-LAYERS: dict[str, LayerSpec] = {
-    "fixed": LayerSpec(
-        "fixed", "hand-written formulas (seed 000): message 0.5*x_i + 2*x_j, update x + 0.5*aggr_out",
-        "max", build_fixed),
-    "nn": LayerSpec(
-        "nn", "learned (seed 000): message Linear([x_i || x_j]), update Linear([x || aggr_out])",
-        "mean", build_nn),
-    "residual": LayerSpec(
-        "residual", "residual (seed 003): message Linear(x_j), update aggr_out + x",
-        "sum", build_residual),
+#: gnnprop's own layer kinds: name -> kind. A new kind is one module and one line here.
+KINDS: dict[str, LayerKind] = {
+    "fixed": fixed.KIND,
+    "nn": nn.KIND,
+    "residual": residual.KIND,
 }
 
 
-def kind_of(type_name: str) -> str:
-    """``native`` | ``pyg`` | ``user`` for a resolved layer type."""
-    if type_name in LAYERS:
-        return "native"
-    if user.is_user_spec(type_name):
-        return "user"
-    return "pyg"
+def is_native(type_name: str) -> bool:
+    """Whether ``type_name`` names one of gnnprop's own kinds (any spelling)."""
+    return isinstance(type_name, str) and normalize(type_name) in {normalize(k) for k in KINDS}
 
 
-def resolve_layer_type(name: Any, args: dict[str, Any]) -> str:
-    """Canonical layer type for ``name``; checks a PyG layer's keyword arguments.
-
-    Unknown names are a :class:`ConfigError` listing the closest valid names.
-    """
+def resolve_kind(name: Any) -> LayerKind:
+    """The kind ``name`` refers to: one of :data:`KINDS`, a user's ``file.py:Class``, or a PyG
+    convolution by friendly or class name (a trailing ``conv`` optional). A miss is a
+    :class:`ConfigError` listing the closest names of all three families."""
     if not isinstance(name, str):
-        raise ConfigError(f"layer.type: expected a layer name, got {name!r}")
-    if normalize(name) in {normalize(k) for k in LAYERS}:
-        return resolve(name, LAYERS, what="layer", key="layer.type")[0]
+        raise ConfigError(f"expected a layer name, got {name!r}", key="layer.type")
+    if is_native(name):
+        return KINDS[resolve(name, KINDS, what="layer", key="layer.type")[0]]
+    from . import user
+
     if user.is_user_spec(name):
-        user.split_spec(name)
-        return name
+        return user.UserKind(name)
+    from . import pyg
+
     cls_name = pyg.lookup(name)
     if cls_name is None:
-        close = [c for c in pyg.suggestions(name)[:5]]
-        raise ConfigError(f"layer.type: unknown layer {name!r}; closest: {', '.join(close)} "
-                          f"(also fixed, nn, residual, or path/to/file.py:ClassName; `gnnprop layers` lists all)")
-    pyg.check_args(cls_name, args)
-    return pyg.friendly_name(cls_name)
+        names = {**{k: k for k in KINDS}, **{n: n for n in pyg.all_names()}}
+        resolve(name, names, what="layer", key="layer.type", shown=5,
+                hint="also path/to/file.py:ClassName; `gnnprop layers` lists all")
+    return pyg.PygKind(cls_name)
 
 
-def build_layer(cfg: LayerConfig, in_dim: int, aggr: Any, seed: int, *, aggr_mode: str | None = None,
-                edge_dim: int | None = None) -> MessagePassing:
-    """Build the configured layer for inputs of width ``in_dim``.
+def check_config(cfg: Config) -> Config:
+    """The layer's part of checking a config: resolve ``layer.type`` to its canonical name,
+    let the kind check its own keys, and record what ``config show`` and the defaults need."""
+    kind = resolve_kind(cfg.layer.type)
+    cfg.layer.type = kind.name
+    kind.check(cfg.layer)
+    cfg.facts = LayerFacts(default_aggr=kind.default_aggr, fields=kind.fields)
+    return cfg
 
-    Parameters are drawn from a generator seeded with ``seed`` (in float32, on the
-    CPU), so the same config gives the same weights on every device and dtype.
+
+def build(kind: LayerKind, cfg: LayerConfig, in_dim: int, aggr: Any, seed: int, *, aggr_mode: str | None = None,
+          edge_dim: int | None = None) -> torch.nn.Module:
+    """The kind's parameters for inputs of width ``in_dim``.
+
+    Drawn from a generator seeded with ``seed`` (in float32, on the CPU), so the
+    same config gives the same weights on every device and dtype.
     """
-    kind = kind_of(cfg.type)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if kind == "native":
-            layer = LAYERS[cfg.type].build(cfg, in_dim, aggr, aggr_mode)
-        elif kind == "pyg":
-            layer = pyg.build(pyg.lookup(cfg.type), cfg.args, in_dim, cfg.out_dim, aggr, aggr_mode, edge_dim)
-        else:
-            layer = user.build(cfg.type, cfg.args, in_dim, cfg.hidden_dim, cfg.out_dim, aggr)
-    return layer.eval()
+        params = kind.build(cfg, in_dim, aggr, aggr_mode, edge_dim)
+    return params.eval()
 
 
-def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
-    """How many times wider ``aggr_out`` is than one message (``cat`` of k aggregations: k)."""
-    if isinstance(aggr, list) and (aggr_mode or "cat") == "cat":
-        return len(aggr)
-    return 1
-
-
-_AGGR_CLASSES = {"SumAggregation": "sum", "MeanAggregation": "mean", "MaxAggregation": "max",
-                 "MinAggregation": "min", "MulAggregation": "mul", "StdAggregation": "std", "VarAggregation": "var"}
-
-
-def aggr_name(layer: MessagePassing) -> str:
-    """The aggregation a built layer really uses, as text (``max``, ``[mean, max] (cat)``).
-
-    Read from PyG's ``aggr_module``, not from ``layer.aggr``: a class may assign
-    ``self.aggr`` after ``__init__`` (the seed's NN layer does), which PyG ignores.
-    """
-    module = getattr(layer, "aggr_module", None)
-    if module is None:
-        a = getattr(layer, "aggr", None)
-        return a if isinstance(a, str) else "none"
-    name = type(module).__name__
-    if name == "MultiAggregation":
-        parts = [_AGGR_CLASSES.get(type(m).__name__, type(m).__name__) for m in module.aggrs]
-        return f"[{', '.join(parts)}] ({module.mode})"
-    return _AGGR_CLASSES.get(name, name)
-
-
-__all__ = ["LAYERS", "LayerSpec", "build_layer", "make_caller", "kind_of", "resolve_layer_type", "aggr_name",
-           "aggr_width_factor", "FixedLayer", "NNLayer", "ResidualLayer"]
+__all__ = ["KINDS", "Fused", "LayerKind", "aggr_text", "aggr_width_factor", "build", "check_config", "is_native",
+           "make_caller", "resolve_kind"]

@@ -1,4 +1,4 @@
-"""Seed 000's hand-written layer, with the formulas taken from the config.
+"""The tutorial's hand-written layer (seed 000), with the formulas taken from the config.
 
     m_ij = message(x_i, x_j, edge_weight)      default 0.5 * x_i + 2 * x_j
     a_i  = AGGR_{j -> i} m_ij                   default max
@@ -6,16 +6,31 @@
 
 Shapes: x [N, F] -> [N, F]; messages [E, F]. ``edge_weight`` is ``[E]`` and is
 broadcast over the features (1 for every edge when the graph has none).
+
+Fused form, where the message is affine in ``x_i``, ``x_j`` (and, for sum and
+mean, ``edge_weight``):
+
+    sum:      a*deg_i*x_i + b*sum_j x_j + c*deg_i        (weighted terms use A_w)
+    mean:     the sum divided by deg_i
+    max/min:  the message formula itself at x_i and max_j x_j (b >= 0) or
+              min_j x_j (b < 0); a monotone map commutes with max, so this is
+              exactly PyG's value
+
+and a sum/mean round whose update is affine too is composed into one reduction
+and one per-node-scaled pass (:func:`_composed_step`).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
-from torch_geometric.nn import MessagePassing
 
 from .. import expr
-from ..config import LayerConfig
+from ..config.schema import LayerConfig
+from ..csr import Poly, affine, eval_into, fused_op, reduce_raw
 from ..errors import ConfigError
+from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs
 
 
 def _fit(value, like: torch.Tensor) -> torch.Tensor:
@@ -27,48 +42,185 @@ def _fit(value, like: torch.Tensor) -> torch.Tensor:
     return value.to(like.dtype)
 
 
-class FixedLayer(MessagePassing):
+class FixedParams(torch.nn.Module):
+    """The fixed layer's formulas (it has no learned parameters)."""
+
     def __init__(self, message: expr.Expression, update: expr.Expression, channels: int, aggr="max",
                  aggr_mode: str | None = None):
-        super().__init__(aggr=aggr, aggr_kwargs={"mode": aggr_mode} if aggr_mode else None)
-        self.message_expr = message
-        self.update_expr = update
+        super().__init__()
+        self.message_expr, self.update_expr = message, update
         self.in_channels = self.out_channels = channels
+        self.aggr, self.aggr_mode = aggr, aggr_mode
         self.uses_edge_weight = "edge_weight" in message.names()
-
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
-        if self.uses_edge_weight and edge_weight is None:
-            edge_weight = torch.ones(edge_index.shape[1], dtype=x.dtype, device=x.device)
-        return self.propagate(edge_index, x=x, edge_weight=edge_weight)
-
-    def message(self, x_i: torch.Tensor, x_j: torch.Tensor, edge_weight: torch.Tensor | None) -> torch.Tensor:
-        env = {"x_i": x_i, "x_j": x_j}
-        if self.uses_edge_weight:
-            env["edge_weight"] = edge_weight.to(x_j.dtype).view(-1, 1)
-        return _fit(self.message_expr.eval(env), x_j)
-
-    def update(self, aggr_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return _fit(self.update_expr.eval({"x": x, "aggr_out": aggr_out}), x)
-
-    def describe(self) -> dict[str, str]:
-        f = self.in_channels
-        return {"message": f"m_ij = {self.message_expr.source}   (x_i, x_j: [{f}])",
-                "aggregate": f"a_i = {self.aggr} over the incoming messages",
-                "update": f"x_i' = {self.update_expr.source}   (x = x_i, aggr_out = a_i)"}
 
     def extra_repr(self) -> str:
         return f"message={self.message_expr.source!r}, update={self.update_expr.source!r}, aggr={self.aggr!r}"
 
 
-def build_fixed(cfg: LayerConfig, in_dim: int, aggr, aggr_mode: str | None = None) -> FixedLayer:
-    from . import aggr_width_factor
+@cache
+def _layer_class():
+    from torch_geometric.nn import MessagePassing
 
-    k = aggr_width_factor(aggr, aggr_mode)
-    if k != 1:
-        raise ConfigError(f"aggr_mode: cat makes aggr_out {k} x {in_dim} wide, but the fixed layer's update "
-                          f"combines it with x (width {in_dim}); use aggr_mode sum, mean, max or min")
-    return FixedLayer(
-        expr.parse(cfg.message, expr.MESSAGE, "layer.message"),
-        expr.parse(cfg.update, expr.UPDATE, "layer.update"),
-        in_dim, aggr, aggr_mode,
-    )
+    class FixedLayer(MessagePassing):
+        """The fixed layer as a PyG ``MessagePassing``: message, aggregate and update by PyG."""
+
+        def __init__(self, params: FixedParams):
+            super().__init__(**mp_kwargs(params.aggr, params.aggr_mode))
+            self.message_expr, self.update_expr = params.message_expr, params.update_expr
+            self.in_channels = self.out_channels = params.in_channels
+            self.uses_edge_weight = params.uses_edge_weight
+
+        def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
+            if self.uses_edge_weight and edge_weight is None:
+                edge_weight = torch.ones(edge_index.shape[1], dtype=x.dtype, device=x.device)
+            return self.propagate(edge_index, x=x, edge_weight=edge_weight)
+
+        def message(self, x_i: torch.Tensor, x_j: torch.Tensor, edge_weight: torch.Tensor | None) -> torch.Tensor:
+            env = {"x_i": x_i, "x_j": x_j}
+            if self.uses_edge_weight:
+                env["edge_weight"] = edge_weight.to(x_j.dtype).view(-1, 1)
+            return _fit(self.message_expr.eval(env), x_j)
+
+        def update(self, aggr_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            return _fit(self.update_expr.eval({"x": x, "aggr_out": aggr_out}), x)
+
+    return FixedLayer
+
+
+class FixedKind(OwnKind):
+    name = "fixed"
+    default_aggr = "max"
+    fields = ("message", "update")
+    summary = ("hand-written formulas (the tutorial's fixed layer): message 0.5*x_i + 2*x_j, "
+               "update x + 0.5*aggr_out")
+
+    def check(self, cfg: LayerConfig) -> None:
+        expr.parse(cfg.message, expr.MESSAGE, "layer.message")
+        expr.parse(cfg.update, expr.UPDATE, "layer.update")
+
+    def build(self, cfg, in_dim, aggr, aggr_mode, edge_dim) -> FixedParams:
+        k = aggr_width_factor(aggr, aggr_mode)
+        if k != 1:
+            raise ConfigError(f"cat makes aggr_out {k} x {in_dim} wide, but the fixed layer's update "
+                              f"combines it with x (width {in_dim}); use aggr_mode sum, mean, max or min",
+                              key="aggr_mode")
+        return FixedParams(expr.parse(cfg.message, expr.MESSAGE, "layer.message"),
+                           expr.parse(cfg.update, expr.UPDATE, "layer.update"), in_dim, aggr, aggr_mode)
+
+    def formulas(self, p: FixedParams) -> dict[str, str]:
+        f = p.in_channels
+        return {"message": f"m_ij = {p.message_expr.source}   (x_i, x_j: [{f}])",
+                "aggregate": f"a_i = {p.aggr} over the incoming messages",
+                "update": f"x_i' = {p.update_expr.source}   (x = x_i, aggr_out = a_i)"}
+
+    def reference(self, p: FixedParams):
+        return _layer_class()(p).eval()
+
+    def fused(self, p: FixedParams, graph) -> Fused | str:
+        if isinstance(p.aggr, (list, tuple)):
+            return "several aggregations have no fused form"
+        op = fused_op(p.aggr)
+        if op is None:
+            return f"the {p.aggr} aggregation has no fused form"
+        poly = affine(p.message_expr.tree)
+        if poly is None:
+            return f"the message {p.message_expr.source!r} is not affine in x_i, x_j"
+        weighted = any(w for (_, w) in poly)
+
+        def update(aggr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            out, _ = eval_into(p.update_expr, {"x": x, "aggr_out": aggr}, (aggr,), x)
+            return out
+
+        if op in ("max", "min"):
+            if weighted:
+                return f"a message with edge_weight has no fused {op}"
+            b = poly.get(("x_j", 0), 0.0)
+            pick = op if b >= 0 else ("min" if op == "max" else "max")
+
+            def step(x, adj):
+                m = reduce_raw(adj, x, pick)
+                aggr, mine = eval_into(p.message_expr, {"x_i": x, "x_j": m}, (m,), x)
+                aggr = aggr.masked_fill_(adj.empty, 0) if mine else aggr.masked_fill(adj.empty, 0)
+                return update(aggr, x)
+            return Fused(step)
+
+        composed = _composed_step(poly, p.update_expr, op)
+        if composed is not None:
+            return Fused(composed)
+
+        def step(x, adj):
+            total = None
+            for (var, w), c in poly.items():
+                if c == 0:
+                    continue
+                if var == "x_j":
+                    term = reduce_raw(adj, x, "sum", weighted=bool(w))
+                    term = term if c == 1 else term.mul_(c)
+                    total = term if total is None else total.add_(term)
+                    continue
+                if total is None:
+                    total = torch.zeros_like(x)
+                scale = adj.wdeg if w else adj.deg
+                if var == "x_i":
+                    total.addcmul_(scale, x, value=c)
+                else:
+                    total.add_(scale, alpha=c)
+            if total is None:
+                total = torch.zeros_like(x)
+            return update(total.div_(adj.deg1) if op == "mean" else total, x)
+        return Fused(step)
+
+
+def _composed_step(poly: Poly, update_expr: expr.Expression, op: str):
+    """A sum/mean round whose update is affine too, as one reduction and one pass.
+
+    With the message ``a x_i + b x_j + c`` (terms possibly times ``edge_weight``)
+    and the update ``p x + q aggr_out + r``, the round is
+    ``out = q b S + (p + q a D) x + (r + q c D)`` where ``S`` is the (weighted)
+    sum over the in-neighbours and ``D`` the (weighted) in-degree, all divided by
+    the in-degree for mean: a per-node scale of ``x`` instead of three passes over
+    [N, F]. Reassociated, so equal to the reference within rounding (as every
+    fused sum is). ``None`` when the update is not affine or ignores ``aggr_out``.
+    """
+    upoly = affine(update_expr.tree)
+    if upoly is None or any(w or v not in ("x", "aggr_out", "1") for (v, w) in upoly):
+        return None
+    p, q, r = (upoly.get((v, 0), 0.0) for v in ("x", "aggr_out", "1"))
+    if q == 0:
+        return None
+    sums = [(bool(w), q * c) for (v, w), c in poly.items() if v == "x_j" and c != 0]
+    scaled = [(v, bool(w), q * c) for (v, w), c in poly.items() if v in ("x_i", "1") and c != 0]
+
+    def step(x, adj):
+        mean = op == "mean"
+        out = None
+        for weighted, k in sums:
+            s = reduce_raw(adj, x, "sum", weighted=weighted)
+            if mean:
+                s.mul_(k / adj.deg1)
+            elif k != 1:
+                s.mul_(k)
+            out = s if out is None else out.add_(s)
+        if out is None:
+            out = torch.zeros_like(x)
+        alpha = beta = None
+        for v, weighted, k in scaled:
+            term = k * (adj.wdeg if weighted else adj.deg)
+            term = term / adj.deg1 if mean else term
+            if v == "x_i":
+                alpha = term if alpha is None else alpha + term
+            else:
+                beta = term if beta is None else beta + term
+        if alpha is not None:
+            out.addcmul_(alpha + p, x)
+        elif p != 0:
+            out.add_(x, alpha=p)
+        if beta is not None:
+            out.add_(beta + r)
+        elif r != 0:
+            out.add_(r)
+        return out
+    return step
+
+
+KIND = FixedKind()

@@ -1,4 +1,4 @@
-"""Seed 000's learned layer.
+"""The tutorial's learned layer (seed 000).
 
     m_ij = messageNN([x_i || x_j])        Linear(2F, H):  W_m [x_i || x_j] + b_m
     a_i  = AGGR_{j -> i} m_ij             default mean
@@ -10,43 +10,94 @@ Shapes: x [N, F] -> [N, O]; messages [E, H]. The parameter names are the seed's
 Note: the seed's class as printed sets ``self.aggr = aggr`` after
 ``super().__init__()``; PyG then keeps its default ``add`` aggregation, so that
 class sums. gnnprop passes the aggregation to PyG, so ``aggr`` takes effect.
+
+Fused form: ``W_m [x_i || x_j] + b = (W_i x_i + b) + W_j x_j``: both parts at
+node level, then one reduction of ``x W_j^T``.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
 from torch import nn
-from torch_geometric.nn import MessagePassing
 
-from ..config import LayerConfig
+from ..csr import fused_op, reduce_raw
+from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs
 
 
-class NNLayer(MessagePassing):
+class NNParams(nn.Module):
     def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, aggr="mean", aggr_mode: str | None = None):
-        from . import aggr_width_factor
-
-        super().__init__(aggr=aggr, aggr_kwargs={"mode": aggr_mode} if aggr_mode else None)
+        super().__init__()
         self.in_channels, self.hidden_channels, self.out_channels = in_dim, hidden_dim, out_dim
+        self.aggr, self.aggr_mode = aggr, aggr_mode
         self.aggr_channels = hidden_dim * aggr_width_factor(aggr, aggr_mode)  # k x H with cat of k aggregations
         self.messageNN = nn.Linear(2 * in_dim, hidden_dim)
         self.updateNN = nn.Linear(in_dim + self.aggr_channels, out_dim)
-
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
-        return self.propagate(edge_index, x=x)
-
-    def message(self, x_i: torch.Tensor, x_j: torch.Tensor) -> torch.Tensor:
-        return self.messageNN(torch.cat((x_i, x_j), dim=-1))
 
     def update(self, aggr_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.updateNN(torch.cat((x, aggr_out), dim=-1))
 
 
-    def describe(self) -> dict[str, str]:
-        f, h, o = self.in_channels, self.hidden_channels, self.out_channels
+@cache
+def _layer_class():
+    from torch_geometric.nn import MessagePassing
+
+    class NNLayer(MessagePassing):
+        def __init__(self, params: NNParams):
+            super().__init__(**mp_kwargs(params.aggr, params.aggr_mode))
+            self.in_channels, self.hidden_channels = params.in_channels, params.hidden_channels
+            self.out_channels, self.aggr_channels = params.out_channels, params.aggr_channels
+            self.messageNN, self.updateNN = params.messageNN, params.updateNN
+
+        def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
+            return self.propagate(edge_index, x=x)
+
+        def message(self, x_i: torch.Tensor, x_j: torch.Tensor) -> torch.Tensor:
+            return self.messageNN(torch.cat((x_i, x_j), dim=-1))
+
+        def update(self, aggr_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            return self.updateNN(torch.cat((x, aggr_out), dim=-1))
+
+    return NNLayer
+
+
+class NNKind(OwnKind):
+    name = "nn"
+    default_aggr = "mean"
+    fields = ("hidden_dim", "out_dim")
+    summary = "learned (the tutorial's nn layer): message Linear([x_i || x_j]), update Linear([x || aggr_out])"
+
+    def build(self, cfg, in_dim, aggr, aggr_mode, edge_dim) -> NNParams:
+        return NNParams(in_dim, cfg.hidden_dim or in_dim, cfg.out_dim or in_dim, aggr, aggr_mode)
+
+    def formulas(self, p: NNParams) -> dict[str, str]:
+        f, h, o = p.in_channels, p.hidden_channels, p.out_channels
         return {"message": f"m_ij = W_m [x_i || x_j] + b_m   (W_m: {h} x {2 * f}, b_m: {h}; messageNN)",
-                "aggregate": f"a_i = {self.aggr} over the incoming messages",
-                "update": f"x_i' = W_u [x_i || a_i] + b_u   (W_u: {o} x {f + self.aggr_channels}, b_u: {o}; updateNN)"}
+                "aggregate": f"a_i = {p.aggr} over the incoming messages",
+                "update": f"x_i' = W_u [x_i || a_i] + b_u   (W_u: {o} x {f + p.aggr_channels}, b_u: {o}; updateNN)"}
+
+    def reference(self, p: NNParams):
+        return _layer_class()(p).eval()
+
+    def fused(self, p: NNParams, graph) -> Fused | str:
+        if isinstance(p.aggr, (list, tuple)):
+            return "several aggregations have no fused form"
+        op = fused_op(p.aggr)
+        if op is None:
+            return f"the {p.aggr} aggregation has no fused form"
+        f = p.in_channels
+        lin = p.messageNN
+
+        def step(x, adj):
+            w_i, w_j = lin.weight[:, :f], lin.weight[:, f:]
+            q = x @ w_j.T                     # the x_j part, reduced over neighbours
+            aggr = reduce_raw(adj, q, op)
+            del q
+            part = torch.addmm(lin.bias, x, w_i.T)  # the x_i part and the bias, per node
+            aggr = aggr.addcmul_(adj.deg, part) if op == "sum" else aggr.add_(part)
+            return p.update(aggr.masked_fill_(adj.empty, 0), x)
+        return Fused(step)
 
 
-def build_nn(cfg: LayerConfig, in_dim: int, aggr, aggr_mode: str | None = None) -> NNLayer:
-    return NNLayer(in_dim, cfg.hidden_dim or in_dim, cfg.out_dim or in_dim, aggr, aggr_mode)
+KIND = NNKind()

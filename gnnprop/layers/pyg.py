@@ -13,15 +13,16 @@ APPNP ``K=10, alpha=0.1``, GIN/GINE an MLP ``Linear(F, F) -> ReLU -> Linear(F, F
 
 from __future__ import annotations
 
+import copy
 import inspect
 from functools import lru_cache
 from typing import Any, Mapping
 
 import torch
-from torch_geometric.nn import MessagePassing
 
 from ..errors import ConfigError
-from ..resolver import choices, normalize
+from ..resolver import normalize
+from .base import Fused, make_caller, module_aggr_text
 
 # friendly name -> class name (the ones the docs and `gnnprop layers` lead with)
 FRIENDLY: dict[str, str] = {
@@ -39,6 +40,7 @@ BASE_KWARGS = ("aggr", "aggr_kwargs", "flow", "node_dim", "decomposed_layers")
 def classes() -> dict[str, type]:
     """Class name -> class, for every MessagePassing conv PyG exports."""
     import torch_geometric.nn.conv as conv
+    from torch_geometric.nn import MessagePassing
 
     out = {}
     for name in getattr(conv, "__all__", dir(conv)):
@@ -69,10 +71,6 @@ def all_names() -> list[str]:
     return list(FRIENDLY) + [c for c in classes() if c not in FRIENDLY.values()]
 
 
-def suggestions(name: str) -> list[str]:
-    return choices(name, all_names())
-
-
 def signature(cls: type) -> tuple[dict[str, inspect.Parameter], bool]:
     """``__init__`` parameters (without self) and whether it takes ``**kwargs``."""
     params = dict(inspect.signature(cls.__init__).parameters)
@@ -88,19 +86,21 @@ def accepted_kwargs(cls: type) -> list[str]:
 
 
 def check_args(cls_name: str, args: Mapping[str, Any]) -> None:
+    from ..resolver import choices
+
     valid = accepted_kwargs(classes()[cls_name])
     for key in args:
         if key not in valid:
             close = choices(key, valid)[:3]
-            raise ConfigError(f"layer.{key}: {cls_name} takes no argument {key!r}; "
-                              f"closest: {', '.join(close)} (all: {', '.join(valid)})")
+            raise ConfigError(f"{cls_name} takes no argument {key!r}; "
+                              f"closest: {', '.join(close)} (all: {', '.join(valid)})", key=f"layer.{key}")
         if key in MODULE_ARGS.values() and cls_name in MODULE_ARGS:
-            raise ConfigError(f"layer.{key}: {cls_name}'s {key!r} is a torch module; gnnprop builds one "
-                              "(Linear -> ReLU -> Linear); it cannot come from YAML")
+            raise ConfigError(f"{cls_name}'s {key!r} is a torch module; gnnprop builds one "
+                              "(Linear -> ReLU -> Linear); it cannot come from YAML", key=f"layer.{key}")
 
 
 def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | None, aggr: Any,
-          aggr_mode: str | None, edge_dim: int | None) -> MessagePassing:
+          aggr_mode: str | None, edge_dim: int | None) -> torch.nn.Module:
     cls = classes()[cls_name]
     params, var_kw = signature(cls)
     kwargs: dict[str, Any] = dict(DEFAULTS.get(cls_name, {}))
@@ -119,24 +119,24 @@ def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | No
             torch.nn.Linear(in_dim, width), torch.nn.ReLU(), torch.nn.Linear(width, width))
     if aggr is not None:
         if "aggr" not in params and not var_kw:
-            raise ConfigError(f"aggr: {cls_name} fixes its own aggregation; remove aggr to use it")
+            raise ConfigError(f"{cls_name} fixes its own aggregation; remove aggr to use it", key="aggr")
         kwargs["aggr"] = aggr
         if aggr_mode is not None:
             kwargs["aggr_kwargs"] = {"mode": aggr_mode}
     missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in kwargs]
     if missing:
-        raise ConfigError(f"layer: {cls_name} needs {', '.join(repr(m) for m in missing)}; "
+        raise ConfigError(f"{cls_name} needs {', '.join(repr(m) for m in missing)}; "
                           f"give {'it' if len(missing) == 1 else 'them'} in the layer mapping "
-                          f"(layer: {{type: {friendly_name(cls_name)}, {missing[0]}: ...}})")
+                          f"(layer: {{type: {friendly_name(cls_name)}, {missing[0]}: ...}})", key="layer")
     try:
         return cls(**kwargs)
     except TypeError as e:
         if aggr is not None and "aggr" in str(e):
             own = getattr(_plain(cls_name, args, in_dim, out_dim, edge_dim), "aggr", "its own")
-            raise ConfigError(f"aggr: {cls_name} uses {own!r} aggregation and cannot take another") from None
-        raise ConfigError(f"layer: cannot build {cls_name}({_show(kwargs)}): {e}") from None
+            raise ConfigError(f"{cls_name} uses {own!r} aggregation and cannot take another", key="aggr") from None
+        raise ConfigError(f"cannot build {cls_name}({_show(kwargs)}): {e}", key="layer") from None
     except (ValueError, AssertionError, RuntimeError, NotImplementedError) as e:
-        raise ConfigError(f"layer: cannot build {cls_name}({_show(kwargs)}): {e}") from None
+        raise ConfigError(f"cannot build {cls_name}({_show(kwargs)}): {e}", key="layer") from None
 
 
 def _plain(cls_name, args, in_dim, out_dim, edge_dim):
@@ -148,3 +148,104 @@ def _plain(cls_name, args, in_dim, out_dim, edge_dim):
 
 def _show(kwargs: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={'<module>' if isinstance(v, torch.nn.Module) else repr(v)}" for k, v in kwargs.items())
+
+
+# What the best-known PyG layers compute per node, in words (from PyG's documentation).
+FORMULAS = {
+    "GCNConv": "x_i' = W^T sum_{j in N(i) + i} e_ji / sqrt(d_j d_i) x_j + b  (self loops added; d = 1 + weighted degree)",
+    "SAGEConv": "x_i' = W_1 x_i + W_2 aggr_{j in N(i)} x_j",
+    "GraphConv": "x_i' = W_1 x_i + W_2 sum_{j in N(i)} e_ji x_j",
+    "GINConv": "x_i' = MLP((1 + eps) x_i + sum_{j in N(i)} x_j)",
+    "GATConv": "x_i' = sum_{j in N(i) + i} alpha_ij W x_j  (alpha: softmax over attention scores)",
+    "GATv2Conv": "x_i' = sum_{j in N(i) + i} alpha_ij W_t x_j  (alpha from a^T LeakyReLU(W_s x_i + W_t x_j))",
+    "ChebConv": "x' = sum_k Z_k W_k, Z_1 = x, Z_2 = L_hat x, Z_k = 2 L_hat Z_{k-1} - Z_{k-2}",
+    "SGConv": "x' = (D^-1/2 A_hat D^-1/2)^K x W",
+    "APPNP": "x_0 = x, x_k = (1 - alpha) D^-1/2 A_hat D^-1/2 x_{k-1} + alpha x_0, K steps",
+}
+
+# PyG layers whose sparse path is checked against their edge_index path (tests/test_fused.py).
+# The gcn_norm family treats self loops and duplicate edges differently on the two paths,
+# so they fuse only on graphs without them. ``cached`` there caches the normalised
+# adjacency (SGConv's would cache the propagated features, so it stays off).
+FUSED = {"SAGEConv", "GraphConv", "GINConv", "GCNConv", "SGConv", "APPNP"}
+GCN_NORM = {"GCNConv", "SGConv", "APPNP"}
+CACHE_ADJ = {"GCNConv", "APPNP"}
+
+
+def signature_text(fn) -> str:
+    try:
+        return ", ".join(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return "..."
+
+
+class PygKind:
+    """A PyG convolution class: its parameters are the PyG module itself."""
+
+    default_aggr = None
+    fields = ("hidden_dim", "out_dim", "args")
+    is_local = False  # GCN normalises by global degrees, attention by all in-edges, ...
+
+    def __init__(self, cls_name: str):
+        self.cls_name = cls_name
+        self.name = friendly_name(cls_name)
+
+    def describe(self) -> str:
+        args = [a for a in accepted_kwargs(classes()[self.cls_name]) if a not in BASE_KWARGS]
+        title = f"PyG {self.cls_name}" if self.name != self.cls_name else "PyG"
+        return f"{title}; args: {', '.join(args) or 'none'}"
+
+    def check(self, cfg) -> None:
+        check_args(self.cls_name, cfg.args)
+
+    def build(self, cfg, in_dim, aggr, aggr_mode, edge_dim):
+        return build(self.cls_name, cfg.args, in_dim, cfg.out_dim, aggr, aggr_mode, edge_dim)
+
+    def label(self, params) -> str:
+        return type(params).__name__
+
+    def aggr_text(self, params) -> str:
+        return module_aggr_text(params)
+
+    def out_width(self, params) -> int | None:
+        return None
+
+    def formulas(self, params) -> dict[str, str]:
+        name = type(params).__name__
+        out = {"message": f"{name}.message({signature_text(params.message)})",
+               "update": f"{name}.update({signature_text(params.update)}), then the rest of {name}.forward"}
+        if name in FORMULAS:
+            out["layer"] = FORMULAS[name]
+        out["aggregate"] = f"{module_aggr_text(params)} over the incoming messages"
+        return out
+
+    def reference(self, params):
+        return params
+
+    def caller(self, layer):
+        return make_caller(layer)
+
+    def fused(self, params, graph) -> Fused | str:
+        name = type(params).__name__
+        if isinstance(getattr(params, "aggr", None), (list, tuple)):
+            return "several aggregations have no fused form"
+        if graph.edge_attr is not None and "edge_attr" in inspect.signature(params.forward).parameters:
+            return f"{name} with edge attributes runs on the reference path"
+        if name not in FUSED:
+            return f"{name} has no fused path checked in gnnprop"
+        if name in GCN_NORM and not graph.is_simple():
+            return (f"{name} normalises self loops and duplicate edges differently on PyG's sparse path, "
+                    "and this graph has them")
+        takes_weight = "edge_weight" in inspect.signature(params.forward).parameters
+        runner = params
+        if name in CACHE_ADJ:
+            # the graph is the same every round: a shallow copy (same parameters) caches the normalised
+            # adjacency; the layer itself is left as it was built
+            runner = copy.copy(params)
+            runner.cached = True
+
+        def step(x, adj):
+            a = adj.weighted if (takes_weight and adj.weighted is not None) else adj.ones
+            out = runner(x, a)
+            return out[0] if isinstance(out, tuple) else out
+        return Fused(step, compact=False)

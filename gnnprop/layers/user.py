@@ -23,27 +23,12 @@ import traceback
 from pathlib import Path
 from typing import Any, Mapping
 
-from torch_geometric.nn import MessagePassing
-
-from ..errors import ConfigError, GnnpropError
+from ..errors import ConfigError, UserCodeError
+from .base import Caller, Fused, make_caller, module_aggr_text
 
 IN_NAMES = ("in_channels", "input_dim", "in_dim", "in_features", "channels")
 OUT_NAMES = ("out_channels", "output_dim", "out_dim", "out_features")
 HIDDEN_NAMES = ("hidden_dim", "hidden_channels")
-
-
-class UserCodeError(GnnpropError):
-    """An exception raised inside the user's own layer code.
-
-    ``user_traceback`` holds the traceback's text (from the user's file onwards);
-    the CLI prints it, then one line naming the file and class.
-    """
-
-    exit_code = 1
-
-    def __init__(self, message: str, user_traceback: str):
-        super().__init__(message)
-        self.user_traceback = user_traceback
 
 
 def is_user_spec(type_name: str) -> bool:
@@ -53,7 +38,7 @@ def is_user_spec(type_name: str) -> bool:
 def split_spec(spec: str) -> tuple[Path, str]:
     path, _, cls = spec.rpartition(":")
     if not cls.isidentifier():
-        raise ConfigError(f"layer.type: {spec!r}: expected path/to/file.py:ClassName")
+        raise ConfigError(f"{spec!r}: expected path/to/file.py:ClassName", key="layer.type")
     return Path(path), cls
 
 
@@ -71,16 +56,18 @@ def user_traceback(exc: BaseException, path: Path) -> str:
 
 def load_class(spec: str) -> type:
     """Import ``file.py`` and return its ``ClassName`` (a MessagePassing subclass)."""
+    from torch_geometric.nn import MessagePassing
+
     path, cls_name = split_spec(spec)
     if not path.is_file():
-        raise ConfigError(f"layer.type: {path}: no such file (from {spec!r})")
+        raise ConfigError(f"{path}: no such file (from {spec!r})", key="layer.type")
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
     mod_name = f"gnnprop_user_{path.stem}_{digest}"
     module = sys.modules.get(mod_name)
     if module is None:
         loader_spec = importlib.util.spec_from_file_location(mod_name, path)
         if loader_spec is None or loader_spec.loader is None:
-            raise ConfigError(f"layer.type: {path}: cannot be imported as Python")
+            raise ConfigError(f"{path}: cannot be imported as Python", key="layer.type")
         module = importlib.util.module_from_spec(loader_spec)
         try:
             loader_spec.loader.exec_module(module)
@@ -93,14 +80,15 @@ def load_class(spec: str) -> type:
         found = [n for n, v in vars(module).items() if isinstance(v, type) and issubclass(v, MessagePassing)
                  and v is not MessagePassing]
         hint = f"; its MessagePassing classes: {', '.join(found)}" if found else "; it defines no MessagePassing class"
-        raise ConfigError(f"layer.type: {path} has no class {cls_name!r}{hint}")
+        raise ConfigError(f"{path} has no class {cls_name!r}{hint}", key="layer.type")
     if not (isinstance(cls, type) and issubclass(cls, MessagePassing)):
-        raise ConfigError(f"layer.type: {path}:{cls_name} is not a subclass of torch_geometric's MessagePassing")
+        raise ConfigError(f"{path}:{cls_name} is not a subclass of torch_geometric's MessagePassing",
+                          key="layer.type")
     return cls
 
 
 def build(spec: str, args: Mapping[str, Any], in_dim: int, hidden_dim: int | None, out_dim: int | None,
-          aggr: Any) -> MessagePassing:
+          aggr: Any):
     cls = load_class(spec)
     path, cls_name = split_spec(spec)
     params = dict(inspect.signature(cls.__init__).parameters)
@@ -116,17 +104,71 @@ def build(spec: str, args: Mapping[str, Any], in_dim: int, hidden_dim: int | Non
     var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
     unknown = [k for k in args if k not in names and not var_kw]
     if unknown:
-        raise ConfigError(f"layer.args.{unknown[0]}: {cls_name}.__init__ takes no argument {unknown[0]!r} "
-                          f"(it takes: {', '.join(params) or 'nothing'})")
+        raise ConfigError(f"{cls_name}.__init__ takes no argument {unknown[0]!r} "
+                          f"(it takes: {', '.join(params) or 'nothing'})", key=f"layer.args.{unknown[0]}")
     missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in kwargs
                and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
     if missing:
-        raise ConfigError(f"layer.args: {cls_name} needs {', '.join(repr(m) for m in missing)}; "
-                          f"give {'it' if len(missing) == 1 else 'them'} under layer.args")
+        raise ConfigError(f"{cls_name} needs {', '.join(repr(m) for m in missing)}; "
+                          f"give {'it' if len(missing) == 1 else 'them'} under layer.args", key="layer.args")
     try:
         layer = cls(**kwargs)
     except Exception as e:
         raise UserCodeError(f"{path}:{cls_name}: the constructor failed: {type(e).__name__}: {e}",
                             user_traceback(e, path)) from None
-    layer._gnnprop_source = (path, cls_name)
     return layer
+
+
+class UserKind:
+    """A user's own ``MessagePassing`` class: its parameters are the user's module."""
+
+    default_aggr = None
+    fields = ("hidden_dim", "out_dim", "args")
+    is_local = False  # nothing is known about what the class computes
+
+    def __init__(self, spec: str):
+        self.name = spec
+        self.path, self.cls_name = split_spec(spec)
+
+    def describe(self) -> str:
+        return "your own MessagePassing subclass (runs your code; args under layer.args)"
+
+    def check(self, cfg) -> None:
+        pass
+
+    def build(self, cfg, in_dim, aggr, aggr_mode, edge_dim):
+        return build(self.name, cfg.args, in_dim, cfg.hidden_dim, cfg.out_dim, aggr)
+
+    def label(self, params) -> str:
+        return f"{self.path}:{self.cls_name}"
+
+    def aggr_text(self, params) -> str:
+        return module_aggr_text(params)
+
+    def out_width(self, params) -> int | None:
+        return None
+
+    def formulas(self, params) -> dict[str, str]:
+        from .pyg import signature_text
+
+        name = type(params).__name__
+        return {"message": f"{name}.message({signature_text(params.message)})",
+                "update": f"{name}.update({signature_text(params.update)}), then the rest of {name}.forward",
+                "aggregate": f"{module_aggr_text(params)} over the incoming messages"}
+
+    def reference(self, params):
+        return params
+
+    def caller(self, layer) -> Caller:
+        what = self.label(layer)
+        call = make_caller(layer, what)
+
+        def guarded(x, graph):
+            try:
+                return call(x, graph)
+            except Exception as e:
+                raise UserCodeError(f"{what}: {type(e).__name__}: {e}", user_traceback(e, self.path)) from None
+        return guarded
+
+    def fused(self, params, graph) -> Fused | str:
+        return "users' own layers run on the reference path"

@@ -20,7 +20,6 @@ import numpy as np
 _U = np.uint64
 _INV_BITS = 59  # bits of the 1/5**q factors
 _POW_BITS = 61  # bits of the 5**i factors
-_LOW32 = _U(0xFFFFFFFF)
 
 
 def _pow5bits(e: int) -> int:

@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from . import expr
-from .config import RoundsConfig
-from .graph import Graph
+from .. import expr
+from ..config.schema import RoundsConfig
+from ..graph import Graph
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""How one node's new value was derived: recorded from the layer itself, rendered later.
+"""How one node's new value was derived: recorded from the layer itself.
 
 :func:`explain` runs the same propagation as ``gnnprop run`` and, for the rounds
 asked, listens to the layer through PyG's hooks (propagate, message, aggregate):
@@ -9,23 +9,20 @@ layer's math, so the values are the run's values, bit for bit, for any
 to find the node's in-edges and slicing those rows (proportional to its
 in-degree).
 
-The fixed layer's formulas can also be shown with values substituted
-(:func:`message_text`, :func:`update_text`).
+Rendering is elsewhere: :mod:`.text` (formulas with values substituted, the
+aggregation in words), :mod:`.record` (the JSON record).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-from . import expr
-from .errors import UsageError
-from .layers import aggr_name
-from .output.numbers import shortest
-from .session import Session
+from ..engine.session import Session
+from ..errors import UsageError
 
 
 @dataclass
@@ -57,45 +54,6 @@ class Explanation:
     plan: dict[str, Any]
     steps: list[Step] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def formulas(session: Session) -> dict[str, str]:
-    """The layer's message / aggregate / update in words, with shapes."""
-    layer = session.layer
-    describe = getattr(layer, "describe", None)
-    if callable(describe):
-        out = dict(describe())
-    else:
-        name = type(layer).__name__
-        out = {"message": f"{name}.message({_params(layer.message)})",
-               "update": f"{name}.update({_params(layer.update)}), then the rest of {name}.forward"}
-        if name in PYG_FORMULAS:
-            out["layer"] = PYG_FORMULAS[name]
-    out.setdefault("aggregate", f"{aggr_name(layer)} over the incoming messages")
-    return out
-
-
-# What the best-known PyG layers compute per node, in words (from PyG's documentation).
-PYG_FORMULAS = {
-    "GCNConv": "x_i' = W^T sum_{j in N(i) + i} e_ji / sqrt(d_j d_i) x_j + b  (self loops added; d = 1 + weighted degree)",
-    "SAGEConv": "x_i' = W_1 x_i + W_2 aggr_{j in N(i)} x_j",
-    "GraphConv": "x_i' = W_1 x_i + W_2 sum_{j in N(i)} e_ji x_j",
-    "GINConv": "x_i' = MLP((1 + eps) x_i + sum_{j in N(i)} x_j)",
-    "GATConv": "x_i' = sum_{j in N(i) + i} alpha_ij W x_j  (alpha: softmax over attention scores)",
-    "GATv2Conv": "x_i' = sum_{j in N(i) + i} alpha_ij W_t x_j  (alpha from a^T LeakyReLU(W_s x_i + W_t x_j))",
-    "ChebConv": "x' = sum_k Z_k W_k, Z_1 = x, Z_2 = L_hat x, Z_k = 2 L_hat Z_{k-1} - Z_{k-2}",
-    "SGConv": "x' = (D^-1/2 A_hat D^-1/2)^K x W",
-    "APPNP": "x_0 = x, x_k = (1 - alpha) D^-1/2 A_hat D^-1/2 x_{k-1} + alpha x_0, K steps",
-}
-
-
-def _params(fn) -> str:
-    import inspect as _inspect
-
-    try:
-        return ", ".join(_inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        return "..."
 
 
 class _Recorder:
@@ -178,14 +136,14 @@ def explain(session: Session, node: str | int, rounds: list[int] | None = None, 
     plan = session.plan
     wanted = list(range(1, plan.max_rounds + 1)) if all_rounds else sorted(set(rounds or [1]))
     if not wanted:
-        raise UsageError("--all-rounds: the config runs 0 rounds; there is nothing to explain")
+        raise UsageError("the config runs 0 rounds; there is nothing to explain", key="all_rounds")
     if wanted[0] < 1:
-        raise UsageError(f"--round: round {wanted[0]} is the input; the rounds run from 1 to {plan.max_rounds}")
+        raise UsageError(f"round {wanted[0]} is the input; the rounds run from 1 to {plan.max_rounds}", key="round")
     if wanted[-1] > plan.max_rounds:
-        raise UsageError(f"--round: round {wanted[-1]} is beyond the run: the config runs "
-                         f"{_runs(plan)} ({plan.explanation})")
+        raise UsageError(f"round {wanted[-1]} is beyond the run: the config runs "
+                         f"{_runs(plan)} ({plan.explanation})", key="round")
     ex = Explanation(node=g.node_ids[pos], position=pos, layer=session.config.layer.type,
-                     aggr=aggr_name(session.layer), formulas=formulas(session), plan={})
+                     aggr=session.aggr, formulas=session.kind.formulas(session.params), plan={})
     replay = session.kernel.name != "reference"
     wanted_set = set(wanted)
     prop = session.propagate()
@@ -212,8 +170,9 @@ def explain(session: Session, node: str | int, rounds: list[int] | None = None, 
         if recorder is not None:
             recorder.remove()
     if len(ex.steps) < len(wanted) and not all_rounds:
-        raise UsageError(f"--round: round {wanted[-1]} is beyond the run: it stopped after "
-                         f"{prop.rounds_run} round{'s' if prop.rounds_run != 1 else ''} ({prop.stop_reason})")
+        raise UsageError(f"round {wanted[-1]} is beyond the run: it stopped after "
+                         f"{prop.rounds_run} round{'s' if prop.rounds_run != 1 else ''} ({prop.stop_reason})",
+                         key="round")
     ex.plan = plan_record(session)
     meta = session.meta()
     for key in ("rounds_run", "stop_reason", "converged"):
@@ -237,15 +196,14 @@ def _replayed(session: Session, pos: int, x_prev: torch.Tensor, r: int, out_row:
     proportion to the in-degree. Other layers (GCN normalises by global degrees)
     replay on the whole graph. The value reported is still the engine's.
     """
-    from .engine import DeviceGraph
-    from .layers import FixedLayer, NNLayer, ResidualLayer, make_caller
+    from ..graph import DeviceGraph
 
     g = session.dgraph
     layer = _uncached_copy(session.layer)
     ids = session.graph.node_ids
     ei = g.edge_index
     idx = (ei[1] == pos).nonzero().squeeze(1)
-    if isinstance(layer, (FixedLayer, NNLayer, ResidualLayer)):
+    if session.kind.is_local:
         nodes, inv = torch.unique(torch.cat([torch.tensor([pos], device=ei.device), ei[0, idx]]), return_inverse=True)
         target, src = inv[0], inv[1:]
         sub = DeviceGraph(
@@ -263,7 +221,7 @@ def _replayed(session: Session, pos: int, x_prev: torch.Tensor, r: int, out_row:
     rec = _Recorder(layer, local)
     try:
         with torch.inference_mode():
-            make_caller(layer)(x_sub, sub)
+            session.kind.caller(layer)(x_sub, sub)
     finally:
         rec.remove()
     return _step(rec, r, ids[pos], source_id, edge_id, x_prev[pos], out_row)
@@ -322,89 +280,3 @@ def plan_record(session: Session) -> dict[str, Any]:
     return rec
 
 
-# --- what the aggregation did -------------------------------------------------
-
-def aggregation_detail(step: Step, op: str) -> dict[str, Any]:
-    """For max/min, which neighbour supplied each feature; for sum/mean, the sum and the count."""
-    op = {"add": "sum"}.get(op, op)
-    detail: dict[str, Any] = {"count": len(step.messages)}
-    if not step.messages or step.aggregated is None:
-        return detail
-    values = np.stack([m.value for m in step.messages])
-    if op in ("max", "min"):
-        supplier = []
-        for k, v in enumerate(step.aggregated):
-            hits = np.nonzero(values[:, k] == v)[0]
-            supplier.append(step.messages[int(hits[0])].source if hits.size else None)
-        detail["argmax" if op == "max" else "argmin"] = supplier
-    if op in ("sum", "mean"):
-        detail["sum"] = values.sum(axis=0, dtype=values.dtype)
-    return detail
-
-
-# --- symbolic text for the fixed layer ------------------------------------------
-
-def vector_text(v: np.ndarray, fmt: Callable[[float], str]) -> str:
-    return "(" + ", ".join(fmt(float(a)) for a in np.ravel(v)) + ")"
-
-
-def _substituted(e: expr.Expression, values: dict[str, Any], fmt: Callable[[float], str]) -> str:
-    def leaf(node):
-        if isinstance(node, expr.Name) and node.id in values:
-            v = values[node.id]
-            # edge_weight is a scalar per edge; the rest are feature vectors
-            return fmt(float(np.ravel(v)[0])) if node.id == "edge_weight" else vector_text(v, fmt)
-        return None
-    return e.render(leaf)
-
-
-def message_text(layer, msg: Message, fmt: Callable[[float], str]) -> str | None:
-    """``0.5*(6, 4) + 2*(0, 1)`` for the fixed layer; ``None`` for other layers."""
-    e = getattr(layer, "message_expr", None)
-    if e is None:
-        return None
-    return _substituted(e, msg.inputs, fmt)
-
-
-def update_text(layer, step: Step, fmt: Callable[[float], str]) -> str | None:
-    e = getattr(layer, "update_expr", None)
-    if e is None or step.aggregated is None:
-        return None
-    return _substituted(e, {"x": step.x, "aggr_out": step.aggregated}, fmt)
-
-
-# --- JSON ------------------------------------------------------------------------
-
-def to_dict(ex: Explanation, dtype) -> dict[str, Any]:
-    """The documented JSON record (numbers as shortest round-trip decimals in the run's dtype)."""
-    def vec(a):
-        if a is None:
-            return None
-        return [_num(v, dtype) for v in np.ravel(a)]
-
-    steps = []
-    for s in ex.steps:
-        detail = aggregation_detail(s, ex.aggr)
-        aggregation = {"op": ex.aggr, "value": vec(s.aggregated), "count": detail["count"]}
-        for key in ("argmax", "argmin"):
-            if key in detail:
-                aggregation[key] = detail[key]
-        if "sum" in detail:
-            aggregation["sum"] = vec(detail["sum"])
-        steps.append({
-            "round": s.round,
-            "inputs": {"x": vec(s.x)},
-            "messages": [{"from": m.source, "edge": m.edge, "inputs": {k: vec(v) for k, v in m.inputs.items()},
-                          "value": vec(m.value)} for m in s.messages],
-            "aggregation": aggregation,
-            "update": {"inputs": {"x": vec(s.x), "aggr_out": vec(s.aggregated)}, "value": vec(s.output)},
-        })
-    return {"node": ex.node, "layer": ex.layer, "aggr": ex.aggr, "formulas": ex.formulas, "plan": ex.plan,
-            "steps": steps, "meta": ex.meta}
-
-
-def _num(v, dtype) -> float | None:
-    v = np.asarray(v, dtype=dtype)[()]
-    if not np.isfinite(v):
-        return None
-    return float(shortest(v, dtype))

@@ -1,9 +1,9 @@
 """Round-by-round propagation, with the per-round computation behind a kernel.
 
-A :class:`Kernel` computes one round ``x -> layer(x)`` on a prepared graph. The
-reference kernel calls the layer's own PyG ``forward`` (``propagate``), so it is
-PyG by construction; faster kernels (a fused sparse path) plug in here without
-touching the layers or the CLI. :class:`Propagation` drives the rounds, checks
+A :class:`Kernel` computes one round ``x -> layer(x)`` on a prepared graph:
+:class:`ReferenceKernel` calls the layer's PyG form (``propagate``), so it is
+PyG by construction; :class:`FusedKernel` runs the layer kind's fused lowering
+on a CSR adjacency built once. :class:`Propagation` drives the rounds, checks
 every round for non-finite values, measures convergence, and records why it
 stopped.
 """
@@ -14,29 +14,21 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Protocol
 
 import torch
-from torch_geometric.nn import MessagePassing
 
-from .errors import RunError
+from ..csr import build_adjacency
+from ..errors import RunError, setting
+from ..graph import DeviceGraph
+from ..layers.base import Caller, Fused
 from .rounds import RoundPlan
-
-
-@dataclass
-class DeviceGraph:
-    """The graph's tensors on the run's device and dtype."""
-
-    edge_index: torch.Tensor
-    edge_weight: torch.Tensor | None
-    num_nodes: int
-    edge_attr: torch.Tensor | None = None
 
 
 class Kernel(Protocol):
     name: str
 
-    def prepare(self, layer: MessagePassing, graph: DeviceGraph) -> Any:
+    def prepare(self, graph: DeviceGraph) -> Any:
         """Build whatever the kernel reuses every round (once per run)."""
 
-    def step(self, layer: MessagePassing, x: torch.Tensor, graph: DeviceGraph, state: Any) -> torch.Tensor:
+    def step(self, x: torch.Tensor, graph: DeviceGraph, state: Any) -> torch.Tensor:
         """One round: the layer's output for input ``x`` ([N, F] -> [N, O])."""
 
 
@@ -45,16 +37,29 @@ class ReferenceKernel:
 
     name = "reference"
 
-    def prepare(self, layer, graph):
-        from .layers import make_caller
+    def __init__(self, caller: Caller):
+        self.caller = caller
 
-        return make_caller(layer)
+    def prepare(self, graph: DeviceGraph) -> None:
+        return None
 
-    def step(self, layer, x, graph, state):
-        return state(x, graph)
+    def step(self, x: torch.Tensor, graph: DeviceGraph, state: Any) -> torch.Tensor:
+        return self.caller(x, graph)
 
 
-KERNELS: dict[str, Kernel] = {"reference": ReferenceKernel()}
+class FusedKernel:
+    """A kind's fused lowering; the adjacency is built once, in ``prepare``."""
+
+    name = "fused"
+
+    def __init__(self, fused: Fused, dtype: torch.dtype):
+        self.fused, self.dtype = fused, dtype
+
+    def prepare(self, graph: DeviceGraph):
+        return build_adjacency(graph, self.dtype, compact=self.fused.compact)
+
+    def step(self, x: torch.Tensor, graph: DeviceGraph, state: Any) -> torch.Tensor:
+        return self.fused.step(x, state)
 
 
 @dataclass
@@ -69,12 +74,13 @@ class Propagation:
 
     After iteration, ``rounds_run``, ``stop_reason`` and ``converged`` say what
     happened; in converge mode ``deltas`` holds the largest change of every round
-    (other modes skip that measurement: it is two more passes over [N, F] a round).
+    (other modes skip that measurement: it is two more passes over [N, F] a round);
+    ``nonfinite_round`` is the first round with an inf or nan (when allowed).
     """
 
-    def __init__(self, layer: MessagePassing, graph: DeviceGraph, x0: torch.Tensor, plan: RoundPlan,
-                 kernel: Kernel, node_ids: list | None = None, allow_nonfinite: bool = False):
-        self.layer, self.graph, self.x0, self.plan, self.kernel = layer, graph, x0, plan, kernel
+    def __init__(self, graph: DeviceGraph, x0: torch.Tensor, plan: RoundPlan, kernel: Kernel,
+                 node_ids: list | None = None, allow_nonfinite: bool = False):
+        self.graph, self.x0, self.plan, self.kernel = graph, x0, plan, kernel
         self.node_ids = node_ids
         self.allow_nonfinite = allow_nonfinite
         self.rounds_run = 0
@@ -86,11 +92,11 @@ class Propagation:
     def __iter__(self) -> Iterator[RoundResult]:
         plan = self.plan
         with torch.inference_mode():
-            state = self.kernel.prepare(self.layer, self.graph)
+            state = self.kernel.prepare(self.graph)
             x = self.x0
             yield RoundResult(0, x)
             for r in range(1, plan.max_rounds + 1):
-                new = self.kernel.step(self.layer, x, self.graph, state)
+                new = self.kernel.step(x, self.graph, state)
                 self._check_finite(new, r)
                 delta = None
                 if plan.mode == "converge" and new.shape == x.shape:
@@ -125,4 +131,4 @@ class Propagation:
         raise RunError(
             f"round {r}: node {node} feature {col} became {float(x[bad, col])} "
             f"({x.dtype} {'overflow' if torch.isinf(x[bad, col]) else 'invalid operation'}); "
-            f"try --dtype float64 or fewer rounds, or --allow-nonfinite to keep going")
+            f"try {setting('dtype', 'float64')} or fewer rounds, or {setting('allow_nonfinite')} to keep going")

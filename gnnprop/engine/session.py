@@ -1,0 +1,213 @@
+"""The library's front door: a graph and a config in, a ready-to-run propagation out.
+
+    session = prepare(graph, config)      # or open_session("graph.csv", config)
+    for result in session.propagate():   # round 0 (input), 1, 2, ...
+        ...
+    session.meta()                        # what ran, where, and why it stopped
+
+Nothing here prints or knows about the command line.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+from ..config.schema import Config
+from ..device import resolve_device
+from ..errors import ConfigError
+from ..graph import DeviceGraph, Graph, with_default_features, with_reverse_edges
+from ..layers import build, resolve_kind
+from ..layers.base import LayerKind
+from ..weights import load_weights
+from .loop import FusedKernel, Kernel, Propagation, ReferenceKernel
+from .memory import check_reference_memory
+from .rounds import RoundPlan, plan_rounds
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class Session:
+    config: Config
+    graph: Graph                  # with features filled in
+    kind: LayerKind
+    params: torch.nn.Module       # the layer's parameters (for PyG and user layers, the layer itself)
+    device: torch.device
+    dtype: torch.dtype
+    x0: torch.Tensor              # [N, F] input features on device
+    dgraph: DeviceGraph
+    plan: RoundPlan
+    kernel: Kernel
+    out_dim: int = 0              # the layer's output width
+    engine_note: str = ""         # why this kernel (e.g. why not fused)
+    allow_nonfinite: bool = False
+    propagation: Propagation | None = None
+    started: float = field(default_factory=time.perf_counter)
+    _layer: torch.nn.Module | None = field(default=None, repr=False)
+
+    @property
+    def layer(self) -> torch.nn.Module:
+        """The layer's PyG ``MessagePassing`` form (built on first use; it shares ``params``' tensors)."""
+        if self._layer is None:
+            self._layer = self.kind.reference(self.params)
+        return self._layer
+
+    @property
+    def in_dim(self) -> int:
+        return int(self.x0.shape[1])
+
+    @property
+    def width(self) -> int:
+        """The widest row any round has (the input's or the layer's output's)."""
+        return max(self.in_dim, self.out_dim)
+
+    @property
+    def aggr(self) -> str:
+        """The aggregation the layer really uses, as text."""
+        return self.kind.aggr_text(self.params)
+
+    @property
+    def nonfinite_round(self) -> int | None:
+        """The first round with an inf or nan in a run that allows them, else None."""
+        return self.propagation.nonfinite_round if self.propagation else None
+
+    def propagate(self) -> Propagation:
+        self.started = time.perf_counter()
+        self.propagation = Propagation(self.dgraph, self.x0, self.plan, self.kernel,
+                                       node_ids=self.graph.node_ids, allow_nonfinite=self.allow_nonfinite)
+        return self.propagation
+
+    def meta(self) -> dict[str, Any]:
+        p = self.propagation
+        return {
+            "layer": self.config.layer.type,
+            "aggr": self.aggr,
+            "rounds_run": p.rounds_run if p else 0,
+            "stop_reason": p.stop_reason if p else "not started",
+            "converged": p.converged if p else None,
+            "device": str(self.device),
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "engine": self.kernel.name,
+            "engine_note": self.engine_note,
+            "seed": self.config.seed,
+            "num_nodes": self.graph.num_nodes,
+            "num_edges": self.graph.num_edges,
+            "seconds": round(time.perf_counter() - self.started, 6),
+        }
+
+
+def probe_width(kind: LayerKind, params: torch.nn.Module, in_dim: int, g: Graph) -> int:
+    """The layer's output width: the kind's own answer, or one call on a 2-node, 1-edge graph
+    (on a copy of the layer).
+
+    Catches widths that cannot work before the real graph is touched; a copy keeps
+    caches (GCN's ``cached=True``) clean.
+    """
+    known = kind.out_width(params)
+    if known is not None:
+        return known
+    probe = copy.deepcopy(params).to(torch.float32)
+    dg = DeviceGraph(
+        edge_index=torch.tensor([[0], [1]]),
+        edge_weight=None if g.edge_weight is None else torch.ones(1),
+        num_nodes=2,
+        edge_attr=None if g.edge_attr is None else torch.zeros(1, g.edge_attr.shape[1]),
+    )
+    name = kind.label(params)
+    try:
+        with torch.inference_mode():
+            out = kind.caller(kind.reference(probe))(torch.zeros(2, in_dim), dg)
+    except (RuntimeError, ValueError, IndexError, TypeError, AssertionError, KeyError, NotImplementedError,
+            AttributeError) as e:
+        why = str(e).splitlines()[0] if str(e).strip() else f"{type(e).__name__} in {type(params).__name__}.forward"
+        raise ConfigError(f"the {name} layer cannot run on this graph with {in_dim} input features: {why}",
+                          key="layer") from None
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 2:
+        raise ConfigError(f"the {name} layer must return a [num_nodes, width] tensor, "
+                          f"got {type(out).__name__} {tuple(getattr(out, 'shape', ()))}", key="layer")
+    return int(out.shape[1])
+
+
+def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weights: str | None = None) -> Session:
+    """Check the combination of graph and config and build everything a run needs.
+
+    Raises :class:`ConfigError` (exit 2) for a layer whose widths cannot work for
+    the rounds asked, and :class:`UsageError` for a device that is not there,
+    before any round is computed. ``weights`` loads the layer's parameters from a
+    ``.safetensors`` (or ``.pt``, tensors only) file.
+    """
+    cfg = config
+    g = with_default_features(graph, cfg.graph_cfg.features, cfg.graph_cfg.feature_dim, cfg.seed)
+    device = resolve_device(cfg.device)
+    dtype = DTYPES[cfg.dtype]
+    in_dim = int(g.x.shape[1])
+    if in_dim == 0:
+        raise ConfigError(f"{g.source}: the node features have width 0; nothing to propagate")
+    if g.edge_attr is not None and g.edge_attr.shape[1] == 0:
+        g = replace(g, edge_attr=None)  # "edge_attr": [] on a graph with no edges
+    edge_dim = None if g.edge_attr is None else int(g.edge_attr.shape[1])
+    kind = resolve_kind(cfg.layer.type)
+    params = build(kind, cfg.layer, in_dim, cfg.aggregation(), cfg.seed, aggr_mode=cfg.aggr_mode, edge_dim=edge_dim)
+    if weights is not None:
+        load_weights(params, weights)
+    x0 = g.x.to(device=device, dtype=dtype)
+    plan = plan_rounds(cfg.rounds, x0, g)
+    out_dim = probe_width(kind, params, in_dim, g)
+    if out_dim != in_dim and (plan.max_rounds > 1 or plan.mode == "converge"):
+        why = plan.explanation if plan.mode != "static" else f"{plan.max_rounds} rounds"
+        raise ConfigError(
+            f"the {cfg.layer.type} layer maps width {in_dim} to width {out_dim}, so its output cannot "
+            f"be fed back in: it can run only 1 round, but the config asks for {why}; "
+            f"set layer.out_dim to {in_dim}{' (and concat: false for a multi-head layer)' if 'heads' in cfg.layer.args else ''}"
+            f" or rounds to 1", key="layer")
+    params = params.to(device=device, dtype=dtype)
+    # Indices were range-checked by the loader; they move to the device only now.
+    dgraph = DeviceGraph(
+        edge_index=g.edge_index.to(device),
+        edge_weight=None if g.edge_weight is None else g.edge_weight.to(device=device, dtype=dtype),
+        num_nodes=g.num_nodes,
+        edge_attr=None if g.edge_attr is None else g.edge_attr.to(device=device, dtype=dtype),
+    )
+    session = Session(cfg, g, kind, params, device, dtype, x0, dgraph, plan, ReferenceKernel(None), out_dim=out_dim,
+                      allow_nonfinite=allow_nonfinite)
+    session.kernel, session.engine_note = choose_kernel(cfg.engine, session)
+    if session.kernel.name == "reference":
+        check_reference_memory(g.source, g.num_edges, max(in_dim, out_dim, getattr(params, "hidden_channels", 0) or 0),
+                               dtype, session.engine_note)
+    return session
+
+
+def open_session(graph: str | Graph, config: Config, *, input_format: str | None = None,
+                 node_features: str | None = None, weights: str | None = None,
+                 allow_nonfinite: bool = False) -> Session:
+    """Load ``graph`` (a path, ``-`` for stdin, or a loaded :class:`Graph`), add the reverse
+    edges the config asks for, and :func:`prepare` the run: what ``run``, ``inspect``,
+    ``plot`` and the Python API all do first."""
+    if isinstance(graph, Graph):
+        g = with_reverse_edges(graph) if config.graph_cfg.undirected else graph
+    else:
+        from ..io import load_graph
+
+        g = load_graph(graph, input_format=input_format, node_features=node_features,
+                       undirected=config.graph_cfg.undirected)
+    return prepare(g, config, allow_nonfinite=allow_nonfinite, weights=weights)
+
+
+def choose_kernel(engine: str, session: Session) -> tuple[Kernel, str]:
+    """The kernel for ``engine`` (auto | fused | reference) and a note on the choice.
+
+    The reference kernel calls ``session.layer``, the PyG form ``inspect`` listens to."""
+    kind = session.kind
+    if engine == "reference":
+        return ReferenceKernel(kind.caller(session.layer)), "asked for"
+    fused = kind.fused(session.params, session.dgraph)
+    if isinstance(fused, str):
+        if engine == "fused":
+            raise ConfigError(f"fused is not possible here: {fused}; use engine auto or reference", key="engine")
+        return ReferenceKernel(kind.caller(session.layer)), fused
+    return FusedKernel(fused, session.dtype), "exact for this layer and aggregation"
