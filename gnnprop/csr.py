@@ -96,11 +96,8 @@ def reduce(adj: Adjacency, q: torch.Tensor, op: str, weighted: bool = False) -> 
 
 
 def fused_op(aggr) -> str | None:
-    """The reduction a single aggregation name needs (``add`` is ``sum``), or ``None``."""
-    if not isinstance(aggr, str):
-        return None
-    op = "sum" if aggr == "add" else aggr
-    return op if op in OPS else None
+    """The reduction a single (canonical) aggregation name needs, or ``None``."""
+    return aggr if isinstance(aggr, str) and aggr in OPS else None
 
 
 # --- affine formulas ---------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from .errors import ConfigError
+from .output.numbers import format_number  # noqa: F401  (numbers in rendered formulas)
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 40
@@ -378,36 +379,6 @@ def _describe(node: ast.AST) -> str:
         "Dict": "a dict", "Set": "a set", "Await": "await", "Yield": "yield",
     }.get(kind, f"the construct {kind}")
 
-
-def format_number(v: float, precision: int | None = None) -> str:
-    """Compact decimal: ``12.5`` not ``12.5000``; ``3`` not ``3.0``.
-
-    With ``precision`` the value is rounded to that many decimals first (trailing
-    zeros dropped); without it, the shortest text that reads back as ``v``.
-    Very large or very small magnitudes switch to scientific notation.
-    """
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if precision is None:
-        text = repr(v)
-        if "e" in text or "E" in text:
-            return text
-        return text[:-2] if text.endswith(".0") else text
-    if a >= 1e15 or a < 10.0 ** (-precision):
-        return f"{v:.{max(precision, 1)}e}".replace("e+", "e")
-    text = f"{v:.{precision}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-# --- the two dialects ---------------------------------------------------------
 
 def _elementwise(torch_fn: Callable, math_fn: Callable) -> Callable:
     def fn(v):

@@ -29,13 +29,9 @@ import numpy as np
 
 from .errors import UsageError
 
-KINDS = {
-    "graph": "the graph, nodes coloured by a feature after a round",
-    "evolution": "a feature of every node across the rounds (lines, or a heatmap for many nodes)",
-    "derivation": "one node's round: in-neighbours, their messages, the aggregation and the update",
-}
+from .plotnames import KINDS, LAYOUTS  # noqa: F401  (re-exported: the CLI reads them without numpy)
+
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-LAYOUTS = ("spring", "circle")
 #: Nodes drawn with their ids as labels / evolution lines instead of a heatmap / heatmap rows.
 LABEL_NODES, LINE_NODES, HEATMAP_ROWS = 40, 20, 2000
 #: Messages drawn in a derivation (the rest are counted).

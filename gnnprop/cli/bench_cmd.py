@@ -6,10 +6,7 @@ import json
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from ..bench import BenchSpec, run_bench
 from .app import app
 from .env import get_env
 
@@ -40,6 +37,8 @@ def bench(
     fixed/max time as a multiple of a bytes-moved lower bound. The default graph
     (1M nodes, 10M edges) takes minutes and several GB of memory.
     """
+    from ..bench import BenchSpec, run_bench
+
     env = get_env(ctx.obj)
     name = env.choose_format(fmt, FORMATS)
     picked = None if cases is None else [c for c in cases.split(",")]
@@ -64,6 +63,9 @@ def _num(x: Any, spec: str = ".3g") -> str:
 
 def render(console, r: dict[str, Any]) -> None:
     """The result as Rich tables."""
+    from rich.table import Table
+    from rich.text import Text
+
     g, m, load, bound = r["graph"], r["machine"], r["load"], r["bound"]
     console.print(Text(f"graph: {g['nodes']:,} nodes, {g['edges']:,} edges, {g['features']} features, "
                        f"seed {g['seed']} (CSV {g['csv_mb']} MB)", style="bold"))

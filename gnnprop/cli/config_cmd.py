@@ -6,7 +6,6 @@ from typing import Any
 
 import typer
 
-from ..config import dump_yaml
 from . import options as o
 from .app import app
 from .env import get_env
@@ -22,5 +21,7 @@ def show(
     **flags: Any,
 ) -> None:
     """Print the config that a run with these flags would use (file, then flags, then defaults)."""
+    from ..config import dump_yaml
+
     cfg = o.build_config(**flags)
     get_env(ctx.obj).out.write(dump_yaml(cfg))

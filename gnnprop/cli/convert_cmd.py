@@ -10,8 +10,6 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from ..io import EXTENSIONS, load_graph
-from ..io.save import SAVE_FORMATS, dropped, graph_texts
 from ..resolver import resolve
 from . import options as o
 from .app import app
@@ -25,7 +23,7 @@ def convert(
     out: Annotated[str, typer.Argument(metavar="OUT", help="The file to write (its extension picks the format), "
                                                           "or - for stdout (with --to).", show_default=False)],
     to: Annotated[Optional[str], typer.Option("--to", "-t", help="json | csv | edgelist (default: from OUT's extension).",
-                                              show_default=False, autocompletion=o.complete(*SAVE_FORMATS))] = None,
+                                              show_default=False, autocompletion=o.complete("json", "csv", "edgelist"))] = None,
     nodes_out: Annotated[Optional[str], typer.Option(
         "--nodes-out", help="Also write the node ids and features here (csv: id,x0,...; edgelist: id x0 ...); "
                             "needed when an edge file alone would lose features or nodes.", show_default=False)] = None,
@@ -39,6 +37,9 @@ def convert(
     (reading OUT back gives the same graph). Where an edge file alone would lose
     something, name --nodes-out; OUT is written atomically.
     """
+    from ..io import load_graph
+    from ..io.save import dropped, graph_texts
+
     fmt = _target_format(to, out)
     if nodes_out is not None and fmt == "json":
         raise UsageError("--nodes-out: a JSON graph carries its nodes itself; drop --nodes-out")
@@ -72,10 +73,13 @@ def convert(
 
 
 def _target_format(to: str | None, out: str) -> str:
+    from ..io import ALIASES, EXTENSIONS
+    from ..io.save import SAVE_FORMATS
+
     if to is not None:
         names = {f: f for f in SAVE_FORMATS}
-        return resolve(to, names, what="output format", key="--to",
-                       aliases={"edges": "edgelist", "txt": "edgelist", "tsv": "edgelist", "el": "edgelist"})[0]
+        aliases = {a: f for a, f in ALIASES.items() if f in names}
+        return resolve(to, names, what="output format", key="--to", aliases=aliases)[0]
     if out == "-":
         raise UsageError("OUT is stdout: say which format with --to json|csv|edgelist")
     ext = os.path.splitext(out)[1].lower()

@@ -6,13 +6,7 @@ import json
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.text import Text
-from rich.tree import Tree
 
-from ..engine.session import open_session
-from ..expr import format_number
-from ..tracing import Explanation, aggregation_lines, explain, message_text, to_dict, update_text, vector_text
-from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
 from .env import get_env
@@ -40,6 +34,13 @@ def inspect(
     **flags: Any,
 ) -> None:
     """Show how NODE's value after a round was derived from its neighbours' messages."""
+    from rich.text import Text
+
+    from ..engine.session import open_session
+    from ..output.numbers import format_number
+    from ..tracing import explain, to_dict
+    from ..weights import save_weights as save_weights_file
+
     env = get_env(ctx.obj)
     cfg = o.build_config(**flags)
     fmt = env.choose_format(fmt, ("table", "json"))
@@ -58,7 +59,7 @@ def inspect(
         console.print(step_tree(ex, step, session.params, fmt_num, max_messages))
 
 
-def _plan_line(ex: Explanation, fmt) -> str:
+def _plan_line(ex, fmt) -> str:
     plan = ex.plan
     engine = ex.meta.get("engine", "reference")
     how = " (the node's messages replayed on the reference path)" if engine != "reference" else ""
@@ -70,8 +71,13 @@ def _plan_line(ex: Explanation, fmt) -> str:
     return line
 
 
-def step_tree(ex: Explanation, step, params, fmt, max_messages: int) -> Tree:
+def step_tree(ex, step, params, fmt, max_messages: int):
     """The derivation of one round as a Rich tree."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from ..tracing import aggregation_lines, message_text, update_text, vector_text
+
     vec = (lambda v: vector_text(v, fmt))
     head = Text(f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
     tree = Tree(head, guide_style="dim")

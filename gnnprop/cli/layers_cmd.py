@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from ..aggr import AGGREGATIONS, ALIASES
-from ..config import AGGR_MODES, FEATURES, ROUND_MODES
-from ..layers import KINDS, pyg
-from ..layers.user import UserKind
 from .app import app
 from .env import get_env
 
@@ -15,6 +11,12 @@ from .env import get_env
 @app.command()
 def layers(ctx: typer.Context) -> None:
     """List layer types (gnnprop's and PyG's, with their arguments), aggregations, round modes, features."""
+    from ..aggr import AGGREGATIONS, ALIASES
+    from ..config.names import AGGR_MODES, FEATURES, ROUND_MODES
+    from ..layers import KINDS
+    from ..layers import pyg
+    from ..layers.user import UserKind
+
     env = get_env(ctx.obj)
     lines = []
     for name, kind in KINDS.items():

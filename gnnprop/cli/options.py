@@ -24,10 +24,9 @@ def complete(*names) -> Callable[[str], list[str]]:
 
 
 def _layer_names() -> tuple[str, ...]:
-    from ..layers import KINDS
-    from ..layers.pyg import FRIENDLY
+    from ..layers import KIND_MODULES, PYG_FRIENDLY
 
-    return (*KINDS, *FRIENDLY)
+    return (*KIND_MODULES, *PYG_FRIENDLY)
 
 
 def _complete_layer(incomplete: str) -> list[str]:

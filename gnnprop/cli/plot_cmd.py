@@ -6,13 +6,10 @@ import os
 import sys
 from typing import Annotated, Any, Optional
 
-import numpy as np
 import typer
 
-from .. import plot as P
-from ..engine.session import open_session
 from ..errors import UsageError
-from ..expr import format_number
+from ..plotnames import KINDS, LAYOUTS
 from ..resolver import resolve
 from . import options as o
 from .app import app
@@ -28,7 +25,7 @@ def plot(
     output: Annotated[str, typer.Option("--output", "-o", help="The picture: .png, .svg or .pdf.",
                                         show_default=False, rich_help_panel=PLOT)],
     kind: Annotated[str, typer.Option("--kind", "-k", help="graph | evolution | derivation.",
-                                      rich_help_panel=PLOT, autocompletion=o.complete(*P.KINDS))] = "graph",
+                                      rich_help_panel=PLOT, autocompletion=o.complete(*KINDS))] = "graph",
     feature: Annotated[int, typer.Option("--feature", min=0, help="Which feature colours / is traced (0 = x0).",
                                          rich_help_panel=PLOT)] = 0,
     round_: Annotated[Optional[int], typer.Option("--round", "-r", min=0, help="graph: the round shown (default: "
@@ -40,7 +37,7 @@ def plot(
     log: Annotated[bool, typer.Option("--log", help="Log colour / y scale (symlog when values are not all "
                                       "positive), for values that explode.", rich_help_panel=PLOT)] = False,
     layout: Annotated[str, typer.Option("--layout", help="graph: spring | circle.", rich_help_panel=PLOT,
-                                        autocompletion=o.complete(*P.LAYOUTS))] = "spring",
+                                        autocompletion=o.complete(*LAYOUTS))] = "spring",
     sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="graph: draw this many nodes, breadth-"
                                                   "first around --node or the busiest node.", show_default=False,
                                                   rich_help_panel=PLOT)] = None,
@@ -60,9 +57,12 @@ def plot(
 ) -> None:
     """Draw the propagation: the graph coloured by a feature, its evolution over the rounds, or one
     node's derivation as a picture. Takes run's config and flags; writes --output atomically."""
+    from .. import plot as P
+    from ..engine.session import open_session
+
     cfg = o.build_config(**flags)
-    kind = resolve(kind, P.KINDS, what="plot kind", key="--kind")[0]
-    if layout not in P.LAYOUTS:
+    kind = resolve(kind, KINDS, what="plot kind", key="kind")[0]
+    if layout not in LAYOUTS:
         raise UsageError(f"--layout: unknown layout {layout!r}; valid: {', '.join(P.LAYOUTS)}")
     fmt = P.figure_format(output)
     spec = P.PlotSpec(kind=kind, feature=feature, round=round_, log=log, layout=layout, max_nodes=max_nodes,
@@ -117,13 +117,17 @@ def _size(text: str) -> tuple[float, float]:
     return size
 
 
-def _series(session, feature: int) -> np.ndarray:
+def _series(session, feature: int):
     """``[rounds + 1, N]``: the feature after every round the run computes (only that column is kept)."""
+    import numpy as np
+
     cols = [result.x[:, feature].detach().cpu().numpy().astype(np.float64) for result in session.propagate()]
     return np.stack(cols)
 
 
-def _derivation(session, node: str, spec: P.PlotSpec, precision: int):
+def _derivation(session, node: str, spec, precision: int):
+    from .. import plot as P
+    from ..output.numbers import format_number
     from ..tracing import explain
 
     r = 1 if spec.round is None else spec.round

@@ -8,7 +8,7 @@ import numpy as np
 from rich.table import Table
 from rich.text import Text
 
-from ..expr import format_number
+from ..output.numbers import format_number
 
 
 def pick_rows(n: int, max_rows: int) -> tuple[list[int], list[int]]:

@@ -7,22 +7,25 @@ import os
 import time
 from typing import Annotated, Any, Optional
 
-import numpy as np
 import typer
-from rich.text import Text
 
-from ..engine.session import open_session
 from ..errors import UsageError
-from ..output import WRITERS, make_writer
-from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
 from .env import Env, get_env
-from .render import pick_rows, round_table
 from .sinks import atomic_file, direct_stdout, same_file, spooled_stdout
 
-FORMATS = ("table",) + tuple(WRITERS)
 O = "Output"
+
+
+def _formats() -> tuple[str, ...]:
+    from ..output import WRITERS
+
+    return ("table",) + tuple(WRITERS)
+
+
+def _complete_format(incomplete: str) -> list[str]:
+    return [f for f in _formats() if f.startswith(incomplete)]
 
 
 @app.command()
@@ -36,7 +39,7 @@ def run(
     node_features: o.NodeFeatures = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy "
                    "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O,
-                   autocompletion=o.complete("table", *WRITERS))] = None,
+                   autocompletion=_complete_format)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically instead of stdout.",
                                                   rich_help_panel=O)] = None,
     last: Annotated[bool, typer.Option("--last", help="Only the final round.", rich_help_panel=O)] = False,
@@ -56,6 +59,10 @@ def run(
     **flags: Any,
 ) -> None:
     """Propagate features over GRAPH round by round; print every round (round 0 = the input)."""
+    from ..engine.session import open_session
+    from ..output import make_writer
+    from ..weights import save_weights as save_weights_file
+
     env = get_env(ctx.obj)
     cfg = o.build_config(**flags)
     fmt = _choose_format(fmt, output, env)
@@ -116,7 +123,7 @@ def run(
 
 def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
     if fmt is not None or output is None:
-        name = env.choose_format(fmt, FORMATS)
+        name = env.choose_format(fmt, _formats())
     else:
         ext = os.path.splitext(output)[1].lower().lstrip(".")
         name = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "npy": "npy",
@@ -126,14 +133,18 @@ def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
     return name
 
 
-def _numpy(x) -> np.ndarray:
+def _numpy(x):
     return x.detach().to("cpu").numpy()
 
 
 def _table_emitter(console, ids, picked, precision, max_rows, max_cols):
+    from rich.text import Text
+
+    from .render import pick_rows, round_table
+
     rows = pick_rows(len(ids), 0 if picked is not None else max_rows)
 
-    def emit(r: int, x: np.ndarray) -> None:
+    def emit(r: int, x) -> None:
         console.print(Text("round 0 (input)" if r == 0 else f"round {r}", style="bold"))
         console.print(round_table(x, ids, rows, precision, max_cols, len(ids)))
         console.print()

@@ -6,11 +6,7 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from ..graph import report
-from ..io import load_graph
 from . import options as o
 from .app import app
 from .env import get_env
@@ -27,6 +23,12 @@ def validate(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
 ) -> None:
     """Check GRAPH: nodes, edges, feature width, isolated nodes, self loops, duplicate edges."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..graph import report
+    from ..io import load_graph
+
     env = get_env(ctx.obj)
     fmt = env.choose_format(fmt, ("table", "json"))
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)

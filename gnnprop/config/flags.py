@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .schema import AGGR_MODES, DTYPES, ENGINES, FEATURES
+from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES
 
 GRAPH, CONFIG = "Graph", "Config (flags override the file)"
 

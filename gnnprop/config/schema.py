@@ -26,31 +26,7 @@ from ..aggr import resolve_aggr
 from ..errors import ConfigError
 from ..resolver import resolve
 
-#: Floating-point types a run can compute in.
-DTYPES = ("float32", "float64")
-FEATURES = {
-    "ones": "a constant 1 per node (width feature_dim, default 1)",
-    "degree": "the in-degree of each node (width 1)",
-    "onehot": "the identity: node k gets the k-th unit vector (width = number of nodes)",
-    "random": "standard normal values from the seed (width feature_dim, default 16)",
-}
-ROUND_MODES = {
-    "static": "a fixed number of rounds: rounds: 10 or {mode: static, n: 10}",
-    "rule": "a count chosen from the input: {mode: rule, if: \"mean(x) > 0\", then: 3, else: 1}",
-    "converge": "until the largest change is <= tol: {mode: converge, tol: 1e-6, max_rounds: 100}",
-}
-MAX_ROUNDS = 1_000_000
-ENGINES = {
-    "auto": "fused where it is exact for the layer and aggregation, else reference",
-    "fused": "node-level dense work plus one sparse reduction per round (an error where impossible)",
-    "reference": "PyG's generic propagate (gathers E x F tensors)",
-}
-AGGR_MODES = {
-    "cat": "concatenate the aggregations (the width grows k-fold)",
-    "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",
-    "min": "elementwise min", "std": "elementwise std", "var": "elementwise var",
-    "logsumexp": "elementwise logsumexp",
-}
+from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES, MAX_ROUNDS, ROUND_MODES  # noqa: F401  (the schema's names)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ..config.names import DTYPES as DTYPE_NAMES
 from ..config.schema import Config
 from ..device import resolve_device
 from ..errors import ConfigError
@@ -28,7 +29,8 @@ from .loop import FusedKernel, Kernel, Propagation, ReferenceKernel
 from .memory import check_reference_memory
 from .rounds import RoundPlan, plan_rounds
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: config name -> torch dtype, for every name the config allows
+DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}
 
 
 @dataclass

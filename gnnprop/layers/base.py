@@ -92,7 +92,7 @@ def aggr_text(aggr: Any, aggr_mode: str | None) -> str:
     """An aggregation as text: ``max``, or ``[mean, max] (cat)`` for several."""
     if isinstance(aggr, (list, tuple)):
         return f"[{', '.join(aggr)}] ({aggr_mode or 'cat'})"
-    return "sum" if aggr == "add" else str(aggr)
+    return str(aggr)
 
 
 def mp_kwargs(aggr: Any, aggr_mode: str | None) -> dict[str, Any]:

@@ -22,13 +22,10 @@ import torch
 
 from ..errors import ConfigError
 from ..resolver import normalize
+from . import PYG_FRIENDLY
 from .base import Fused, make_caller, module_aggr_text
 
-# friendly name -> class name (the ones the docs and `gnnprop layers` lead with)
-FRIENDLY: dict[str, str] = {
-    "gcn": "GCNConv", "sage": "SAGEConv", "graphconv": "GraphConv", "gin": "GINConv", "gat": "GATConv",
-    "gatv2": "GATv2Conv", "cheb": "ChebConv", "sg": "SGConv", "appnp": "APPNP",
-}
+FRIENDLY = PYG_FRIENDLY
 # defaults that let a layer run from a plain YAML file
 DEFAULTS: dict[str, dict[str, Any]] = {"ChebConv": {"K": 2}, "APPNP": {"K": 10, "alpha": 0.1}}
 MODULE_ARGS = {"GINConv": "nn", "GINEConv": "nn"}

@@ -14,6 +14,8 @@ Python's ``repr``, which is as fast as it gets without a second digit routine.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import shortest32
@@ -162,3 +164,34 @@ def _float32_grid(values: np.ndarray, room: int) -> np.ndarray:
             grid[rows] = 0
             grid[rows, :len(word)] = np.frombuffer(word, np.uint8)
     return grid
+
+
+def format_number(v: float, precision: int | None = None) -> str:
+    """Compact decimal: ``12.5`` not ``12.5000``; ``3`` not ``3.0``.
+
+    With ``precision`` the value is rounded to that many decimals first (trailing
+    zeros dropped); without it, the shortest text that reads back as ``v``.
+    Very large or very small magnitudes switch to scientific notation.
+    """
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if precision is None:
+        text = repr(v)
+        if "e" in text or "E" in text:
+            return text
+        return text[:-2] if text.endswith(".0") else text
+    if a >= 1e15 or a < 10.0 ** (-precision):
+        return f"{v:.{max(precision, 1)}e}".replace("e+", "e")
+    text = f"{v:.{precision}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+# --- the two dialects ---------------------------------------------------------
