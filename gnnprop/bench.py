@@ -67,7 +67,7 @@ import torch
 import torch.nn as nn
 from torch_geometric.nn import MessagePassing  # the reference classes below are PyG's, by design
 
-from .errors import UsageError
+from .errors import UsageError, setting
 from .graph import Graph
 from .resolver import resolve
 from .engine.memory import proc_bytes
@@ -193,11 +193,11 @@ def resolve_cases(names: Sequence[str] | None) -> list[str]:
     if names is None or [n.strip().lower() for n in names] == ["all"]:
         return list(CASES)
     def canonical(n: str) -> str:  # fixed-max and fixed_max mean fixed/max
-        return resolve(n.strip().replace("-", "/").replace("_", "/"), CASES, what="case", key="--cases")[0]
+        return resolve(n.strip().replace("-", "/").replace("_", "/"), CASES, what="case", key="cases")[0]
 
     picked = {canonical(n) for n in names if n.strip()}
     if not picked:
-        raise UsageError(f"--cases: no case given; valid: {', '.join(CASES)}")
+        raise UsageError(f"no case given; valid: {', '.join(CASES)}", key="cases")
     return [c for c in CASES if c in picked]
 
 
@@ -341,19 +341,20 @@ class BenchSpec:
 
     def check(self) -> None:
         if self.nodes < 2:
-            raise UsageError(f"--nodes: expected at least 2 nodes, got {self.nodes}")
+            raise UsageError(f"expected at least 2 nodes, got {self.nodes}", key="nodes")
         if self.edges < 1:
-            raise UsageError(f"--edges: expected at least 1 edge, got {self.edges}")
+            raise UsageError(f"expected at least 1 edge, got {self.edges}", key="edges")
         most = self.nodes * (self.nodes - 1) // 2
         if self.edges > most:
-            raise UsageError(f"--edges: {self.edges} edges on {self.nodes} nodes; a simple random graph here "
-                             f"takes at most half of the possible edges, {most}; use more --nodes or fewer --edges")
+            raise UsageError(f"{self.edges} edges on {self.nodes} nodes; a simple random graph here "
+                             f"takes at most half of the possible edges, {most}; use more {setting('nodes')} or "
+                             f"fewer {setting('edges')}", key="edges")
         if self.features < 1:
-            raise UsageError(f"--features: expected at least 1 feature, got {self.features}")
+            raise UsageError(f"expected at least 1 feature, got {self.features}", key="features")
         if self.repeat < 1:
-            raise UsageError(f"--repeat: expected at least 1, got {self.repeat}")
+            raise UsageError(f"expected at least 1, got {self.repeat}", key="repeat")
         if not 0 <= self.seed < 2**63:
-            raise UsageError(f"--seed: expected an integer in [0, 2**63), got {self.seed}")
+            raise UsageError(f"expected an integer in [0, 2**63), got {self.seed}", key="seed")
 
 
 def _median(xs: list[float]) -> float:

@@ -27,7 +27,7 @@ from typing import IO, Any, Callable
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import UsageError, setting
 
 from .plotnames import KINDS, LAYOUTS  # noqa: F401  (re-exported: the CLI reads them without numpy)
 
@@ -76,8 +76,8 @@ def figure_format(path: str) -> str:
 
     ext = os.path.splitext(path)[1].lower()
     if ext not in FORMATS:
-        raise UsageError(f"--output: {path!r}: the picture format comes from the extension: "
-                         f"{', '.join(FORMATS)}")
+        raise UsageError(f"{path!r}: the picture format comes from the extension: "
+                         f"{', '.join(FORMATS)}", key="output")
     return FORMATS[ext]
 
 
@@ -220,8 +220,8 @@ def draw_graph(values: np.ndarray, node_ids: list, edge_index: np.ndarray, spec:
         note = f" ({len(nodes):,} of {n:,} nodes, around node {node_ids[first]})"
     elif n > spec.max_nodes:
         raise UsageError(f"the graph has {n:,} nodes; a drawing of more than {spec.max_nodes:,} is a hairball: "
-                         f"use --sample 300 (the nodes around --node, or the busiest node), --kind evolution "
-                         f"(a heatmap), or --max-nodes {n}")
+                         f"use {setting('sample', 300)} (the nodes around {setting('node')}, or the busiest node), "
+                         f"{setting('kind', 'evolution')} (a heatmap), or {setting('max_nodes', n)}")
     keep = np.zeros(n, bool)
     keep[nodes] = True
     where = np.full(n, -1)

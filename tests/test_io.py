@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 import pytest
+
+from gnnprop.cli.app import cli_message
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -636,13 +638,15 @@ def test_file_errors(here, tmp_path):
 ])
 def test_usage_errors(here, call, words):
     here({"g.xyz": "0 1\n", "graph": "0 1\n", "g.json": SEED_TENSOR_JSON, "n.csv": SEED_NODES_CSV})
-    check_error(UsageError, words[0], words, call)
+    check_error(UsageError, words[0], words, call, as_cli=True)
 
 
 def test_unknown_input_format_is_a_config_error(here):
     here({"e.txt": "0 1\n"})
-    with pytest.raises(ConfigError, match=r"--input-format: unknown input format 'graphml'; valid: "):
+    with pytest.raises(ConfigError) as e:
         load_graph("e.txt", input_format="graphml")
+    assert re.match(r"--input-format: unknown input format 'graphml'; valid: ", cli_message(e.value))
+    assert str(e.value).startswith("input_format: unknown input format 'graphml'")  # the library names its argument
 
 
 def test_stdin_errors_name_stdin():
@@ -651,11 +655,13 @@ def test_stdin_errors_name_stdin():
     check_error(InputError, "<stdin>", ["<stdin>: the file is empty"], lambda: load_graph("-", stdin=io.StringIO("\n")))
 
 
-def check_error(kind, prefix, words, call):
-    """``call()`` raises ``kind`` with a one-line message starting with ``prefix`` and containing ``words``."""
+def check_error(kind, prefix, words, call, as_cli=False):
+    """``call()`` raises ``kind`` with a one-line message starting with ``prefix`` and containing ``words``
+    (``as_cli``: the message as the CLI shows it, settings named as flags; the library's names no flag)."""
     with pytest.raises(kind) as info:
         call()
-    message = str(info.value)
+    message = cli_message(info.value) if as_cli else str(info.value)
+    assert "--" not in str(info.value), str(info.value)
     assert type(info.value) is kind
     assert message.startswith(prefix), message
     assert "\n" not in message, message

@@ -15,7 +15,7 @@ import os
 from types import ModuleType
 from typing import IO
 
-from ..errors import UsageError
+from ..errors import UsageError, setting
 from ..graph import Graph, with_reverse_edges
 from ..resolver import resolve
 from . import csvfmt, edgelist, jsonfmt
@@ -68,7 +68,7 @@ def detect_format(path: str, text_head: str | None = None) -> str:
     what = f"extension {ext!r}" if ext else "a file name without extension"
     known = " ".join(sorted(EXTENSIONS))
     raise UsageError(f"{path}: cannot tell the input format from {what} (known: {known}); "
-                     f"pass --input-format {' | '.join(FORMATS)}")
+                     f"pass {setting('input_format', ' | '.join(FORMATS))}")
 
 
 def load_node_table(path: str, stdin: IO | None = None) -> NodeTable:
@@ -102,9 +102,9 @@ def load_graph(
     """
     fmt = None
     if input_format is not None:
-        fmt, _ = resolve(input_format, FORMATS, what="input format", aliases=ALIASES, key="--input-format")
+        fmt, _ = resolve(input_format, FORMATS, what="input format", aliases=ALIASES, key="input_format")
     if node_features is not None and node_features == path == STDIN:
-        raise UsageError("the graph and --node-features cannot both be read from stdin (-)")
+        raise UsageError(f"the graph and {setting('node_features')} cannot both be read from stdin (-)")
     data, name = read_data(path, stdin)
     text = None
     if fmt is None and path != STDIN:
@@ -115,7 +115,7 @@ def load_graph(
     if fmt == "json":
         text = text_of(data, name) if text is None else text
         if node_features is not None:
-            raise UsageError(f"{name}: --node-features applies to csv and edge-list graphs; "
+            raise UsageError(f"{name}: {setting('node_features')} applies to csv and edge-list graphs; "
                              'a JSON graph carries its features in "x"')
         graph = jsonfmt.load(text, name)
     else:

@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import UsageError, setting
 from ..graph import Graph
 from ..output.writers import _csv_field, id_grid, text_rows
 from .ids import INT_TOKEN
@@ -82,7 +82,7 @@ def graph_texts(g: Graph, fmt: str, with_nodes: bool, target: str) -> tuple[Iter
         why = needs_node_file(g)
         if why is not None:
             raise UsageError(f"{target}: {'a CSV edge file' if fmt == 'csv' else 'an edge list'} alone would lose data: {why}; "
-                             "also write the nodes with --nodes-out FILE, or convert to json")
+                             f"also write the nodes with {setting('nodes_out', 'FILE')}, or convert to json")
     sep = "," if fmt == "csv" else " "
     spell = _csv_field if fmt == "csv" else _plain_id
     ids = _id_grid(g, spell, fmt)
