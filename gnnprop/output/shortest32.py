@@ -86,8 +86,19 @@ def digits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(digits, exponent)`` of the finite, non-zero float32 values ``x`` (1-D).
 
     ``digits`` (uint64, no trailing zeros) times ``10**exponent`` (int64) is the
-    shortest decimal that reads back as ``abs(x)``.
+    shortest decimal that reads back as ``abs(x)``. Ryu's three steps, each on
+    whole arrays: the interval of decimals that read back (:func:`_interval`),
+    dropping digits while the interval allows (:func:`_shorten`), rounding the
+    last one (:func:`_round`).
     """
+    state, accept, e10 = _interval(x)
+    state = _shorten(state)
+    return _round(state, accept, e10)
+
+
+def _interval(x: np.ndarray):
+    """The scaled value ``vr`` and the bounds ``vp``/``vm`` of what reads back as it, the digit one
+    more power of ten would drop, and whether the digits dropped so far were all zero."""
     bits = x.view(np.uint32)
     fraction = (bits & np.uint32(0x7FFFFF)).astype(np.uint64)
     biased = ((bits >> np.uint32(23)) & np.uint32(0xFF)).astype(np.intp)
@@ -121,10 +132,14 @@ def digits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vr_zeros[small_up] |= five & (v % p5 == 0)
         vm_zeros[small_up] |= ~five & a & (m % p5 == 0)
         vp[small_up] -= (~five & ~a & (p % p5 == 0)).astype(np.uint64)
-    e10 = table["e10"]
+    return [vr, vp, vm, last, vm_zeros, vr_zeros], accept, table["e10"]
 
-    # drop digits while the bounds differ in more than the last digit: one for most
-    # values, more for few, so the later rounds work on those few only
+
+def _shorten(state: list) -> list:
+    """Drop digits while the bounds differ in more than the last digit: one for most values,
+    more for few, so the later rounds work on those few only. Adds ``removed``, the count."""
+    ten = _U(10)
+    vr, vp, vm, last, vm_zeros, vr_zeros = state
     vp10, vm10 = vp // ten, vm // ten
     go = vp10 > vm10
     vm_zeros &= ~go | (vm == vm10 * ten)
@@ -151,6 +166,12 @@ def digits(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 full[going[done]] = part[done]
             going = going[go]
             now = [part[go] for part in now]
+    return state
+
+
+def _round(state: list, accept: np.ndarray, e10: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The last digit rounded (half to even where exact), trailing zeros removed."""
+    ten = _U(10)
     vr, vp, vm, last, vm_zeros, vr_zeros, removed = state
     # an exact lower bound may still end in zeros that can go
     go = np.flatnonzero(vm_zeros)
