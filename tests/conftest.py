@@ -33,3 +33,7 @@ def random_graph(seed: int, n: int = 9, e: int = 30, f: int = 3) -> Graph:
 @pytest.fixture
 def seed_example() -> Graph:
     return seed_graph()
+
+
+# the layer-zoo fixtures (karate and its edge-feature variants), for every test_zoo_* file
+from .zoo import graph_files, karate  # noqa: E402, F401

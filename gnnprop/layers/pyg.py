@@ -125,6 +125,8 @@ def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | No
         raise ConfigError(f"{cls_name} needs {', '.join(repr(m) for m in missing)}; "
                           f"give {'it' if len(missing) == 1 else 'them'} in the layer mapping "
                           f"(layer: {{type: {friendly_name(cls_name)}, {missing[0]}: ...}})", key="layer")
+    if isinstance(aggr, list):
+        _generate_sparse_path(cls, kwargs)
     try:
         return cls(**kwargs)
     except TypeError as e:
@@ -134,6 +136,21 @@ def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | No
         raise ConfigError(f"cannot build {cls_name}({_show(kwargs)}): {e}", key="layer") from None
     except (ValueError, AssertionError, RuntimeError, NotImplementedError) as e:
         raise ConfigError(f"cannot build {cls_name}({_show(kwargs)}): {e}", key="layer") from None
+
+
+def _generate_sparse_path(cls: type, kwargs: Mapping[str, Any]) -> None:
+    """PyG writes a class's ``propagate`` once per process, from its first instance, and leaves the
+    sparse (fused) path out when that instance has several aggregations. Building a one-aggregation
+    instance first keeps that path for the instances that can use it (it is checked at run time)."""
+    import warnings
+
+    plain = {k: v for k, v in kwargs.items() if k not in ("aggr", "aggr_kwargs")}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cls(**plain)
+    except Exception:  # noqa: BLE001 - only a courtesy; the real build reports its own errors
+        pass
 
 
 def _plain(cls_name, args, in_dim, out_dim, edge_dim):
@@ -233,6 +250,9 @@ class PygKind:
         if name in GCN_NORM and not graph.is_simple():
             return (f"{name} normalises self loops and duplicate edges differently on PyG's sparse path, "
                     "and this graph has them")
+        if not _sparse_path_works(params):
+            return (f"PyG generated {name}'s propagate without its sparse path (an instance with several "
+                    "aggregations came first in this process)")
         takes_weight = "edge_weight" in inspect.signature(params.forward).parameters
         runner = params
         if name in CACHE_ADJ:
@@ -246,3 +266,30 @@ class PygKind:
             out = runner(x, a)
             return out[0] if isinstance(out, tuple) else out
         return Fused(step, compact=False)
+
+
+def _sparse_path_works(layer) -> bool:
+    """Whether ``layer`` runs on a sparse adjacency: PyG generates a class's ``propagate`` once per
+    process, from the first instance, and leaves the sparse path out when that one could not fuse."""
+    width = getattr(layer, "in_channels", None)
+    width = width[0] if isinstance(width, tuple) else width
+    first = next(layer.parameters(), None)
+    if not isinstance(width, int) or width < 1 or first is None:
+        return True  # nothing to probe with; the run itself will tell
+    probe = copy.copy(layer)
+    if hasattr(probe, "cached"):
+        probe.cached = False
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adj = torch.sparse_csr_tensor(torch.tensor([0, 0, 1]), torch.tensor([0]), torch.ones(1, dtype=first.dtype),
+                                      size=(2, 2)).to(first.device)
+    try:
+        with torch.inference_mode():
+            probe(torch.zeros(2, width, dtype=first.dtype, device=first.device), adj)
+    except NotImplementedError:
+        return False
+    except Exception:  # noqa: BLE001 - any other failure shows itself in the run, with its own message
+        return True
+    return True
