@@ -155,7 +155,7 @@ def explain(graph: GraphLike, config: ConfigLike = None, *, node: Any, round: in
     session = _session(graph, config, overrides, node_features, weights, False)
     rounds = [round] if isinstance(round, int) else list(round)
     ex = _explain(session, node, rounds, all_rounds=all_rounds)
-    return to_dict(ex, session.x0.cpu().numpy().dtype)
+    return to_dict(ex, session.numpy_dtype)
 
 
 def _session(graph, config, overrides, node_features, weights, allow_nonfinite) -> Session:

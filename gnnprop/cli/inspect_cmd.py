@@ -50,7 +50,7 @@ def inspect(
         save_weights_file(session.params, save_weights)
     ex = explain(session, node, [round_], all_rounds=all_rounds)
     if fmt == "json":
-        env.out.write(json.dumps(to_dict(ex, session.x0.cpu().numpy().dtype)) + "\n")
+        env.out.write(json.dumps(to_dict(ex, session.numpy_dtype)) + "\n")
         return
     console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
     fmt_num = (lambda v: format_number(v, precision))

@@ -69,6 +69,11 @@ class Session:
         return max(self.in_dim, self.out_dim)
 
     @property
+    def numpy_dtype(self):
+        """The run's dtype as numpy names it (what its numbers are written in)."""
+        return self.x0.new_empty(0).cpu().numpy().dtype
+
+    @property
     def aggr(self) -> str:
         """The aggregation the layer really uses, as text."""
         return self.kind.aggr_text(self.params)
