@@ -143,3 +143,22 @@ def test_the_readme_python_examples_run(tmp_path, monkeypatch):
     assert scope["rec"]["steps"][0]["messages"][1]["value"] == [13.0, 8.0]
     assert gnnprop.load_graph("seed.csv", node_features="seed.nodes.csv").num_nodes == 4
     exec(blocks[1], {"print": lambda *a: None})
+
+
+def test_library_errors_name_keywords_and_the_cli_names_flags():
+    """The library speaks in settings (keys); the CLI's one handler turns them into its flags."""
+    from gnnprop.cli.app import cli_message
+    from gnnprop.errors import RunError
+
+    with pytest.raises(UsageError) as e:
+        gnnprop.explain(SEED, node=0, round=11)
+    assert e.value.key == "round" and str(e.value).startswith("round: round 11 is beyond the run")
+    assert cli_message(e.value).startswith("--round: round 11 is beyond the run")
+    with pytest.raises(ConfigError) as e:
+        gnnprop.make_config(aggr="maximum")
+    assert str(e.value).startswith("aggr (aggr): unknown aggregation 'maximum'")
+    with pytest.raises(RunError) as e:
+        gnnprop.propagate(SEED, rounds=200)
+    assert "try dtype='float64' or fewer rounds, or allow_nonfinite=True" in str(e.value)
+    assert "try --dtype float64 or fewer rounds, or --allow-nonfinite" in cli_message(e.value)
+    assert "--" not in str(e.value)
