@@ -178,8 +178,13 @@ def _mine(t, other, owned: set[int]) -> bool:
         return False
     if not isinstance(other, torch.Tensor):
         return True
-    return (other.dtype == t.dtype and other.device == t.device
-            and torch.broadcast_shapes(t.shape, other.shape) == t.shape)
+    return other.dtype == t.dtype and other.device == t.device and _broadcasts_to(other.shape, t.shape)
+
+
+def _broadcasts_to(small: tuple, big: tuple) -> bool:
+    """Whether ``small`` broadcasts to ``big`` exactly (not ``torch.broadcast_shapes``: its first
+    call imports torch's reference ops and sympy, most of a second)."""
+    return len(small) <= len(big) and all(s in (1, b) for s, b in zip(reversed(small), reversed(big)))
 
 
 def _own(v, owned: set[int]):

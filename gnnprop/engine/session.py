@@ -44,7 +44,7 @@ class Session:
     x0: torch.Tensor              # [N, F] input features on device
     dgraph: DeviceGraph
     plan: RoundPlan
-    kernel: Kernel
+    kernel: Kernel | None = None  # chosen by prepare() once the session exists (the reference kernel calls .layer)
     out_dim: int = 0              # the layer's output width
     engine_note: str = ""         # why this kernel (e.g. why not fused)
     allow_nonfinite: bool = False
@@ -180,7 +180,7 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
         num_nodes=g.num_nodes,
         edge_attr=None if g.edge_attr is None else g.edge_attr.to(device=device, dtype=dtype),
     )
-    session = Session(cfg, g, kind, params, device, dtype, x0, dgraph, plan, ReferenceKernel(None), out_dim=out_dim,
+    session = Session(cfg, g, kind, params, device, dtype, x0, dgraph, plan, out_dim=out_dim,
                       allow_nonfinite=allow_nonfinite)
     session.kernel, session.engine_note = choose_kernel(cfg.engine, session)
     if session.kernel.name == "reference":
