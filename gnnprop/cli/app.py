@@ -19,8 +19,9 @@ try:  # typer >= 0.20 vendors click; older versions use it directly
 except ImportError:  # pragma: no cover
     from click.exceptions import UsageError as ClickUsageError
 
-from .. import __version__
+from .. import __version__, _signals
 from ..errors import GnnpropError
+from . import faults
 
 DEBUG_ENV = "GNNPROP_DEBUG"
 
@@ -44,7 +45,11 @@ def _silence_stdout() -> None:
 class GnnpropGroup(TyperGroup):
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            faults.flush_stdout()  # a full disk or closed pipe shows here, not in the interpreter's last flush
+            return result
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: one line, 130 / 143
+            raise typer.Exit(_signals.report(e)) from None
         except GnnpropError as e:
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
@@ -60,9 +65,14 @@ class GnnpropGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(141) from None
-        except MemoryError:
-            report_error("out of memory; try a smaller graph, --dtype float32, or fewer rounds kept (--last)")
-            raise typer.Exit(1) from None
+        except (MemoryError, RuntimeError, OSError) as e:
+            err = faults.translate(e)  # out of memory, disk full on stdout; anything else is a bug: re-raised
+            if err is None:
+                raise
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            report_error(str(err))
+            raise typer.Exit(err.exit_code) from None
 
 
 app = typer.Typer(

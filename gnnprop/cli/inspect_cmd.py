@@ -14,10 +14,13 @@ from ..tracing import Explanation, aggregation_detail, explain, message_text, to
 from ..expr import format_number
 from ..io import load_graph
 from ..session import prepare
-from ..weights import save_weights as save_weights_file
+from ..weights import encode_weights
+from . import faults
 from . import options as o
 from .app import app
 from .env import get_env
+from .outputs import command_inputs, plan_outputs, weights_target
+from .sinks import require_stdout, write_bytes
 
 
 @app.command()
@@ -47,12 +50,19 @@ def inspect(
     fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
+    require_stdout()
+    weights_t = None if save_weights is None else weights_target(save_weights)
+    plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
+                                layer_type=cfg.layer.type), [weights_t])
+    faults.doing(f"reading {graph}")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
+    faults.doing("preparing the layer")
     session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
-    if save_weights is not None:
-        save_weights_file(session.layer, save_weights)
+    faults.doing(f"explaining node {node}")
     ex = explain(session, node, [round_], all_rounds=all_rounds)
+    if weights_t is not None:  # only once the explanation succeeded, like run's
+        write_bytes(weights_t, encode_weights(session.layer))
     if fmt == "json":
         env.out.write(json.dumps(to_dict(ex, session.x0.cpu().numpy().dtype)) + "\n")
         return

@@ -16,9 +16,11 @@ from ..io import load_graph
 from ..layers import aggr_name
 from ..resolver import resolve
 from ..session import prepare
+from . import faults
 from . import options as o
 from .app import app
-from .sinks import atomic_file, check_writable, same_file
+from .outputs import command_inputs, plan_outputs
+from .sinks import open_output, output_target
 
 PLOT = "Picture"
 
@@ -72,13 +74,15 @@ def plot(
     if kind == "derivation" and node is None:
         raise UsageError("--kind derivation: say which node with --node ID")
     P.require_matplotlib()
-    check_writable(output)
-    for given in (graph, node_features, flags["config"]):
-        if given and given != "-" and os.path.exists(given) and same_file(given, output):
-            raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
+    out_t = output_target(output, allow_stdout=False)
+    plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
+                                layer_type=cfg.layer.type), [out_t])
+    faults.doing(f"reading {graph}")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
-    session = prepare(g, cfg)
+    faults.doing("preparing the layer")
+    session = prepare(g, cfg, weights=weights)
+    faults.doing("computing the rounds")
     if node is not None:
         spec.node = session.graph.lookup(node)
     width = session.out_dim
@@ -105,7 +109,8 @@ def plot(
         if not log and P.explodes(values):
             sys.stderr.write("gnnprop: note: the values grow or spread over orders of magnitude; "
                              "--log may read better\n")
-    with atomic_file(output, binary=True) as f:
+    faults.doing(f"writing {output}")
+    with open_output(out_t, binary=True) as f:
         P.save(fig, f, fmt)
     sys.stderr.write(f"gnnprop: wrote {output}\n")
 

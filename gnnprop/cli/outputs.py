@@ -1,0 +1,67 @@
+"""A command's inputs and outputs, checked together before any work.
+
+:func:`plan_outputs` is the one place that says which files a command reads and
+which it writes, and refuses (exit 2) any output that is an input or that two
+outputs name the same file (see :mod:`gnnprop.cli.sinks` for the rules).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from typing import Iterator, Sequence
+
+from ..errors import UsageError
+from .sinks import Target, output_target, protect
+
+# (what, path) pairs: what names the input in the message ("graph", "config", ...)
+Inputs = Sequence[tuple[str, "str | None"]]
+
+
+def layer_file(layer_type: str | None) -> str | None:
+    """The Python file of a ``file.py:Class`` layer, else ``None``."""
+    if not layer_type or ":" not in layer_type:
+        return None
+    path = layer_type.rpartition(":")[0]
+    return path if path.endswith(".py") else None
+
+
+def command_inputs(graph: str | None, *, node_features: str | None = None, config: str | None = None,
+                   weights: str | None = None, layer_type: str | None = None) -> list[tuple[str, str | None]]:
+    return [("graph", graph), ("node features", node_features), ("config", config), ("weights", weights),
+            ("layer file", layer_file(layer_type))]
+
+
+def weights_target(path: str) -> Target:
+    """``--save-weights``: a ``.safetensors`` file (never stdout)."""
+    if path and not path.lower().endswith(".safetensors"):
+        raise UsageError(f"{path}: --save-weights writes .safetensors files")
+    return output_target(path, "--save-weights", allow_stdout=False)
+
+
+def plan_outputs(inputs: Inputs, outputs: Sequence[Target | None]) -> None:
+    """Refuse outputs that would overwrite an input or each other (before any work)."""
+    protect(inputs, [t for t in outputs if t is not None])
+
+
+def not_written(targets: Sequence[Target | None]) -> str:
+    """For an interruption's message: which outputs were left as they were."""
+    files = [t.path for t in targets if t is not None and t.kind == "file"]
+    if not files:
+        return ""
+    return f"{' and '.join(files)} {'was' if len(files) == 1 else 'were'} not written"
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a round is written to a stream, so a stream holds whole rounds."""
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    except (AttributeError, ValueError, OSError):  # not POSIX, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
