@@ -22,7 +22,9 @@ from .config import Config
 from .device import resolve_device
 from .engine import KERNELS, DeviceGraph, Kernel, Propagation
 from .errors import ConfigError, RunError
+from . import memory
 from .graph import Graph, with_default_features
+from .guards import check_fits_dtype
 from .layers import aggr_name, build_layer, make_caller
 from .rounds import RoundPlan, plan_rounds
 from .weights import load_weights
@@ -114,6 +116,7 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     ``.safetensors`` (or ``.pt``, tensors only) file.
     """
     cfg = config
+    memory.check_features(graph.num_nodes, graph.x is not None, cfg.graph_cfg.features, cfg.graph_cfg.feature_dim)
     g = with_default_features(graph, cfg.graph_cfg.features, cfg.graph_cfg.feature_dim, cfg.seed)
     device = resolve_device(cfg.device)
     dtype = DTYPES[cfg.dtype]
@@ -123,12 +126,17 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     if g.edge_attr is not None and g.edge_attr.shape[1] == 0:
         g = replace(g, edge_attr=None)  # "edge_attr": [] on a graph with no edges
     edge_dim = None if g.edge_attr is None else int(g.edge_attr.shape[1])
+    check_fits_dtype(g.x, dtype, g.node_ids, g.source)
+    if g.edge_weight is not None:
+        check_fits_dtype(g.edge_weight, dtype, g.node_ids, g.source, "edge_weight")
+    memory.check_build(cfg, in_dim, edge_dim, g.num_nodes, g.num_edges, torch.finfo(dtype).bits // 8)
     layer = build_layer(cfg.layer, in_dim, cfg.aggregation(), cfg.seed, aggr_mode=cfg.aggr_mode, edge_dim=edge_dim)
     if weights is not None:
         load_weights(layer, weights)
     x0 = g.x.to(device=device, dtype=dtype)
     plan = plan_rounds(cfg.rounds, x0, g)
     out_dim = probe_width(layer, in_dim, g)
+    layer._gnnprop_width = out_dim  # every later call is checked against it (guards.OutputShape)
     if out_dim != in_dim and (plan.max_rounds > 1 or plan.mode == "converge"):
         why = plan.explanation if plan.mode != "static" else f"{plan.max_rounds} rounds"
         raise ConfigError(

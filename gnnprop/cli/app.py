@@ -42,6 +42,16 @@ def _silence_stdout() -> None:
         pass
 
 
+def _flag_hint(e: GnnpropError) -> str:
+    """The flags for a library error's suggested config values (``{"dtype": "float64"}`` -> ``--dtype float64``)."""
+    fix = getattr(e, "fix", None)
+    if not fix:
+        return ""
+    from .options import FLAGS
+
+    return " (" + ", ".join(f"{FLAGS[k]} {v}" if k in FLAGS else f"{k}: {v}" for k, v in fix.items()) + ")"
+
+
 class GnnpropGroup(TyperGroup):
     def invoke(self, ctx):
         try:
@@ -56,7 +66,7 @@ class GnnpropGroup(TyperGroup):
             user_tb = getattr(e, "user_traceback", None)
             if user_tb:  # an error inside the user's own layer: their traceback, then our one line
                 sys.stderr.write(user_tb if user_tb.endswith("\n") else user_tb + "\n")
-            report_error(str(e))
+            report_error(str(e) + _flag_hint(e))
             raise typer.Exit(e.exit_code) from None
         except ClickUsageError as e:  # a command's own flags: one line too, not click's four
             path = e.ctx.command_path if e.ctx is not None else "gnnprop"

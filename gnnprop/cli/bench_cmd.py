@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from .. import memory
 from ..bench import BenchSpec, run_bench
 from ..errors import UsageError
 from .app import app
@@ -51,6 +52,11 @@ def bench(
             env.err.write(f"gnnprop bench: {line}\n")
             env.err.flush()
 
+    spec.check()
+    # at the least: the features (float32) and node ids, the edges as int64 pairs and the loaded copy
+    need = nodes * (features * 4 + memory.BYTES_PER_NODE) + edges * 16 * 2
+    memory.require(need, f"the benchmark graph ({nodes:,} nodes, {edges:,} edges, {features} features)",
+                   hint="use smaller --nodes / --edges")
     result = run_bench(spec, say)
     if name == "json":
         env.out.write(json.dumps(result, indent=2) + "\n")

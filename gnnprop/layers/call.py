@@ -16,6 +16,7 @@ from typing import Any, Callable
 import torch
 
 from ..errors import ConfigError
+from ..guards import OutputShape, user_code
 from .user import UserCodeError, user_traceback
 
 KNOWN = ("x", "edge_index", "edge_weight", "edge_attr", "num_iterations")
@@ -36,6 +37,7 @@ def make_caller(layer: torch.nn.Module) -> Callable[[torch.Tensor, Any], torch.T
     takes_weight = "edge_weight" in names
     takes_attr = "edge_attr" in names
     takes_iter = "num_iterations" in names
+    shape = OutputShape(what) if source is not None else None
 
     def call(x: torch.Tensor, graph) -> torch.Tensor:
         kwargs: dict[str, Any] = {}
@@ -49,11 +51,16 @@ def make_caller(layer: torch.nn.Module) -> Callable[[torch.Tensor, Any], torch.T
             out = layer(x, graph.edge_index, **kwargs)
         else:
             try:
-                out = layer(x, graph.edge_index, **kwargs)
+                with user_code(what, source[0]):
+                    out = layer(x, graph.edge_index, **kwargs)
+            except UserCodeError:
+                raise
             except Exception as e:
                 raise UserCodeError(f"{what}: {type(e).__name__}: {e}", user_traceback(e, source[0])) from None
         if isinstance(out, tuple):  # e.g. (x, attention) from layers asked to return more
             out = out[0]
+        if shape is not None:
+            shape(out, x, getattr(layer, "_gnnprop_width", None))
         return out
 
     return call

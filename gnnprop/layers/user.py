@@ -26,6 +26,7 @@ from typing import Any, Mapping
 from torch_geometric.nn import MessagePassing
 
 from ..errors import ConfigError, GnnpropError
+from ..guards import user_code
 
 IN_NAMES = ("in_channels", "input_dim", "in_dim", "in_features", "channels")
 OUT_NAMES = ("out_channels", "output_dim", "out_dim", "out_features")
@@ -83,7 +84,10 @@ def load_class(spec: str) -> type:
             raise ConfigError(f"layer.type: {path}: cannot be imported as Python")
         module = importlib.util.module_from_spec(loader_spec)
         try:
-            loader_spec.loader.exec_module(module)
+            with user_code(str(path), path):
+                loader_spec.loader.exec_module(module)
+        except UserCodeError:
+            raise
         except Exception as e:  # the user's code failed while importing
             raise UserCodeError(f"{path}: importing the file failed: {type(e).__name__}: {e}",
                                 user_traceback(e, path)) from None
@@ -124,7 +128,10 @@ def build(spec: str, args: Mapping[str, Any], in_dim: int, hidden_dim: int | Non
         raise ConfigError(f"layer.args: {cls_name} needs {', '.join(repr(m) for m in missing)}; "
                           f"give {'it' if len(missing) == 1 else 'them'} under layer.args")
     try:
-        layer = cls(**kwargs)
+        with user_code(f"{path}:{cls_name}", path):
+            layer = cls(**kwargs)
+    except UserCodeError:
+        raise
     except Exception as e:
         raise UserCodeError(f"{path}:{cls_name}: the constructor failed: {type(e).__name__}: {e}",
                             user_traceback(e, path)) from None
