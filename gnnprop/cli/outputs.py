@@ -11,6 +11,7 @@ import contextlib
 import signal
 from typing import Iterator, Sequence
 
+from .. import _signals
 from ..errors import UsageError
 from .sinks import Target, output_target, protect
 
@@ -54,14 +55,30 @@ def not_written(targets: Sequence[Target | None]) -> str:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while a round is written to a stream, so a stream holds whole rounds."""
-    sigs = {signal.SIGINT, signal.SIGTERM}
+    """Hold Ctrl-C and SIGTERM while a round is written to a stream, so a stream holds whole rounds.
+
+    The signal is noted and acted on (``KeyboardInterrupt`` / :class:`Terminated`) once the round is out.
+    (Masking the signal would not do: torch's threads would take it, and Python still raises mid-round.)
+    """
+    got: list[int] = []
+
+    def hold(signum, frame):  # noqa: ARG001
+        got.append(signum)
+
+    old = {}
     try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-    except (AttributeError, ValueError, OSError):  # not POSIX, or not the main thread
-        yield
-        return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if callable(signal.getsignal(sig)):  # leave ignored signals ignored
+                old[sig] = signal.signal(sig, hold)
+    except ValueError:  # not the main thread: nothing to hold
+        pass
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if got:
+        if got[0] == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            raise _signals.Terminated()
+        raise KeyboardInterrupt()

@@ -11,6 +11,7 @@ import numpy as np
 import typer
 from rich.text import Text
 
+from .. import _signals
 from ..errors import GnnpropError, UsageError
 from ..io import load_graph
 from ..output import WRITERS, make_writer
@@ -120,7 +121,7 @@ def run(
                 stack.enter_context(open_output(weights_t, binary=True)).write(weights_data)
     except KeyboardInterrupt as e:
         e.note = state.interrupted()
-        state.error_record("interrupted")
+        state.error_record(_signals.message(e))
         raise
     except GnnpropError as e:
         state.error_record(str(e))
@@ -185,15 +186,16 @@ class _RunState:
         def whole(r: int, x: np.ndarray) -> None:
             with signals_deferred():
                 emit(r, x)
-            self.written = r
+                self.written = r
         return whole
 
     def interrupted(self) -> str:
-        where = "before round 0" if self.done < 0 else f"during round {self.done + 1} ({self.done} " \
+        where = f"while {faults.phase()}" if self.done < 0 else f"during round {self.done + 1} ({self.done} " \
             f"round{'s' if self.done != 1 else ''} done)"
         parts = [f"stopped {where}"]
         if self.written >= 0:
-            parts.append(f"{self.out.name} has rounds 0 to {self.written}, each complete")
+            parts.append(f"{self.out.name} has {f'rounds 0 to {self.written}' if self.written else 'round 0'}, "
+                         f"each complete")
         elif self.out.kind == "stdout":
             parts.append("nothing was written to standard output")
         missing = not_written([self.out, self.weights])
