@@ -41,10 +41,10 @@ def convert(
     (reading OUT back gives the same graph). Where an edge file alone would lose
     something, name --nodes-out; OUT is written atomically.
     """
+    out_t = output_target(out, "OUT")
     fmt = _target_format(to, out)
     if nodes_out is not None and fmt == "json":
         raise UsageError("--nodes-out: a JSON graph carries its nodes itself; drop --nodes-out")
-    out_t = output_target(out, "OUT")
     nodes_t = None if nodes_out is None else output_target(nodes_out, "--nodes-out", allow_stdout=False)
     plan_outputs(command_inputs(graph, node_features=node_features), [out_t, nodes_t])
     faults.doing(f"reading {graph}")
