@@ -569,3 +569,16 @@ def test_no_output_changes_an_input(work, out_name, flag, fmt):
     assert not [n for n in after if ".tmp" in n]
     if out.code == 2:
         unchanged_but(before, after)
+
+
+def test_an_allocation_that_fails_anyway_is_out_of_memory_while_doing_something(work, monkeypatch):
+    import gnnprop.engine
+
+    def no_memory(self, layer, x, graph, state):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: "
+                           "you tried to allocate 64000000000000 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(gnnprop.engine.ReferenceKernel, "step", no_memory)
+    before = snapshot(work)
+    fails(cli("run", "g.json", "--engine", "reference", "-o", "x.json"), 1, "out of memory while computing round 1")
+    unchanged_but(before, snapshot(work))

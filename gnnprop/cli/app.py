@@ -1,7 +1,7 @@
 """The Typer application and the one place where errors become exit codes.
 
 Exit codes: 0 success; 1 bad input data or a runtime failure; 2 usage or config
-error; 130 Ctrl-C; 141 when the reader of stdout went away (``| head -1``).
+error; 130 Ctrl-C; 143 SIGTERM; 141 when the reader of stdout went away (``| head -1``).
 """
 
 from __future__ import annotations
