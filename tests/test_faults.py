@@ -269,6 +269,15 @@ def test_save_weights_is_not_written_when_the_run_fails(work):
     assert json.loads(again.stdout)["rounds"][1] == json.loads((work / "new.json").read_text())["rounds"][1]
 
 
+def test_save_weights_is_not_written_when_the_output_fails(work):
+    if not (work / "full").exists():
+        pytest.skip("mknod is not permitted here")
+    before = snapshot(work)
+    fails(cli("run", "g.json", "--layer", "nn", "--save-weights", "new.safetensors", "-o", "full"), 1,
+          "no space left on device writing full")
+    unchanged_but(before, snapshot(work))
+
+
 # --- 4. a full file system (a 64 KiB tmpfs): the old file kept, no temporary file left --------------------------
 
 @pytest.fixture

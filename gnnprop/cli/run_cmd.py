@@ -83,7 +83,8 @@ def run(
         ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
 
         binary = fmt == "npy"
-        with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as stack:  # left in reverse: the output is committed first, then the weights
+            weights_file = None if weights_t is None else stack.enter_context(open_output(weights_t, binary=True))
             stream = stack.enter_context(open_output(out_t, binary, stream=state.streamed))
             progress = stack.enter_context(_Progress(env, session.plan.max_rounds, no_color))
             if fmt == "table":
@@ -117,8 +118,8 @@ def run(
                 console.print(_summary(meta, session), style="dim", markup=False, highlight=False, soft_wrap=True)
             else:
                 writer.end(meta)
-            if weights_t is not None:
-                stack.enter_context(open_output(weights_t, binary=True)).write(weights_data)
+            if weights_file is not None:
+                weights_file.write(weights_data)
     except KeyboardInterrupt as e:
         e.note = state.interrupted()
         state.error_record(_signals.message(e))

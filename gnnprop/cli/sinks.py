@@ -60,7 +60,7 @@ def output_target(path: str, flag: str = "--output", *, allow_stdout: bool = Tru
         raise UsageError(f"{flag}: empty path; give a file name{' or - for stdout' if allow_stdout else ''}")
     if path == STDOUT:
         if not allow_stdout:
-            raise UsageError(f"{flag}: give a file; stdout is for the main output")
+            raise UsageError(f"{flag}: give a file name; this output cannot go to stdout (-)")
         require_stdout()
         return Target(path, flag, "stdout")
     real = os.path.realpath(path)  # a symlink is written through to its target (dangling ones too)
