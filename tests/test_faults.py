@@ -415,7 +415,13 @@ def test_ctrl_c_during_the_imports_is_one_line():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     p = subprocess.Popen([sys.executable, "-m", "gnnprop", "run", str(SEED)], env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    time.sleep(0.6)  # importing torch takes seconds
+    maps = Path(f"/proc/{p.pid}/maps")
+    deadline = time.time() + 30
+    while time.time() < deadline and p.poll() is None:  # wait until torch's libraries are being loaded
+        with contextlib.suppress(OSError):
+            if "libtorch" in maps.read_text():
+                break
+        time.sleep(0.02)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     if p.returncode == 0:
