@@ -597,3 +597,25 @@ def test_an_allocation_that_fails_anyway_is_out_of_memory_while_doing_something(
     before = snapshot(work)
     fails(cli("run", "g.json", "--engine", "reference", "-o", "x.json"), 1, "out of memory while computing round 1")
     unchanged_but(before, snapshot(work))
+
+
+@pytest.mark.parametrize("command, where", [
+    (["convert", "g.json", "out.json"], "gnnprop.cli.convert_cmd.load_graph"),
+    (["plot", "g.json", "-o", "out.png"], "gnnprop.cli.plot_cmd.prepare"),
+    (["inspect", "g.json", "-n", "0", "--layer", "nn", "--save-weights", "out.safetensors"],
+     "gnnprop.cli.inspect_cmd.explain"),
+], ids=["convert", "plot", "inspect"])
+def test_ctrl_c_in_other_commands_says_what_was_not_written(work, monkeypatch, command, where):
+    if command[0] == "plot":
+        pytest.importorskip("matplotlib")
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(where, interrupt)
+    before = snapshot(work)
+    out = cli(*command)
+    assert (out.code, out.stdout) == (130, "")
+    assert out.stderr.startswith("gnnprop: interrupted (Ctrl-C); stopped while ") and out.stderr.count("\n") == 1
+    assert out.stderr.endswith(f"; {command[-1]} was not written\n")
+    unchanged_but(before, snapshot(work))

@@ -59,6 +59,8 @@ class GnnpropGroup(TyperGroup):
             faults.flush_stdout()  # a full disk or closed pipe shows here, not in the interpreter's last flush
             return result
         except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: one line, 130 / 143
+            if not getattr(e, "note", None):
+                e.note = faults.interrupted_note()
             raise typer.Exit(_signals.report(e)) from None
         except GnnpropError as e:
             if os.environ.get(DEBUG_ENV):

@@ -15,6 +15,7 @@ from ..errors import GnnpropError, RunError
 from .sinks import STDOUT_NAME, silence_stdout, write_error
 
 _phase = ["running the command"]
+_outputs: list = []  # the command's output targets (sinks.Target), for an interruption's message
 
 
 def doing(what: str) -> None:
@@ -24,6 +25,20 @@ def doing(what: str) -> None:
 
 def phase() -> str:
     return _phase[0]
+
+
+def expect_outputs(targets: list) -> None:
+    """Record the files the command will write (see :func:`interrupted_note`)."""
+    _outputs[:] = targets
+
+
+def interrupted_note() -> str:
+    """For Ctrl-C or SIGTERM in a command that says nothing more itself: what it was doing, what it did not write."""
+    files = [t.path for t in _outputs if t.kind == "file"]
+    note = f"stopped while {phase()}"
+    if files:
+        note += f"; {' and '.join(files)} {'was' if len(files) == 1 else 'were'} not written"
+    return note
 
 
 def is_out_of_memory(e: BaseException) -> bool:

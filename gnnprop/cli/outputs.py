@@ -13,6 +13,7 @@ from typing import Iterator, Sequence
 
 from .. import _signals
 from ..errors import UsageError
+from . import faults
 from .sinks import Target, output_target, protect
 
 # (what, path) pairs: what names the input in the message ("graph", "config", ...)
@@ -42,7 +43,9 @@ def weights_target(path: str) -> Target:
 
 def plan_outputs(inputs: Inputs, outputs: Sequence[Target | None]) -> None:
     """Refuse outputs that would overwrite an input or each other (before any work)."""
-    protect(inputs, [t for t in outputs if t is not None])
+    targets = [t for t in outputs if t is not None]
+    protect(inputs, targets)
+    faults.expect_outputs(targets)
 
 
 def not_written(targets: Sequence[Target | None]) -> str:
