@@ -318,6 +318,11 @@ class _Builder:
                 raise self.fail(node, "the non-finite number")
             return Num(float(node.value))
         if isinstance(node, ast.Name):
+            if self.d.call_args is not None and node.id in self.d.call_args:  # a tensor where a number must be
+                fns = "/".join(self.d.functions)
+                raise ConfigError(f"the bare {node.id!r} at column {node.col_offset + 1} is the whole "
+                                  f"feature matrix; {self.d.what} must reduce it to a number with {fns}, "
+                                  f"e.g. mean({node.id}) > 0", key=self.key)
             if node.id not in self.d.names:
                 if node.id in self.d.functions:
                     raise self.fail(node, f"the function name {node.id!r} without a call")
@@ -366,6 +371,8 @@ class _Builder:
                 if not (isinstance(a, ast.Name) and a.id in self.d.call_args):
                     raise self.fail(a, f"the argument to {name}()",
                                     f"; {name}() takes {' or '.join(self.d.call_args)}")
+        if self.d.call_args is not None:  # checked above: each argument is one of call_args
+            return Call(name, tuple(Name(a.id) for a in node.args), fn)
         return Call(name, tuple(self.build(a, depth + 1) for a in node.args), fn)
 
 

@@ -33,19 +33,26 @@ def state_tensors(layer: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu").contiguous() for k, v in layer.state_dict().items()}
 
 
+def encode_weights(layer: torch.nn.Module) -> bytes:
+    """The layer's parameters (and buffers) as the bytes of a ``.safetensors`` file."""
+    from safetensors.torch import save
+
+    return save({k: v.clone() for k, v in state_tensors(layer).items()}, metadata={"format": "pt", "by": "gnnprop"})
+
+
 def save_weights(layer: torch.nn.Module, path: str) -> None:
     """Write the layer's parameters (and buffers) to ``path`` (``.safetensors``), atomically."""
     if _format(path, "write") != ".safetensors":
         raise UsageError(f"{path}: {setting('save_weights')} writes .safetensors files")
-    from safetensors.torch import save_file
-
-    tensors = state_tensors(layer)
     folder = Path(path).parent
     if not folder.is_dir():
         raise UsageError(f"the folder {str(folder)!r} does not exist", key="save_weights")
+    if Path(path).is_dir():
+        raise UsageError(f"{path}: is a folder", key="save_weights")
+    data = encode_weights(layer)
     tmp = folder / f".{Path(path).name}.tmp{os.getpid()}"
     try:
-        save_file({k: v.clone() for k, v in tensors.items()}, str(tmp), metadata={"format": "pt", "by": "gnnprop"})
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -53,6 +60,8 @@ def save_weights(layer: torch.nn.Module, path: str) -> None:
 
 
 def read_weights(path: str) -> dict[str, torch.Tensor]:
+    if Path(path).is_dir():
+        raise InputError(f"{path}: is a folder, expected a weights file (.safetensors or .pt)")
     ext = _format(path, "read")
     if not Path(path).is_file():
         raise InputError(f"{path}: no such weights file")

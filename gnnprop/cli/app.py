@@ -1,8 +1,8 @@
 """The Typer application and the one place where errors become exit codes and flag names.
 
 Exit codes (:class:`~gnnprop.errors.ExitStatus`): 0 success; 1 bad input data or
-a runtime failure; 2 usage or config error; 130 Ctrl-C; 141 when the reader of
-stdout went away (``| head -1``).
+a runtime failure; 2 usage or config error; 130 Ctrl-C; 143 SIGTERM; 141 when the
+reader of stdout went away (``| head -1``).
 
 The library names settings by their keys (``round``, ``layer.type``); here they
 become the flags a user typed (``--round``, ``--layer``), in :func:`cli_message`.
@@ -23,9 +23,10 @@ try:  # typer >= 0.20 vendors click; older versions use it directly
 except ImportError:  # pragma: no cover
     from click.exceptions import UsageError as ClickUsageError
 
-from .. import __version__
+from .. import __version__, _signals
 from ..config.flags import BY_PATH, FLAGS
 from ..errors import ExitStatus, GnnpropError
+from . import faults
 
 #: Config file keys at the top level (a key under one of them names a place in the config).
 CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph")
@@ -77,7 +78,13 @@ def _silence_stdout() -> None:
 class GnnpropGroup(TyperGroup):
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            faults.flush_stdout()  # a full disk or closed pipe shows here, not in the interpreter's last flush
+            return result
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: one line, 130 / 143
+            if not getattr(e, "note", None):
+                e.note = faults.interrupted_note()
+            raise typer.Exit(_signals.report(e)) from None
         except GnnpropError as e:
             if ctx.meta.get("debug"):
                 traceback.print_exc()
@@ -93,9 +100,14 @@ class GnnpropGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(ExitStatus.BROKEN_PIPE) from None
-        except MemoryError:
-            report_error("out of memory; try a smaller graph, --dtype float32, or fewer rounds kept (--last)")
-            raise typer.Exit(ExitStatus.ERROR) from None
+        except (MemoryError, RuntimeError, OSError) as e:
+            err = faults.translate(e)  # out of memory, disk full on stdout; anything else is a bug: re-raised
+            if err is None:
+                raise
+            if ctx.meta.get("debug"):
+                traceback.print_exc()
+            report_error(cli_message(err))
+            raise typer.Exit(int(err.exit_code)) from None
 
 
 app = typer.Typer(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..errors import setting
 from .app import app
 from .env import get_env
 
@@ -37,6 +38,7 @@ def bench(
     fixed/max time as a multiple of a bytes-moved lower bound. The default graph
     (1M nodes, 10M edges) takes minutes and several GB of memory.
     """
+    from .. import memory
     from ..bench import BenchSpec, run_bench
 
     env = get_env(ctx.obj)
@@ -49,6 +51,11 @@ def bench(
             env.err.write(f"gnnprop bench: {line}\n")
             env.err.flush()
 
+    spec.check()
+    # at the least: the features (float32) and node ids, the edges as int64 pairs and the loaded copy
+    need = nodes * (features * 4 + memory.BYTES_PER_NODE) + edges * 16 * 2
+    memory.require(need, f"the benchmark graph ({nodes:,} nodes, {edges:,} edges, {features} features)",
+                   hint=f"use smaller {setting('nodes')} / {setting('edges')}")
     result = run_bench(spec, say)
     if name == "json":
         env.out.write(json.dumps(result, indent=2) + "\n")

@@ -11,9 +11,11 @@ import typer
 
 from ..errors import UsageError
 from ..resolver import resolve
+from . import faults
 from . import options as o
 from .app import app
-from .sinks import atomic_file, check_writable, same_file, spooled_stdout
+from .outputs import command_inputs, plan_outputs
+from .sinks import open_output, output_target
 
 
 @app.command()
@@ -40,28 +42,21 @@ def convert(
     from ..io import load_graph
     from ..io.save import dropped, graph_texts
 
+    out_t = output_target(out, "OUT")
     fmt = _target_format(to, out)
     if nodes_out is not None and fmt == "json":
         raise UsageError("--nodes-out: a JSON graph carries its nodes itself; drop --nodes-out")
-    if nodes_out is not None and nodes_out == "-":
-        raise UsageError("--nodes-out: give a file; stdout is for OUT")
-    for written in [out, nodes_out]:
-        for given in [graph, node_features]:
-            if written and written != "-" and given and given != "-" and os.path.exists(given) \
-                    and same_file(given, written):
-                raise UsageError(f"{written} is one of the input files; it would be overwritten")
-    if out != "-":
-        check_writable(out, "OUT")
-    if nodes_out is not None:
-        check_writable(nodes_out, "--nodes-out")
+    nodes_t = None if nodes_out is None else output_target(nodes_out, "--nodes-out", allow_stdout=False)
+    plan_outputs(command_inputs(graph, node_features=node_features), [out_t, nodes_t])
+    faults.doing(f"reading {graph}")
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
     edges, nodes = graph_texts(g, fmt, nodes_out is not None, out)
     for what in dropped(g, fmt):
         sys.stderr.write(f"gnnprop: warning: {what} cannot be written in {fmt}; not written\n")
+    faults.doing(f"writing {out_t.name}")
     with contextlib.ExitStack() as stack:
-        sink = spooled_stdout(False) if out == "-" else atomic_file(out, False, what="OUT")
-        stream = stack.enter_context(sink)
-        node_stream = stack.enter_context(atomic_file(nodes_out, False, what="--nodes-out")) if nodes else None
+        stream = stack.enter_context(open_output(out_t, False))
+        node_stream = stack.enter_context(open_output(nodes_t, False)) if nodes is not None else None
         for chunk in edges:
             stream.write(chunk)
         if nodes is not None:

@@ -7,9 +7,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from . import faults
 from . import options as o
 from .app import app
 from .env import get_env
+from .outputs import command_inputs, plan_outputs, weights_target
+from .sinks import require_stdout, write_bytes
 
 
 @app.command()
@@ -39,16 +42,22 @@ def inspect(
     from ..engine.session import open_session
     from ..output.numbers import format_number
     from ..tracing import explain, to_dict
-    from ..weights import save_weights as save_weights_file
+    from ..weights import encode_weights
 
     env = get_env(ctx.obj)
     cfg = o.build_config(**flags)
     fmt = env.choose_format(fmt, ("table", "json"))
+    require_stdout()
+    weights_t = None if save_weights is None else weights_target(save_weights)
+    plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
+                                layer_type=cfg.layer.type), [weights_t])
+    faults.doing(f"reading {graph}")
     session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
                            allow_nonfinite=allow_nonfinite)
-    if save_weights is not None:
-        save_weights_file(session.params, save_weights)
+    faults.doing(f"explaining node {node}")
     ex = explain(session, node, [round_], all_rounds=all_rounds)
+    if weights_t is not None:  # only once the explanation succeeded, like run's
+        write_bytes(weights_t, encode_weights(session.params))
     if fmt == "json":
         env.out.write(json.dumps(to_dict(ex, session.numpy_dtype)) + "\n")
         return

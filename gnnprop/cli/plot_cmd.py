@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated, Any, Optional
 
@@ -11,9 +10,11 @@ import typer
 from ..errors import UsageError
 from ..plotnames import KINDS, LAYOUTS
 from ..resolver import resolve
+from . import faults
 from . import options as o
 from .app import app
-from .sinks import atomic_file, check_writable, same_file
+from .outputs import command_inputs, plan_outputs
+from .sinks import open_output, output_target
 
 PLOT = "Picture"
 
@@ -70,11 +71,12 @@ def plot(
     if kind == "derivation" and node is None:
         raise UsageError("--kind derivation: say which node with --node ID")
     P.require_matplotlib()
-    check_writable(output)
-    for given in (graph, node_features, flags["config"]):
-        if given and given != "-" and os.path.exists(given) and same_file(given, output):
-            raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
+    out_t = output_target(output, allow_stdout=False)
+    plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
+                                layer_type=cfg.layer.type), [out_t])
+    faults.doing(f"reading {graph}")
     session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights)
+    faults.doing("computing the rounds")
     if node is not None:
         spec.node = session.graph.lookup(node)
     width = min(session.out_dim, session.in_dim)
@@ -101,7 +103,8 @@ def plot(
         if not log and P.explodes(values):
             sys.stderr.write("gnnprop: note: the values grow or spread over orders of magnitude; "
                              "--log may read better\n")
-    with atomic_file(output, binary=True) as f:
+    faults.doing(f"writing {output}")
+    with open_output(out_t, binary=True) as f:
         P.save(fig, f, fmt)
     sys.stderr.write(f"gnnprop: wrote {output}\n")
 

@@ -9,11 +9,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..errors import UsageError
+from .. import _signals
+from ..errors import GnnpropError, UsageError
+from . import faults
 from . import options as o
-from .app import app
+from .app import app, cli_message
 from .env import Env, get_env
-from .sinks import atomic_file, direct_stdout, same_file, spooled_stdout
+from .outputs import command_inputs, not_written, plan_outputs, signals_deferred, weights_target
+from .sinks import Target, open_output, output_target
 
 O = "Output"
 
@@ -61,58 +64,73 @@ def run(
     """Propagate features over GRAPH round by round; print every round (round 0 = the input)."""
     from ..engine.session import open_session
     from ..output import make_writer
-    from ..weights import save_weights as save_weights_file
+    from ..weights import encode_weights
 
     env = get_env(ctx.obj)
+    output = None if output == "-" else output
     cfg = o.build_config(**flags)
     fmt = _choose_format(fmt, output, env)
-    if output is not None:
-        for given in (graph, node_features, flags["config"]):
-            if given and given != "-" and os.path.exists(given) and same_file(given, output):
-                raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
-    session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
-                           allow_nonfinite=allow_nonfinite)
-    if session.graph.num_edges == 0:
-        env.err.write(f"gnnprop: warning: {session.graph.source} has no edges: nothing propagates "
-                      "(every node aggregates to 0)\n")
-    if save_weights is not None:
-        save_weights_file(session.params, save_weights)
-    picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
-    ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
+    out_t = output_target("-" if output is None else output)
+    weights_t = None if save_weights is None else weights_target(save_weights)
+    plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
+                                layer_type=cfg.layer.type), [out_t, weights_t])
+    state = _RunState(out_t, weights_t, streamed=fmt == "ndjson")
+    try:
+        faults.doing(f"reading {graph}")
+        session = open_session(graph, cfg, input_format=input_format, node_features=node_features,
+                               weights=weights, allow_nonfinite=allow_nonfinite)
+        if session.graph.num_edges == 0:
+            env.err.write(f"gnnprop: warning: {session.graph.source} has no edges: nothing propagates "
+                          "(every node aggregates to 0)\n")
+        weights_data = None if weights_t is None else encode_weights(session.params)
+        picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
+        ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
 
-    binary = fmt == "npy"
-    if output is not None:
-        sink = atomic_file(output, binary)
-    elif fmt == "ndjson":
-        sink = direct_stdout(binary)
-    else:
-        sink = spooled_stdout(binary)
-    with sink as stream, _Progress(env, session.plan.max_rounds, no_color) as progress:
-        if fmt == "table":
-            console = env.console(stream, tty=env.out_is_tty() and output is None, no_color=no_color)
-            emit = _table_emitter(console, ids, picked, precision, max_rows, max_cols)
-        else:
-            writer = make_writer(fmt, stream)
-            writer.begin(ids, session.width)
-            emit = writer.round
-        pending = None
-        emitted = -1
-        for result in session.propagate():
-            progress.advance(result.round)
-            x = result.x if picked is None else result.x[picked]
-            if not last and result.round % every == 0:
-                emit(result.round, _numpy(x))
-                emitted = result.round
-                pending = None
+        binary = fmt == "npy"
+        with contextlib.ExitStack() as stack:  # left in reverse: the output is committed first, then the weights
+            weights_file = None if weights_t is None else stack.enter_context(open_output(weights_t, binary=True))
+            stream = stack.enter_context(open_output(out_t, binary, stream=state.streamed))
+            progress = stack.enter_context(_Progress(env, session.plan.max_rounds, no_color))
+            if fmt == "table":
+                console = env.console(stream, tty=env.out_is_tty() and output is None, no_color=no_color)
+                emit = _table_emitter(console, ids, picked, precision, max_rows, max_cols)
             else:
-                pending = (result.round, x)
-        if pending is not None and pending[0] != emitted:
-            emit(pending[0], _numpy(pending[1]))
-        meta = session.meta()
-        if fmt == "table":
-            console.print(_summary(meta), style="dim", markup=False, highlight=False, soft_wrap=True)
-        else:
-            writer.end(meta)
+                writer = make_writer(fmt, stream)
+                writer.begin(ids, session.width)
+                emit = writer.round
+            if out_t.kind != "file" and state.streamed:
+                emit = state.whole_rounds(emit)
+            pending = None
+            emitted = -1
+            faults.doing("computing round 0")
+            for result in session.propagate():
+                state.done = result.round
+                faults.doing(f"computing round {result.round + 1}")
+                progress.advance(result.round)
+                x = result.x if picked is None else result.x[picked]
+                if not last and result.round % every == 0:
+                    emit(result.round, _numpy(x))
+                    emitted = result.round
+                    pending = None
+                else:
+                    pending = (result.round, x)
+            faults.doing(f"writing {out_t.name}")
+            if pending is not None and pending[0] != emitted:
+                emit(pending[0], _numpy(pending[1]))
+            meta = session.meta()
+            if fmt == "table":
+                console.print(_summary(meta), style="dim", markup=False, highlight=False, soft_wrap=True)
+            else:
+                writer.end(meta)
+            if weights_file is not None:
+                weights_file.write(weights_data)
+    except KeyboardInterrupt as e:
+        e.note = state.interrupted()
+        state.error_record(_signals.message(e))
+        raise
+    except GnnpropError as e:
+        state.error_record(cli_message(e))
+        raise
     if session.nonfinite_round is not None:
         env.err.write(f"gnnprop: warning: values became inf or nan from round {session.nonfinite_round} "
                       f"({'null in JSON' if fmt in ('json', 'ndjson') else 'inf/nan'} in the output)\n")
@@ -156,6 +174,49 @@ def _summary(meta: dict) -> str:
             f"{meta['rounds_run']} round{'s' if meta['rounds_run'] != 1 else ''} run; "
             f"{meta['num_nodes']} nodes, {meta['num_edges']} edges; device {meta['device']}, {meta['dtype']}, "
             f"engine {meta['engine']}; {meta['seconds']:.3g} s")
+
+
+class _RunState:
+    """What a run has done so far: for the line an interruption prints, and ndjson's error record."""
+
+    def __init__(self, out: Target, weights: Target | None, streamed: bool):
+        self.out, self.weights, self.streamed = out, weights, streamed
+        self.done = -1        # the last round computed
+        self.written = -1     # the last round written to a stream (ndjson to stdout, a device, a FIFO)
+        self.stream = None
+
+    def whole_rounds(self, emit):
+        """``emit`` for a stream: a round is written whole (signals wait), then counted."""
+        def whole(r: int, x) -> None:
+            with signals_deferred():
+                emit(r, x)
+                self.written = r
+        return whole
+
+    def interrupted(self) -> str:
+        where = f"while {faults.phase()}" if self.done < 0 else f"during round {self.done + 1} ({self.done} " \
+            f"round{'s' if self.done != 1 else ''} done)"
+        parts = [f"stopped {where}"]
+        if self.written >= 0:
+            parts.append(f"{self.out.name} has {f'rounds 0 to {self.written}' if self.written else 'round 0'}, "
+                         f"each complete")
+        elif self.out.kind == "stdout":
+            parts.append("nothing was written to standard output")
+        missing = not_written([self.out, self.weights])
+        if missing:
+            parts.append(missing + (" (an existing file is kept as it was)" if self.out.kind == "file" else ""))
+        return "; ".join(parts)
+
+    def error_record(self, message: str) -> None:
+        """After a failure, a stream that holds rounds ends with one line saying so (ndjson's error record)."""
+        if not (self.streamed and self.written >= 0 and self.out.kind == "stdout"):
+            return
+        import json
+        import sys
+
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.write(json.dumps({"error": message, "rounds_written": self.written + 1}) + "\n")
+            sys.stdout.flush()
 
 
 class _Progress:

@@ -47,6 +47,8 @@ def parse_yaml(text: str, source: str) -> Any:
     """The data in ``text`` (YAML); errors name ``source`` and the place."""
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError(f"{source}: the YAML is too deeply nested (a config is a few levels deep)") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         place = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

@@ -20,13 +20,14 @@ import torch
 from ..config.names import DTYPES as DTYPE_NAMES
 from ..config.schema import Config
 from ..device import resolve_device
+from .. import memory
 from ..errors import ConfigError
+from ..guards import check_fits_dtype
 from ..graph import DeviceGraph, Graph, with_default_features, with_reverse_edges
 from ..layers import build, resolve_kind
 from ..layers.base import LayerKind
 from ..weights import load_weights
 from .loop import FusedKernel, Kernel, Propagation, ReferenceKernel
-from .memory import check_reference_memory
 from .rounds import RoundPlan, plan_rounds
 
 #: config name -> torch dtype, for every name the config allows
@@ -149,6 +150,7 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     ``.safetensors`` (or ``.pt``, tensors only) file.
     """
     cfg = config
+    memory.check_features(graph.num_nodes, graph.x is not None, cfg.graph_cfg.features, cfg.graph_cfg.feature_dim)
     g = with_default_features(graph, cfg.graph_cfg.features, cfg.graph_cfg.feature_dim, cfg.seed)
     device = resolve_device(cfg.device)
     dtype = DTYPES[cfg.dtype]
@@ -158,8 +160,17 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     if g.edge_attr is not None and g.edge_attr.shape[1] == 0:
         g = replace(g, edge_attr=None)  # "edge_attr": [] on a graph with no edges
     edge_dim = None if g.edge_attr is None else int(g.edge_attr.shape[1])
+    check_fits_dtype(g.x, dtype, g.node_ids, g.source)
+    if g.edge_weight is not None:
+        check_fits_dtype(g.edge_weight, dtype, g.node_ids, g.source, "edge_weight")
     kind = resolve_kind(cfg.layer.type)
-    params = build(kind, cfg.layer, in_dim, cfg.aggregation(), cfg.seed, aggr_mode=cfg.aggr_mode, edge_dim=edge_dim)
+
+    def build_params():
+        return build(kind, cfg.layer, in_dim, cfg.aggregation(), cfg.seed, aggr_mode=cfg.aggr_mode, edge_dim=edge_dim)
+
+    if not kind.runs_user_code:  # estimating a user's layer would run their code twice
+        _check_layer_memory(build_params, cfg, in_dim, g, torch.finfo(dtype).bits // 8)
+    params = build_params()
     if weights is not None:
         load_weights(params, weights)
     x0 = g.x.to(device=device, dtype=dtype)
@@ -184,9 +195,21 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
                       allow_nonfinite=allow_nonfinite)
     session.kernel, session.engine_note = choose_kernel(cfg.engine, session)
     if session.kernel.name == "reference":
-        check_reference_memory(g.source, g.num_edges, max(in_dim, out_dim, getattr(params, "hidden_channels", 0) or 0),
-                               dtype, session.engine_note)
+        memory.check_reference_memory(g.source, g.num_edges,
+                                      max(in_dim, out_dim, getattr(params, "hidden_channels", 0) or 0),
+                                      torch.finfo(dtype).bits // 8, session.engine_note)
     return session
+
+
+def _check_layer_memory(build_params, cfg: Config, in_dim: int, g: Graph, itemsize: int) -> None:
+    """Refuse a layer whose parameters or per-round tensors cannot fit, before building it
+    (``layer.hidden_dim: 1e9``): estimated from a build on torch's ``meta`` device."""
+    lc = cfg.layer
+    said = [f"{in_dim:,} input features"]
+    said += [f"layer.{k} = {v:,}" for k, v in (("hidden_dim", lc.hidden_dim), ("out_dim", lc.out_dim)) if v]
+    widths = (in_dim, lc.hidden_dim or in_dim, lc.out_dim or in_dim)
+    memory.check_layer(build_params, f"layer {lc.type} with {', '.join(said)}", lc.type,
+                       rows=g.num_nodes + g.num_edges, widths=widths, itemsize=itemsize)
 
 
 def open_session(graph: str | Graph, config: Config, *, input_format: str | None = None,

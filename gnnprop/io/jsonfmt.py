@@ -38,6 +38,7 @@ import torch
 
 from ..errors import InputError
 from ..graph import Graph, NodeId, with_reverse_edges
+from ..memory import check_node_count
 from .ids import check_json_id, show
 from .source import gc_paused
 
@@ -245,6 +246,8 @@ def from_tensors(obj: dict, source: str) -> Graph:
         num = get["num_nodes"]
         if type(num) is not int or num < 0:
             raise InputError(f"{source}: num_nodes: expected a count (an integer >= 0), got {show(num)}")
+        if not counts:  # nothing else allocates the nodes: the declared count alone would
+            check_node_count(num, source, "num_nodes")
         counts.append((num, f"num_nodes is {num}"))
     for count, said in counts[1:]:
         if count != counts[0][0]:

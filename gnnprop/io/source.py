@@ -12,6 +12,7 @@ import sys
 from contextlib import contextmanager
 from typing import IO, Iterator
 
+from .. import _stdio
 from ..errors import InputError
 
 STDIN = "-"
@@ -50,6 +51,8 @@ def read_data(path: str, stdin: IO | None = None) -> tuple[bytes | str, str]:
     name = source_name(path)
     if path == STDIN:
         stream = sys.stdin if stdin is None else stdin
+        if stream is None or (stdin is None and _stdio.is_closed(0)):
+            raise InputError(f"{name}: standard input is closed; give a file, or pipe the graph in")
         buffer = getattr(stream, "buffer", None)
         data = buffer.read() if buffer is not None else stream.read()
     else:

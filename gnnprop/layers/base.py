@@ -48,6 +48,7 @@ class LayerKind(Protocol):
     default_aggr: str | None   # the aggregation when the config sets none (None: the layer's own)
     fields: tuple[str, ...]    # the LayerConfig keys this kind reads
     is_local: bool             # a node's new value depends only on itself and its in-edges
+    runs_user_code: bool       # building or calling it runs the user's own Python
 
     def describe(self) -> str:
         """One line for ``gnnprop layers``."""
@@ -172,6 +173,7 @@ class OwnKind:
     default_aggr: str | None = None
     fields: tuple[str, ...] = ()
     is_local = True
+    runs_user_code = False
     summary = ""
 
     def describe(self) -> str:

@@ -199,6 +199,7 @@ class PygKind:
     default_aggr = None
     fields = ("hidden_dim", "out_dim", "args")
     is_local = False  # GCN normalises by global degrees, attention by all in-edges, ...
+    runs_user_code = False
 
     def __init__(self, cls_name: str):
         self.cls_name = cls_name

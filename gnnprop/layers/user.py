@@ -19,11 +19,11 @@ import hashlib
 import importlib.util
 import inspect
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import ConfigError, UserCodeError
+from ..guards import OutputShape, user_code, user_traceback
 from .base import Caller, Fused, make_caller, module_aggr_text
 
 IN_NAMES = ("in_channels", "input_dim", "in_dim", "in_features", "channels")
@@ -42,18 +42,6 @@ def split_spec(spec: str) -> tuple[Path, str]:
     return Path(path), cls
 
 
-def user_traceback(exc: BaseException, path: Path) -> str:
-    """The traceback from the first frame in the user's file (all of it if none is)."""
-    tb = exc.__traceback__
-    frames = traceback.extract_tb(tb)
-    target = str(path.resolve())
-    start = next((k for k, f in enumerate(frames) if str(Path(f.filename).resolve()) == target), 0)
-    lines = ["Traceback (most recent call last):\n"]
-    lines += traceback.format_list(frames[start:])
-    lines += traceback.format_exception_only(type(exc), exc)
-    return "".join(lines)
-
-
 def load_class(spec: str) -> type:
     """Import ``file.py`` and return its ``ClassName`` (a MessagePassing subclass)."""
     from torch_geometric.nn import MessagePassing
@@ -70,7 +58,10 @@ def load_class(spec: str) -> type:
             raise ConfigError(f"{path}: cannot be imported as Python", key="layer.type")
         module = importlib.util.module_from_spec(loader_spec)
         try:
-            loader_spec.loader.exec_module(module)
+            with user_code(str(path), path):
+                loader_spec.loader.exec_module(module)
+        except UserCodeError:
+            raise
         except Exception as e:  # the user's code failed while importing
             raise UserCodeError(f"{path}: importing the file failed: {type(e).__name__}: {e}",
                                 user_traceback(e, path)) from None
@@ -112,7 +103,10 @@ def build(spec: str, args: Mapping[str, Any], in_dim: int, hidden_dim: int | Non
         raise ConfigError(f"{cls_name} needs {', '.join(repr(m) for m in missing)}; "
                           f"give {'it' if len(missing) == 1 else 'them'} under layer.args", key="layer.args")
     try:
-        layer = cls(**kwargs)
+        with user_code(f"{path}:{cls_name}", path):
+            layer = cls(**kwargs)
+    except UserCodeError:
+        raise
     except Exception as e:
         raise UserCodeError(f"{path}:{cls_name}: the constructor failed: {type(e).__name__}: {e}",
                             user_traceback(e, path)) from None
@@ -125,6 +119,7 @@ class UserKind:
     default_aggr = None
     fields = ("hidden_dim", "out_dim", "args")
     is_local = False  # nothing is known about what the class computes
+    runs_user_code = True
 
     def __init__(self, spec: str):
         self.name = spec
@@ -160,14 +155,23 @@ class UserKind:
         return params
 
     def caller(self, layer) -> Caller:
+        """The user's layer, called with what it prints sent to stderr (stdout is data), its
+        exceptions and ``sys.exit()`` turned into :class:`UserCodeError`, and every output checked
+        to have one row per node and the width of the first call."""
         what = self.label(layer)
         call = make_caller(layer, what)
+        shape = OutputShape(what)
 
         def guarded(x, graph):
             try:
-                return call(x, graph)
+                with user_code(what, self.path):
+                    out = call(x, graph)
+            except UserCodeError:
+                raise
             except Exception as e:
                 raise UserCodeError(f"{what}: {type(e).__name__}: {e}", user_traceback(e, self.path)) from None
+            shape(out, x)
+            return out
         return guarded
 
     def fused(self, params, graph) -> Fused | str:
