@@ -619,3 +619,10 @@ def test_ctrl_c_in_other_commands_says_what_was_not_written(work, monkeypatch, c
     assert out.stderr.startswith("gnnprop: interrupted (Ctrl-C); stopped while ") and out.stderr.count("\n") == 1
     assert out.stderr.endswith(f"; {command[-1]} was not written\n")
     unchanged_but(before, snapshot(work))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="no /dev/stdout")
+def test_dash_o_dev_stdout_in_a_pipe_writes_the_pipe():
+    p = _proc(["run", SEED, "--rounds", "1", "-f", "csv", "-o", "/dev/stdout"])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().splitlines()[:2] == ["round,node,x0,x1", "0,0,6.0,4.0"]

@@ -63,9 +63,8 @@ def output_target(path: str, flag: str = "--output", *, allow_stdout: bool = Tru
             raise UsageError(f"{flag}: give a file name; this output cannot go to stdout (-)")
         require_stdout()
         return Target(path, flag, "stdout")
-    real = os.path.realpath(path)  # a symlink is written through to its target (dangling ones too)
     try:
-        st = os.stat(real)
+        st = os.stat(path)  # through symlinks, /dev/stdout's included
     except FileNotFoundError:
         st = None
     except OSError as e:
@@ -76,7 +75,8 @@ def output_target(path: str, flag: str = "--output", *, allow_stdout: bool = Tru
         if stat.S_ISSOCK(st.st_mode):
             raise UsageError(f"{flag}: {path} is a socket; gnnprop writes files, devices and FIFOs")
         if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISFIFO(st.st_mode):
-            return Target(path, flag, "stream", real)
+            return Target(path, flag, "stream", path)
+    real = os.path.realpath(path)  # a symlink is written through: its target is replaced (dangling ones too)
     folder = os.path.dirname(real) or "."
     if not os.path.isdir(folder):
         shown = os.path.dirname(path) or "."
