@@ -19,10 +19,13 @@ from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
 from .env import Env, get_env
-from .render import pick_rows, round_table
+from .render import pick_rows, round_lines, wrap_fields
 from .sinks import atomic_file, direct_stdout, same_file, spooled_stdout
 
-FORMATS = ("table",) + tuple(WRITERS)
+FORMATS = ("table", "text") + tuple(WRITERS)
+#: ``--output``'s extension -> format, when ``--format`` is not given.
+EXTENSIONS = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "tsv": "tsv", "npy": "npy",
+              "txt": "text"}
 O = "Output"
 
 
@@ -35,21 +38,23 @@ def run(
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy "
-                   "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O,
-                   autocompletion=o.complete("table", *WRITERS))] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | text | json | ndjson | csv | "
+                   "tsv | npy (default: from --output's extension, else table on a terminal, else json).",
+                   rich_help_panel=O, autocompletion=o.complete(*FORMATS))] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically instead of stdout.",
                                                   rich_help_panel=O)] = None,
     last: Annotated[bool, typer.Option("--last", help="Only the final round.", rich_help_panel=O)] = False,
     every: Annotated[int, typer.Option("--every", min=1, help="Every K-th round (and the last).", rich_help_panel=O)] = 1,
     nodes: Annotated[Optional[str], typer.Option("--nodes", help="Only these node ids, comma separated.",
                                                  rich_help_panel=O)] = None,
-    precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="Decimals in tables.",
-                                           rich_help_panel=O)] = 4,
-    max_rows: Annotated[int, typer.Option("--max-rows", min=0, help="Rows per table before eliding (0: all).",
-                                          rich_help_panel=O)] = 20,
-    max_cols: Annotated[int, typer.Option("--max-cols", min=0, help="Feature columns per table before eliding (0: all).",
-                                          rich_help_panel=O)] = 10,
+    precision: Annotated[Optional[int], typer.Option("--precision", min=0, max=17, show_default=False,
+                         help="Table views: at most N digits after the point, a cut number ending in … "
+                              "(default: every digit needed to read the value back).", rich_help_panel=O)] = None,
+    max_rows: Annotated[Optional[int], typer.Option("--max-rows", min=0, show_default=False, help="Rows per table "
+                        "before eliding (0: all; default 20 on a terminal, all in a .txt file).", rich_help_panel=O)] = None,
+    max_cols: Annotated[Optional[int], typer.Option("--max-cols", min=0, show_default=False, help="Feature columns "
+                        "per table (0: all; default: as many as fit the terminal, all in a .txt file).",
+                        rich_help_panel=O)] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).",
                                            rich_help_panel=O)] = False,
     allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow "
@@ -83,9 +88,11 @@ def run(
     else:
         sink = spooled_stdout(binary)
     with sink as stream, _Progress(env, session.plan.max_rounds, no_color) as progress:
-        if fmt == "table":
-            console = env.console(stream, tty=env.out_is_tty() and output is None, no_color=no_color)
-            emit = _table_emitter(console, ids, picked, precision, max_rows, max_cols)
+        if fmt in ("table", "text"):
+            console = env.console(stream, tty=env.out_is_tty() and output is None and fmt == "table",
+                                  no_color=no_color)
+            view = _TableView(env, console, ids, picked, fmt == "table", precision, max_rows, max_cols)
+            emit = view.emit
         else:
             writer = make_writer(fmt, stream)
             writer.begin(ids, max(session.x0.shape[1], session.out_dim))
@@ -104,17 +111,20 @@ def run(
         if pending is not None and pending[0] != emitted:
             emit(pending[0], _numpy(pending[1]))
         meta = session.meta()
-        if fmt == "table":
-            console.print(_summary(meta, session), style="dim", markup=False, highlight=False, soft_wrap=True)
+        if fmt in ("table", "text"):
+            view.summary(_summary_fields(meta))
         else:
             writer.end(meta)
     prop = session.propagation
     if prop.nonfinite_round is not None:
         env.err.write(f"gnnprop: warning: values became inf or nan from round {prop.nonfinite_round} "
                       f"({'null in JSON' if fmt in ('json', 'ndjson') else 'inf/nan'} in the output)\n")
-    if fmt != "table" and env.err_is_tty():
-        env.err_console(no_color).print(_summary(meta, session), style="dim", markup=False, highlight=False,
-                                        soft_wrap=True)
+    if fmt in ("table", "text"):
+        view.note_hidden()
+    elif env.err_is_tty():
+        err = env.err_console(no_color)
+        for line in wrap_fields(_summary_fields(meta), env.term_width()):
+            err.print(Text(line, style="dim"), soft_wrap=True)
 
 
 def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
@@ -122,10 +132,14 @@ def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
         name = fmt.strip().lower()
         if name not in FORMATS:
             raise UsageError(f"--format: unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    elif output is not None:
+    elif output is not None and output != "-":
         ext = os.path.splitext(output)[1].lower().lstrip(".")
-        name = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "npy": "npy",
-                "txt": "table"}.get(ext, "json")
+        if ext not in EXTENSIONS:
+            known = ", ".join(f".{e} ({f})" for e, f in EXTENSIONS.items())
+            what = f"extension .{ext}" if ext else "no extension"
+            raise UsageError(f"--output: {output} has {what}, which names no format; known: {known}; "
+                             "or give --format")
+        name = EXTENSIONS[ext]
     else:
         name = "table" if env.out_is_tty() else "json"
     if name == "npy" and output is None and env.out_is_tty():
@@ -137,21 +151,52 @@ def _numpy(x) -> np.ndarray:
     return x.detach().to("cpu").numpy()
 
 
-def _table_emitter(console, ids, picked, precision, max_rows, max_cols):
-    rows = pick_rows(len(ids), 0 if picked is not None else max_rows)
+class _TableView:
+    """Tables of the rounds: ``fit`` (a terminal table) fits the width and elides rows and columns;
+    otherwise (``text``, ``-o FILE.txt``) every row and column, separated by spaces, no box."""
 
-    def emit(r: int, x: np.ndarray) -> None:
-        console.print(Text("round 0 (input)" if r == 0 else f"round {r}", style="bold"))
-        console.print(round_table(x, ids, rows, precision, max_cols, len(ids)))
-        console.print()
-    return emit
+    def __init__(self, env: Env, console, ids, picked, fit: bool, precision, max_rows, max_cols):
+        self.env, self.console, self.ids, self.fit, self.precision = env, console, ids, fit, precision
+        self.width = env.term_width()
+        default_rows = 20 if fit and picked is None else 0
+        self.rows = pick_rows(len(ids), default_rows if max_rows is None else max_rows)
+        self.max_cols = max_cols if max_cols is not None or fit else 0
+        self.hidden: tuple[int, int] | None = None
+
+    def emit(self, r: int, x: np.ndarray) -> None:
+        lines, lay = round_lines(x, self.ids, self.rows, precision=self.precision, max_cols=self.max_cols,
+                                 width=self.width, box=self.fit)
+        if lay.hidden:
+            self.hidden = (len(lay.head) + len(lay.tail), lay.total)
+        self.console.print(Text("round 0 (input)" if r == 0 else f"round {r}", style="bold"), soft_wrap=True)
+        for line in lines:
+            self.console.print(line, soft_wrap=True)
+        self.console.print()
+
+    def summary(self, fields: list[str]) -> None:
+        width = self.width if self.fit else 10**6
+        for line in wrap_fields(fields, width):
+            self.console.print(Text(line, style="dim"), soft_wrap=True)
+
+    def note_hidden(self) -> None:
+        """Say on stderr that columns were left out, and how to see them."""
+        if self.hidden is None:
+            return
+        shown, total = self.hidden
+        why = "" if self.max_cols is None else f" (--max-cols {self.max_cols})"
+        self.env.err.write(f"gnnprop: note: {shown} of {total:,} feature columns shown{why}; "
+                           "see all with --max-cols 0 or -f csv\n")
 
 
-def _summary(meta: dict, session) -> str:
-    return (f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}; "
-            f"{meta['rounds_run']} round{'s' if meta['rounds_run'] != 1 else ''} run; "
-            f"{meta['num_nodes']} nodes, {meta['num_edges']} edges; device {meta['device']}, {meta['dtype']}, "
-            f"engine {meta['engine']}; {meta['seconds']:.3g} s")
+def _summary_fields(meta: dict) -> list[str]:
+    """The closing summary, as fields to join with ``; `` (and to wrap between)."""
+    n = meta["rounds_run"]
+    return [f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}",
+            f"{n:,} round{'s' if n != 1 else ''} run",
+            f"{meta['num_nodes']:,} node{'s' if meta['num_nodes'] != 1 else ''}, "
+            f"{meta['num_edges']:,} edge{'s' if meta['num_edges'] != 1 else ''}",
+            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}",
+            f"{meta['seconds']:.3g} s"]
 
 
 class _Progress:
