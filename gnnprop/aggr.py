@@ -21,8 +21,11 @@ AGGREGATIONS: dict[str, str] = {
 }
 
 ALIASES = {"add": "sum"}
+#: Names people try that are spelled unlike the right one: suggested in the error, not accepted.
+HINTS = {"avg": "mean", "average": "mean", "maximum": "max", "minimum": "min", "product": "mul", "prod": "mul",
+         "multiply": "mul", "stddev": "std", "variance": "var", "total": "sum"}
 
 
 def resolve_aggr(name: str, key: str = "aggr") -> str:
     """Canonical PyG aggregation name for ``name`` (``"add"`` -> ``"sum"``)."""
-    return resolve(name, AGGREGATIONS, what="aggregation", aliases=ALIASES, key=key)[0]
+    return resolve(name, AGGREGATIONS, what="aggregation", aliases=ALIASES, key=key, hints=HINTS)[0]

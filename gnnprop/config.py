@@ -19,7 +19,7 @@ import yaml
 from . import expr
 from .aggr import resolve_aggr
 from .errors import ConfigError
-from .resolver import resolve
+from .resolver import did_you_mean, resolve
 
 DTYPES = ("float32", "float64")
 FEATURES = {
@@ -208,7 +208,8 @@ _KINDS = {
 
 def _fill(obj: Any, data: Mapping[str, Any], prefix: str) -> None:
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {_show(data)}")
+        hint = f"; write {prefix}: {{type: {data}}}" if isinstance(data, str) and hasattr(obj, "type") else ""
+        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {_show(data)}{hint}")
     fields = {_key_name(f): f for f in dataclasses.fields(obj)}
     kinds = _KINDS[type(obj).__name__]
     native = True
@@ -224,7 +225,7 @@ def _fill(obj: Any, data: Mapping[str, Any], prefix: str) -> None:
             if not native:  # a PyG or user layer: its keyword arguments, checked when it is resolved
                 obj.args[str(key)] = value
                 continue
-            raise ConfigError(f"{path}: unknown key; valid keys here: {', '.join(fields)}")
+            raise ConfigError(f"{path}: unknown key; {did_you_mean(str(key), fields)}valid keys here: {', '.join(fields)}")
         f = fields[key]
         if f.name == "args":
             if not isinstance(value, Mapping):

@@ -26,11 +26,14 @@ def resolve(
     what: str,
     aliases: Mapping[str, str] | None = None,
     key: str | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> tuple[str, T]:
     """Return ``(canonical_name, registry[canonical_name])`` for ``name``.
 
     ``what`` names the kind of thing (``"layer"``, ``"aggregation"``) and ``key``
-    the config key it came from, both for the error message.
+    the config key it came from, both for the error message. ``hints`` maps
+    names people try that are not spelled like the right one (``avg`` ->
+    ``mean``) to it: they are suggested, not accepted.
     """
     if not isinstance(name, str):
         raise ConfigError(f"{key or what}: expected a {what} name, got {name!r}")
@@ -42,9 +45,39 @@ def resolve(
         canonical = table[wanted]
         return canonical, registry[canonical]
     raise ConfigError(
-        f"{key + ': ' if key else ''}unknown {what} {name!r}; "
+        f"{key + ': ' if key else ''}unknown {what} {name!r}; {did_you_mean(name, registry, hints)}"
         f"valid: {', '.join(choices(name, registry, aliases))}"
     )
+
+
+def closest(name: str, names: Iterable[str], n: int = 3, hints: Mapping[str, str] | None = None) -> list[str]:
+    """The names most like ``name``, best first: a hint for it, then by spelling (case, ``-``, ``_``
+    and spaces ignored; a name that begins like it, ``tolerance`` -> ``tol``, counts as close)."""
+    names = list(dict.fromkeys(names))
+    wanted = normalize(name)
+    by_norm = {}
+    for candidate in names:
+        by_norm.setdefault(normalize(candidate), candidate)
+    found = []
+    hint = {normalize(k): v for k, v in (hints or {}).items()}.get(wanted)
+    if hint is not None:
+        found.append(hint)
+    scored = []
+    for norm, candidate in by_norm.items():
+        ratio = difflib.SequenceMatcher(None, wanted, norm).ratio()
+        prefix = len(norm) >= 3 and len(wanted) >= 3 and (wanted.startswith(norm) or norm.startswith(wanted))
+        if ratio >= 0.6 or prefix:
+            scored.append((-ratio, names.index(candidate), candidate))
+    found += [c for _, _, c in sorted(scored) if c not in found]
+    return found[:n]
+
+
+def did_you_mean(name: str, names: Iterable[str], hints: Mapping[str, str] | None = None) -> str:
+    """``"did you mean 'fixed'? "`` (or ``"'max' or 'min'?"``) for the names closest to ``name``; ``""`` if none is."""
+    close = closest(name, names, 2, hints)
+    if not close:
+        return ""
+    return f"did you mean {' or '.join(repr(c) for c in close)}? "
 
 
 def choices(name: str, registry: Iterable[str], aliases: Mapping[str, str] | None = None) -> list[str]:

@@ -15,6 +15,7 @@ from ..io.save import SAVE_FORMATS, dropped, graph_texts
 from ..resolver import resolve
 from . import options as o
 from .app import app
+from .notes import warn_about_graph
 from .sinks import atomic_file, check_writable, same_file, spooled_stdout
 
 
@@ -54,6 +55,7 @@ def convert(
     if nodes_out is not None:
         check_writable(nodes_out, "--nodes-out")
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
+    warn_about_graph(sys.stderr, g)
     edges, nodes = graph_texts(g, fmt, nodes_out is not None, out)
     for what in dropped(g, fmt):
         sys.stderr.write(f"gnnprop: warning: {what} cannot be written in {fmt}; not written\n")

@@ -18,6 +18,7 @@ from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
 from .env import get_env
+from .notes import warn_about_graph
 
 
 @app.command()
@@ -49,6 +50,7 @@ def inspect(
         raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
+    warn_about_graph(env.err, g, cfg, flags)
     session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
     if save_weights is not None:
         save_weights_file(session.layer, save_weights)

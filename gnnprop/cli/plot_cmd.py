@@ -18,6 +18,7 @@ from ..resolver import resolve
 from ..session import prepare
 from . import options as o
 from .app import app
+from .notes import warn_about_graph
 from .sinks import atomic_file, check_writable, same_file
 
 PLOT = "Picture"
@@ -78,6 +79,7 @@ def plot(
             raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
+    warn_about_graph(sys.stderr, g, cfg, flags)
     session = prepare(g, cfg)
     if node is not None:
         spec.node = session.graph.lookup(node)

@@ -19,6 +19,7 @@ from ..weights import save_weights as save_weights_file
 from . import options as o
 from .app import app
 from .env import Env, get_env
+from .notes import warn_about_graph
 from .render import pick_rows, round_lines, wrap_fields
 from .sinks import atomic_file, direct_stdout, same_file, spooled_stdout
 
@@ -71,6 +72,7 @@ def run(
                 raise UsageError(f"--output: {output} is one of the input files; it would be overwritten")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
+    warn_about_graph(env.err, g, cfg, flags)
     session = prepare(g, cfg, allow_nonfinite=allow_nonfinite, weights=weights)
     if session.graph.num_edges == 0:
         env.err.write(f"gnnprop: warning: {session.graph.source} has no edges: nothing propagates "

@@ -15,6 +15,7 @@ from ..io import load_graph
 from . import options as o
 from .app import app
 from .env import get_env
+from .notes import warn_about_graph
 
 
 @app.command()
@@ -33,6 +34,7 @@ def validate(
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
+    warn_about_graph(env.err, g)
     rep = report(g).as_dict()
     rep = {"file": g.source, "valid": True, **rep}
     if fmt == "json":

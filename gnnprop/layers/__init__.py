@@ -22,7 +22,7 @@ from torch_geometric.nn import MessagePassing
 
 from ..config import LayerConfig
 from ..errors import ConfigError
-from ..resolver import normalize, resolve
+from ..resolver import closest, normalize, resolve
 from . import pyg, user
 from .call import make_caller
 from .fixed import FixedLayer, build_fixed
@@ -74,7 +74,7 @@ def resolve_layer_type(name: Any, args: dict[str, Any]) -> str:
         return name
     cls_name = pyg.lookup(name)
     if cls_name is None:
-        close = [c for c in pyg.suggestions(name)[:5]]
+        close = closest(name, [*LAYERS, *pyg.all_names()], 5) or pyg.suggestions(name)[:5]
         raise ConfigError(f"layer.type: unknown layer {name!r}; closest: {', '.join(close)} "
                           f"(also fixed, nn, residual, or path/to/file.py:ClassName; `gnnprop layers` lists all)")
     pyg.check_args(cls_name, args)
