@@ -255,3 +255,14 @@ def test_summary_wraps_between_fields_and_has_thousands_separators():
     assert all(line.endswith(";") for line in summary[:-1])
     assert wrap_fields(["aaaa", "bbbb", "cc"], 10) == ["aaaa;", "bbbb; cc"]
     assert wrap_fields(["a" * 20, "b"], 10) == ["a" * 20 + ";", "b"]
+
+
+def test_inspect_tree_escapes_ids_and_reads_no_markup(tmp_path):
+    evil, markup = "e\x1b[2Jvil", "[bold red]x[/]"
+    g = tmp_path / "g.json"
+    g.write_text(json.dumps({"directed": True, "nodes": [{"id": evil, "x": [1.0]}, {"id": markup, "x": [2.0]},
+                                                         {"id": "t", "x": [0.0]}],
+                             "links": [{"source": evil, "target": "t"}, {"source": markup, "target": "t"}]}))
+    code, out, _ = term("inspect", str(g), "--node", "t")
+    assert code == 0 and "\x1b" not in out
+    assert "from node e\\x1b[2Jvil:" in out and "from node [bold red]x[/]:" in out

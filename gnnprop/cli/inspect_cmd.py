@@ -19,6 +19,7 @@ from . import options as o
 from .app import app
 from .env import get_env
 from .notes import warn_about_graph
+from .render import escape_id
 
 
 @app.command()
@@ -80,7 +81,7 @@ def _plan_line(ex: Explanation, fmt) -> str:
 def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
     """The derivation of one round as a Rich tree."""
     vec = (lambda v: vector_text(v, fmt))
-    head = Text(f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
+    head = Text(f"node {escape_id(ex.node)}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
     tree = Tree(head, guide_style="dim")
     if "layer" in ex.formulas:
         tree.add(Text(f"layer: {ex.formulas['layer']}"))
@@ -94,13 +95,13 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
         text = message_text(layer, m, fmt)
         if text is None:
             parts = ", ".join(f"{k} = {vec(v)}" for k, v in m.inputs.items())
-            msgs.add(f"from node {m.source}: {parts} -> {vec(m.value)}")
+            msgs.add(Text(f"from node {escape_id(m.source)}: {parts} -> {vec(m.value)}"))
         else:
-            msgs.add(f"from node {m.source}: {text} = {vec(m.value)}")
+            msgs.add(Text(f"from node {escape_id(m.source)}: {text} = {vec(m.value)}"))
     if len(shown) < n:
         rest = step.messages[len(shown):]
         msgs.add(Text(f"… and {len(rest)} more message{'s' if len(rest) != 1 else ''} "
-                      f"(from nodes {', '.join(str(m.source) for m in rest[:5])}{', …' if len(rest) > 5 else ''}; "
+                      f"(from nodes {', '.join(escape_id(m.source) for m in rest[:5])}{', …' if len(rest) > 5 else ''}; "
                       f"--max-messages 0 shows all, --format json has them all)", style="dim"))
     if step.aggregated is None:
         tree.add("aggregate: not observed (the layer does not aggregate through PyG's aggregate step)")
@@ -111,7 +112,7 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
             agg.add(f"no incoming messages: {ex.aggr} of nothing is {vec(step.aggregated)}")
         elif "argmax" in detail or "argmin" in detail:
             who = detail.get("argmax") or detail.get("argmin")
-            agg.add(", ".join(f"x{k} from node {s}" for k, s in enumerate(who)))
+            agg.add(Text(", ".join(f"x{k} from node {escape_id(s)}" for k, s in enumerate(who))))
         elif "sum" in detail:
             if ex.aggr == "mean":
                 agg.add(f"sum {vec(detail['sum'])} / {n} message{'s' if n != 1 else ''}")
