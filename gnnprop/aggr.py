@@ -16,8 +16,10 @@ AGGREGATIONS: dict[str, str] = {
     "max": "elementwise maximum of the incoming messages",
     "min": "elementwise minimum of the incoming messages",
     "mul": "elementwise product of the incoming messages",
-    "std": "elementwise standard deviation (population) of the incoming messages",
-    "var": "elementwise variance (population) of the incoming messages",
+    "std": "elementwise standard deviation of the incoming messages, PyG's StdAggregation: "
+           "sqrt(max(var, 1e-5)), then 0 wherever that is <= sqrt(1e-5) (so a spread under about 0.00316 reads 0)",
+    "var": "elementwise population variance of the incoming messages (divides by N), PyG's VarAggregation: "
+           "mean(m*m) - mean(m)**2, not clamped (rounding can leave it a little below 0)",
 }
 
 ALIASES = {"add": "sum"}

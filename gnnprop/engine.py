@@ -125,4 +125,5 @@ class Propagation:
         raise RunError(
             f"round {r}: node {node} feature {col} became {float(x[bad, col])} "
             f"({x.dtype} {'overflow' if torch.isinf(x[bad, col]) else 'invalid operation'}); "
-            f"try --dtype float64 or fewer rounds, or --allow-nonfinite to keep going")
+            f"try {'--dtype float64 or ' if x.dtype != torch.float64 else ''}fewer rounds, "
+            "or --allow-nonfinite to keep going")
