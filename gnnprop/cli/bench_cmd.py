@@ -11,13 +11,14 @@ from rich.text import Text
 
 from ..bench import BenchSpec, run_bench
 from ..errors import UsageError
+from . import helptext
 from .app import app
 from .env import Env, get_env
 
 FORMATS = ("table", "json")
 
 
-@app.command()
+@app.command(**helptext.spec("bench"))
 def bench(
     ctx: typer.Context,
     nodes: Annotated[int, typer.Option("--nodes", "-n", help="Nodes of the random graph.")] = 1_000_000,

@@ -13,13 +13,14 @@ from ..errors import UsageError
 from ..io import EXTENSIONS, load_graph
 from ..io.save import SAVE_FORMATS, dropped, graph_texts
 from ..resolver import resolve
+from . import helptext
 from . import options as o
 from .app import app
 from .notes import warn_about_graph
 from .sinks import atomic_file, check_writable, same_file, spooled_stdout
 
 
-@app.command()
+@app.command(**helptext.spec("convert"))
 def convert(
     ctx: typer.Context,
     graph: o.GraphArg,

@@ -15,6 +15,7 @@ from ..expr import format_number
 from ..io import load_graph
 from ..session import prepare
 from ..weights import save_weights as save_weights_file
+from . import helptext
 from . import options as o
 from .app import app
 from .env import get_env
@@ -22,7 +23,7 @@ from .notes import warn_about_graph
 from .render import escape_id
 
 
-@app.command()
+@app.command(**helptext.spec("inspect"))
 @o.config_command
 def inspect(
     ctx: typer.Context,

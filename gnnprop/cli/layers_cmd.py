@@ -8,11 +8,12 @@ from ..aggr import AGGREGATIONS, ALIASES
 from ..config import FEATURES, ROUND_MODES
 from ..config import AGGR_MODES
 from ..layers import LAYERS, pyg
+from . import helptext
 from .app import app
 from .env import get_env
 
 
-@app.command()
+@app.command(**helptext.spec("layers"))
 def layers(ctx: typer.Context) -> None:
     """List layer types (gnnprop's and PyG's, with their arguments), aggregations, round modes, features."""
     env = get_env(ctx.obj)

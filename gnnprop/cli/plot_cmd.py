@@ -16,6 +16,7 @@ from ..io import load_graph
 from ..layers import aggr_name
 from ..resolver import resolve
 from ..session import prepare
+from . import helptext
 from . import options as o
 from .app import app
 from .notes import warn_about_graph
@@ -24,7 +25,7 @@ from .sinks import atomic_file, check_writable, same_file
 PLOT = "Picture"
 
 
-@app.command()
+@app.command(**helptext.spec("plot"))
 @o.config_command
 def plot(
     graph: o.GraphArg,

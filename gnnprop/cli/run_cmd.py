@@ -16,6 +16,7 @@ from ..io import load_graph
 from ..output import WRITERS, make_writer
 from ..session import prepare
 from ..weights import save_weights as save_weights_file
+from . import batch, helptext
 from . import options as o
 from .app import app
 from .env import Env, get_env
@@ -27,14 +28,23 @@ FORMATS = ("table", "text") + tuple(WRITERS)
 #: ``--output``'s extension -> format, when ``--format`` is not given.
 EXTENSIONS = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "tsv": "tsv", "npy": "npy",
               "txt": "text"}
+#: The extension of each format's files (``-o DIR/``).
+FORMAT_EXTENSIONS = {"table": "txt", "text": "txt", "json": "json", "ndjson": "ndjson", "csv": "csv", "tsv": "tsv",
+                     "npy": "npy"}
 O = "Output"
 
 
-@app.command()
+@app.command(**helptext.spec("run"))
 @o.config_command
 def run(
     ctx: typer.Context,
-    graph: o.GraphArg,
+    graphs: Annotated[Optional[list[str]], typer.Argument(
+        metavar="GRAPH", show_default=False,
+        help="Graph file(s) (.json, .csv, .txt/.edgelist/.tsv/.cites), or - for stdin; several run one after "
+             "another with the same config.")] = None,
+    paths_from: Annotated[Optional[str], typer.Option("--paths-from", metavar="FILE", help="Read graph paths "
+                          "from FILE (- for stdin), one a line; # comments and blank lines are skipped.",
+                          rich_help_panel=o.G)] = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
@@ -42,7 +52,8 @@ def run(
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | text | json | ndjson | csv | "
                    "tsv | npy (default: from --output's extension, else table on a terminal, else json).",
                    rich_help_panel=O, autocompletion=o.complete(*FORMATS))] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically instead of stdout.",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically "
+                                                  "instead of stdout; DIR/ writes one file per graph, named after it.",
                                                   rich_help_panel=O)] = None,
     last: Annotated[bool, typer.Option("--last", help="Only the final round.", rich_help_panel=O)] = False,
     every: Annotated[int, typer.Option("--every", min=1, help="Every K-th round (and the last).", rich_help_panel=O)] = 1,
@@ -62,8 +73,39 @@ def run(
                                "(JSON writes null for inf/nan).", rich_help_panel=O)] = False,
     **flags: Any,
 ) -> None:
-    """Propagate features over GRAPH round by round; print every round (round 0 = the input)."""
+    """Propagate features over GRAPH round by round; print every round (round 0 = the input).
+
+    Several graphs (or --paths-from) run one after another in one process with the same config:
+    -o DIR/ writes DIR/<name>.<format> for each; to stdout, ndjson records carry a "graph" field
+    (the default in a pipe) and tables have a heading per graph. A graph that fails is reported
+    and the others still run; the exit code is then that of the failure.
+    """
     env = get_env(ctx.obj)
+    opts = dict(weights=weights, save_weights=save_weights, input_format=input_format, node_features=node_features,
+                last=last, every=every, nodes=nodes, precision=precision, max_rows=max_rows, max_cols=max_cols,
+                no_color=no_color, allow_nonfinite=allow_nonfinite)
+    paths = batch.graph_paths(graphs, paths_from)
+    into_dir = output is not None and batch.is_dir_target(output)
+    if len(paths) == 1 and not into_dir:
+        _run_graph(env, paths[0], fmt=fmt, output=output, **opts, **flags)
+        return
+    fmt = batch.batch_format(fmt, output if into_dir else None, env, len(paths), EXTENSIONS)
+    if output is not None and not into_dir:
+        raise UsageError(f"--output: {len(paths):,} graphs need a folder, one file each: write -o {output}/ "
+                         "(or omit -o for stdout)")
+    if save_weights is not None:
+        raise UsageError("--save-weights: takes one graph (each graph's layer may differ)")
+    jobs = batch.plan_jobs(paths, output if into_dir else None, FORMAT_EXTENSIONS[fmt])
+    failures = batch.run_jobs(env, jobs, lambda job: _run_graph(env, job.graph, fmt=fmt, output=job.output,
+                                                                label=job.label, **opts, **flags))
+    if failures:
+        raise typer.Exit(max(failures))
+
+
+def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, input_format, node_features, last,
+               every, nodes, precision, max_rows, max_cols, no_color, allow_nonfinite, label: str | None = None,
+               **flags: Any) -> None:
+    """One graph's run, written to ``output`` (``None``: stdout); ``label`` names the graph in a batch."""
     cfg = o.build_config(**flags)
     fmt = _choose_format(fmt, output, env)
     if output is not None:
@@ -95,8 +137,11 @@ def run(
                                   no_color=no_color)
             view = _TableView(env, console, ids, picked, fmt == "table", precision, max_rows, max_cols)
             emit = view.emit
+            if label is not None and output is None:
+                console.print(Text(f"graph {label}", style="bold underline"), soft_wrap=True)
         else:
             writer = make_writer(fmt, stream)
+            writer.graph = label if output is None else None
             writer.begin(ids, max(session.x0.shape[1], session.out_dim))
             emit = writer.round
         pending = None
@@ -123,7 +168,7 @@ def run(
                       f"({'null in JSON' if fmt in ('json', 'ndjson') else 'inf/nan'} in the output)\n")
     if fmt in ("table", "text"):
         view.note_hidden()
-    elif env.err_is_tty():
+    elif env.err_is_tty() and label is None:
         err = env.err_console(no_color)
         for line in wrap_fields(_summary_fields(meta), env.term_width()):
             err.print(Text(line, style="dim"), soft_wrap=True)

@@ -12,13 +12,14 @@ from rich.text import Text
 from ..errors import UsageError
 from ..graph import report
 from ..io import load_graph
+from . import helptext
 from . import options as o
 from .app import app
 from .env import get_env
 from .notes import warn_about_graph
 
 
-@app.command()
+@app.command(**helptext.spec("validate"))
 def validate(
     ctx: typer.Context,
     graph: o.GraphArg,

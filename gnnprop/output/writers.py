@@ -125,14 +125,19 @@ class JsonWriter(Writer):
 
 
 class NdjsonWriter(Writer):
+    """One record per node per round; with ``graph`` set (several graphs in one stream)
+    every record starts with ``"graph": name``."""
+
     nonfinite = "null"
+    graph: str | None = None
 
     def begin(self, node_ids, width):
         super().begin(node_ids, width)
         self.ids = id_grid(self.node_ids, json.dumps)
 
     def round(self, r, x):
-        parts = ['{"round": ' + str(r) + ', "node": ', self.ids, ', "x": [']
+        head = "{" if self.graph is None else '{"graph": ' + json.dumps(self.graph) + ", "
+        parts = [head + '"round": ' + str(r) + ', "node": ', self.ids, ', "x": [']
         for text in text_rows(x, parts, ", ", "]}\n", self.nonfinite):
             self.stream.write(text)
         self.stream.flush()
