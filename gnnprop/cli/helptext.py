@@ -38,9 +38,9 @@ EXAMPLES: dict[str, list[str]] = {
         "gnnprop inspect sample_graphs/seed_example.json --node 2 --layer nn -f json",
     ],
     "plot": [
-        "gnnprop plot sample_graphs/karate.json --layer gcn --features degree -o k.png",
-        "gnnprop plot sample_graphs/seed_example.json --kind evolution --log -o ev.png",
-        "gnnprop plot sample_graphs/karate.json --kind derivation --node 33 -o n33.png",
+        "gnnprop plot sample_graphs/karate.json --layer gcn --rounds 3 -o g.png",
+        "gnnprop plot sample_graphs/seed_example.json --kind evolution --log -o e.png",
+        "gnnprop plot sample_graphs/karate.json --kind derivation --node 33 -o d.png",
     ],
     "bench": [
         "gnnprop bench -n 100000 -e 1000000",

@@ -89,10 +89,10 @@ def run(
     if len(paths) == 1 and not into_dir:
         _run_graph(env, paths[0], fmt=fmt, output=output, **opts, **flags)
         return
-    fmt = batch.batch_format(fmt, output if into_dir else None, env, len(paths), EXTENSIONS)
     if output is not None and not into_dir:
         raise UsageError(f"--output: {len(paths):,} graphs need a folder, one file each: write -o {output}/ "
                          "(or omit -o for stdout)")
+    fmt = batch.batch_format(fmt, output if into_dir else None, env, len(paths), EXTENSIONS)
     if save_weights is not None:
         raise UsageError("--save-weights: takes one graph (each graph's layer may differ)")
     jobs = batch.plan_jobs(paths, output if into_dir else None, FORMAT_EXTENSIONS[fmt])
