@@ -57,6 +57,9 @@ def plot(
                                                  rich_help_panel=PLOT)] = None,
     precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="derivation: decimals shown.",
                                            rich_help_panel=PLOT)] = 4,
+    max_neighbours: Annotated[int, typer.Option("--max-neighbours", min=0, help="derivation: in-neighbours "
+                                                "drawn (max/min winners first; the rest counted; 0: all).",
+                                                rich_help_panel=PLOT)] = P.DERIVATION_MESSAGES,
     weights: o.Weights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
@@ -70,7 +73,8 @@ def plot(
         raise UsageError(f"--layout: unknown layout {layout!r}; valid: {', '.join(P.LAYOUTS)}")
     fmt = P.figure_format(output)
     spec = P.PlotSpec(kind=kind, feature=feature, round=round_, log=log, layout=layout, max_nodes=max_nodes,
-                      sample=sample, size=_size(size), dpi=dpi, title=title)
+                      sample=sample, size=_size(size), dpi=dpi, title=title,
+                      max_neighbours=max_neighbours)
     if kind == "derivation" and node is None:
         raise UsageError("--kind derivation: say which node with --node ID")
     P.require_matplotlib()
