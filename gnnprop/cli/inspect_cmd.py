@@ -20,7 +20,7 @@ from . import options as o
 from .app import app
 from .env import get_env
 from .notes import warn_about_graph
-from .render import escape_id
+from .render import escape_id, wrap_fields
 
 
 @app.command(**helptext.spec("inspect"))
@@ -62,7 +62,8 @@ def inspect(
         return
     console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
     fmt_num = (lambda v: format_number(v, precision))
-    console.print(Text(_plan_line(ex, fmt_num), style="dim"), soft_wrap=True)
+    for line in wrap_fields(_plan_line(ex, fmt_num).split("; "), console.width):
+        console.print(Text(line, style="dim"), soft_wrap=True)
     for step in ex.steps:
         console.print(step_tree(ex, step, session.layer, fmt_num, max_messages))
 
