@@ -165,7 +165,8 @@ def test_wide_features_fit_the_terminal(width):
     assert len(header) - 1 >= {40: 2, 80: 4, 200: 12}[width]
     assert not any(c.endswith("…") for cells in rows.values() for c in cells if c != "…")  # no cut number
     shown = len(header) - 1
-    assert err == f"gnnprop: note: {shown} of 64 feature columns shown; see all with --max-cols 0 or -f csv\n"
+    assert err == f"gnnprop: note: {shown} of 64 feature columns shown (all: --max-cols 0, or -f csv)\n"
+    assert len(err.rstrip("\n")) <= 80
     # every value shown is the run's value
     doc = json.loads(cli("run", KARATE, "--features", "random", "--feature-dim", "64", "--rounds", "1",
                          "--last", "-f", "json").stdout)

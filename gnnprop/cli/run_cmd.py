@@ -231,8 +231,8 @@ class _TableView:
             return
         shown, total = self.hidden
         why = "" if self.max_cols is None else f" (--max-cols {self.max_cols})"
-        self.env.err.write(f"gnnprop: note: {shown} of {total:,} feature columns shown{why}; "
-                           "see all with --max-cols 0 or -f csv\n")
+        self.env.err.write(f"gnnprop: note: {shown} of {total:,} feature columns shown{why} "
+                           "(all: --max-cols 0, or -f csv)\n")
 
 
 def _summary_fields(meta: dict) -> list[str]:
