@@ -99,3 +99,18 @@ def test_an_edge_list_with_commas_says_the_separator_is_whitespace(tmp_path):
     g = tmp_path / "g.txt"
     g.write_text("0 1\n1,2\n")
     fails(cli("run", str(g)), 1, f"{g}: line 2: 1 field", "separated by whitespace, not commas", "header line src,dst")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["run", SEED, "-f", "jsno"], ["unknown format 'jsno'", "did you mean 'json' or 'ndjson'?"]),
+    (["run", SEED, "--device", "cdua"], ["unknown device 'cdua'", "did you mean 'cuda'?"]),
+    (["inspect", SEED, "--node", "0", "-f", "jsn"], ["did you mean 'json'?"]),
+    (["validate", SEED, "-f", "tabel"], ["did you mean 'table'?"]),
+    (["plot", SEED, "-o", "x.png", "--layout", "sprng"], ["did you mean 'spring'?"]),
+    (["plot", SEED, "-o", "x.png", "--kind", "derivaton"], ["did you mean 'derivation'?"]),
+    (["run", SEED, "--input-format", "edgelsit"], ["did you mean 'edgelist'?"]),
+    (["convert", SEED, "-", "--to", "jsn"], ["did you mean 'json'?"]),
+])
+def test_did_you_mean_for_every_chosen_name(tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    fails(cli(*args), 2, *words)

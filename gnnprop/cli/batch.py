@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import GnnpropError, UsageError
+from ..resolver import did_you_mean
 from .env import Env
 
 #: Formats that can hold several graphs in one stream on stdout.
@@ -66,7 +67,7 @@ def batch_format(fmt: str | None, folder: str | None, env: Env, count: int, know
     if fmt is not None:
         name = fmt.strip().lower()
         if name not in formats:
-            raise UsageError(f"--format: unknown format {fmt!r}; valid: {', '.join(formats)}")
+            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, formats)}valid: {', '.join(formats)}")
     elif folder is not None:
         name = "json"
     else:

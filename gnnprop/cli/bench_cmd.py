@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..bench import BenchSpec, run_bench
 from ..errors import UsageError
+from ..resolver import did_you_mean
 from . import helptext
 from .app import app
 from .env import Env, get_env
@@ -65,7 +66,7 @@ def _choose_format(fmt: str | None, env: Env) -> str:
         return "table" if env.out_is_tty() else "json"
     name = fmt.strip().lower()
     if name not in FORMATS:
-        raise UsageError(f"--format: unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+        raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, FORMATS)}valid: {', '.join(FORMATS)}")
     return name
 
 

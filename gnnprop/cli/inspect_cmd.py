@@ -10,10 +10,11 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..errors import UsageError
-from ..tracing import Explanation, aggregation_detail, explain, message_text, to_dict, update_text, vector_text
 from ..expr import format_number
 from ..io import load_graph
+from ..resolver import did_you_mean
 from ..session import prepare
+from ..tracing import Explanation, aggregation_detail, explain, message_text, to_dict, update_text, vector_text
 from ..weights import save_weights as save_weights_file
 from . import helptext
 from . import options as o
@@ -49,7 +50,7 @@ def inspect(
     cfg = o.build_config(**flags)
     fmt = (fmt or ("table" if env.out_is_tty() else "json")).strip().lower()
     if fmt not in ("table", "json"):
-        raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
+        raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, ('table', 'json'))}valid: table, json")
     g = load_graph(graph, input_format=input_format, node_features=node_features,
                    undirected=cfg.graph_cfg.undirected)
     warn_about_graph(env.err, g, cfg, flags)

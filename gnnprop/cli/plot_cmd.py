@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..expr import format_number
 from ..io import load_graph
 from ..layers import aggr_name
-from ..resolver import resolve
+from ..resolver import did_you_mean, resolve
 from ..session import prepare
 from . import helptext
 from . import options as o
@@ -70,7 +70,8 @@ def plot(
     cfg = o.build_config(**flags)
     kind = resolve(kind, P.KINDS, what="plot kind", key="--kind")[0]
     if layout not in P.LAYOUTS:
-        raise UsageError(f"--layout: unknown layout {layout!r}; valid: {', '.join(P.LAYOUTS)}")
+        raise UsageError(f"--layout: unknown layout {layout!r}; {did_you_mean(layout, P.LAYOUTS)}"
+                         f"valid: {', '.join(P.LAYOUTS)}")
     fmt = P.figure_format(output)
     spec = P.PlotSpec(kind=kind, feature=feature, round=round_, log=log, layout=layout, max_nodes=max_nodes,
                       sample=sample, size=_size(size), dpi=dpi, title=title,

@@ -14,6 +14,7 @@ from rich.text import Text
 from ..errors import UsageError
 from ..io import load_graph
 from ..output import WRITERS, make_writer
+from ..resolver import did_you_mean
 from ..session import prepare
 from ..weights import save_weights as save_weights_file
 from . import batch, helptext
@@ -178,7 +179,7 @@ def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
     if fmt is not None:
         name = fmt.strip().lower()
         if name not in FORMATS:
-            raise UsageError(f"--format: unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, FORMATS)}valid: {', '.join(FORMATS)}")
     elif output is not None and output != "-":
         ext = os.path.splitext(output)[1].lower().lstrip(".")
         if ext not in EXTENSIONS:

@@ -12,6 +12,7 @@ from rich.text import Text
 from ..errors import UsageError
 from ..graph import report
 from ..io import load_graph
+from ..resolver import did_you_mean
 from . import helptext
 from . import options as o
 from .app import app
@@ -33,7 +34,7 @@ def validate(
     env = get_env(ctx.obj)
     fmt = (fmt or ("table" if env.out_is_tty() else "json")).lower()
     if fmt not in ("table", "json"):
-        raise UsageError(f"--format: unknown format {fmt!r}; valid: table, json")
+        raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, ('table', 'json'))}valid: table, json")
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
     warn_about_graph(env.err, g)
     rep = report(g).as_dict()
