@@ -24,7 +24,7 @@ import numpy as np
 from rich.cells import cell_len
 from rich.text import Text
 
-from ..output.numbers import shortest
+from ..output.numbers import format_grid, shortest
 
 ELLIPSIS = "…"
 #: The box view's column separators (Rich's heavy-head box, as tables looked before).
@@ -54,15 +54,7 @@ def pick_cols(f: int, max_cols: int) -> tuple[list[int], list[int]]:
 def number_text(v: float, dtype: Any, precision: int | None = None) -> str:
     """The shortest text of ``v`` that reads back to it in ``dtype``, ``.0`` dropped;
     with ``precision``, at most that many digits after the point, cut ones marked ``…``."""
-    text = shortest(v, dtype)
-    mantissa, e, exponent = text.partition("e")
-    if mantissa.endswith(".0"):
-        mantissa = mantissa[:-2]
-    if precision is not None and "." in mantissa:
-        whole, frac = mantissa.split(".")
-        if len(frac) > precision:
-            mantissa = (f"{whole}.{frac[:precision]}" if precision else whole) + ELLIPSIS
-    return mantissa + e + exponent
+    return _shorten(shortest(v, dtype), precision)
 
 
 #: How much wider than its longest number a column may grow to line up the points.
@@ -71,10 +63,10 @@ ALIGN_SLACK = 6
 
 def _split(text: str) -> tuple[str, str]:
     """``("-12", ".5")``: the sign and whole digits, then the rest (point, fraction, cut mark)."""
-    for i, ch in enumerate(text):
-        if ch in "." + ELLIPSIS:
-            return text[:i], text[i:]
-    return text, ""
+    i = text.find(".")
+    if i < 0:
+        i = text.find(ELLIPSIS)
+    return (text, "") if i < 0 else (text[:i], text[i:])
 
 
 def align(values: Sequence[str]) -> list[str]:
@@ -88,27 +80,40 @@ def align(values: Sequence[str]) -> list[str]:
     """
     if not values:
         return []
-    longest = max(len(v) for v in values)
-    parts = [_split(v) for v in values if "e" not in v.replace("inf", "")]
-    left = max((len(a) for a, _ in parts), default=0)
-    right = max((len(b) for _, b in parts), default=0)
+    longest = max(map(len, values))
+    sci = [("e-" in v or "e+" in v) for v in values]
+    parts = [None if e else _split(v) for v, e in zip(values, sci)]
+    left = max((len(p[0]) for p in parts if p), default=0)
+    right = max((len(p[1]) for p in parts if p), default=0)
     if left + right > longest + ALIGN_SLACK:
         return [v.rjust(longest) for v in values]
     width = max(longest, left + right)
-    out = []
-    for v in values:
-        if "e" in v.replace("inf", ""):
-            out.append(v.rjust(width))
-        else:
-            a, b = _split(v)
-            out.append((a.rjust(left) + b.ljust(right)).rjust(width))
-    return out
+    return [v.rjust(width) if p is None else (p[0].rjust(left) + p[1].ljust(right)).rjust(width)
+            for v, p in zip(values, parts)]
 
 
 def column_texts(values: np.ndarray, precision: int | None) -> list[str]:
-    """The aligned texts of one column of values (in their own dtype)."""
-    dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
-    return align([number_text(v, dtype, precision) for v in values])
+    """The aligned texts of one column of values (in their own dtype), as :func:`number_text`
+    writes each, the shortest texts made in bulk."""
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
+    grid = format_grid(np.ascontiguousarray(values))
+    texts = [t.decode("ascii") for t in grid.view(f"S{grid.shape[1]}").ravel().tolist()] if len(values) else []
+    return align([_shorten(t, precision) for t in texts])
+
+
+def _shorten(text: str, precision: int | None) -> str:
+    """``number_text`` of an already shortest ``text``: ``.0`` dropped, cut to ``precision``."""
+    if "e" in text:
+        mantissa, _, exponent = text.partition("e")
+        return _shorten(mantissa, precision) + "e" + exponent
+    if text.endswith(".0"):
+        return text[:-2]
+    if precision is not None:
+        point = text.find(".")
+        if point >= 0 and len(text) - point - 1 > precision:
+            return (text[:point + 1 + precision] if precision else text[:point]) + ELLIPSIS
+    return text
 
 
 # --- node ids -----------------------------------------------------------------
@@ -220,8 +225,9 @@ def layout(x: np.ndarray, shown: list[int], precision: int | None, max_cols: int
 
 def round_lines(x: np.ndarray, node_ids: Sequence, rows: tuple[list[int], list[int]], *,
                 precision: int | None = None, max_cols: int | None = None, width: int = 80,
-                box: bool = True, total_nodes: int | None = None) -> tuple[list[Text], Layout]:
-    """One round's table as styled lines, and the columns it shows.
+                box: bool = True, total_nodes: int | None = None) -> tuple[list, Layout]:
+    """One round's table as lines, and the columns it shows: styled :class:`Text` lines
+    for the box view, plain strings without it.
 
     ``rows`` are the head and tail row positions (:func:`pick_rows`); ``width``
     the line to fit (only when ``max_cols`` is None); ``box`` draws Rich's
@@ -238,38 +244,33 @@ def round_lines(x: np.ndarray, node_ids: Sequence, rows: tuple[list[int], list[i
     cols: list[int | None] = [*lay.head] + ([None] if lay.hidden else []) + [*lay.tail]
     widths = [1 if k is None else _width(lay.texts[k], k) for k in cols]
 
-    def cells(pos: int) -> list[str]:
-        return [ELLIPSIS if k is None else lay.texts[k][pos].rjust(w) for k, w in zip(cols, widths)]
-
     def pad_id(t: str) -> str:
         return t + " " * (id_w - cell_len(t))
 
-    lines: list[Text] = []
+    rsep = ROW_SEP if box else PLAIN_SEP
+    columns = [[ELLIPSIS] * len(shown) if k is None else [t.rjust(w) for t in lay.texts[k]]
+               for k, w in zip(cols, widths)]
+    rows_text = [rsep.join([pad_id(i), *cells]).rstrip() for i, *cells in zip(ids, *columns)] if columns \
+        else [pad_id(i).rstrip() for i in ids]
     headers = [ELLIPSIS if k is None else f"x{k}".rjust(w) for k, w in zip(cols, widths)]
-    head = Text(pad_id("node"), style="bold")
-    for h in headers:
-        head.append(HEAD_SEP if box else PLAIN_SEP)
-        head.append(h, style="bold")
-    lines.append(head)
-    if box:
-        rule = "━" * (id_w + 1) + "".join(RULE_SEP + "━" * (w + 2) for w in widths)
-        lines.append(Text(rule[:-1] if widths else rule))
+    head = (HEAD_SEP if box else PLAIN_SEP).join([pad_id("node"), *headers]).rstrip()
+    more = total_nodes - len(shown)
+    gap = f"{ELLIPSIS} {more:,} more node{'s' if more != 1 else ''}" if tail_rows else None
+    if not box:
+        lines: list = [head] + rows_text[:len(head_rows)] + ([gap] if gap else []) + rows_text[len(head_rows):]
+        return lines, lay
+    rule = "━" * (id_w + 1) + "".join(RULE_SEP + "━" * (w + 2) for w in widths)
+    lines = [Text(head, style="bold"), Text(rule[:-1] if widths else rule)]
 
-    def add(pos: int) -> None:
-        line = Text(pad_id(ids[pos]), style="cyan")
-        for c in cells(pos):
-            line.append(ROW_SEP if box else PLAIN_SEP)
-            line.append(c)
-        line.rstrip()
-        lines.append(line)
+    def styled(line: str) -> Text:
+        text = Text(line)
+        text.stylize("cyan", 0, id_w)
+        return text
 
-    for pos in range(len(head_rows)):
-        add(pos)
-    if tail_rows:
-        more = total_nodes - len(shown)
-        lines.append(Text(f"{ELLIPSIS} {more:,} more node{'s' if more != 1 else ''}", style="dim"))
-        for pos in range(len(head_rows), len(shown)):
-            add(pos)
+    lines += [styled(r) for r in rows_text[:len(head_rows)]]
+    if gap:
+        lines.append(Text(gap, style="dim"))
+        lines += [styled(r) for r in rows_text[len(head_rows):]]
     return lines, lay
 
 

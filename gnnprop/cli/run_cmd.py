@@ -216,7 +216,11 @@ class _TableView:
                                  width=self.width, box=self.fit)
         if lay.hidden:
             self.hidden = (len(lay.head) + len(lay.tail), lay.total)
-        self.console.print(Text("round 0 (input)" if r == 0 else f"round {r}", style="bold"), soft_wrap=True)
+        title = "round 0 (input)" if r == 0 else f"round {r}"
+        if not self.fit:  # plain text: straight to the file, no Rich rendering per line
+            self.console.file.write("\n".join([title, *lines, "", ""]))
+            return
+        self.console.print(Text(title, style="bold"), soft_wrap=True)
         for line in lines:
             self.console.print(line, soft_wrap=True)
         self.console.print()
