@@ -226,7 +226,8 @@ def _fill(obj: Any, data: Mapping[str, Any], prefix: str) -> None:
             if not native:  # a PyG or user layer: its keyword arguments, checked when it is resolved
                 obj.args[str(key)] = value
                 continue
-            raise ConfigError(f"{path}: unknown key; {did_you_mean(str(key), fields)}valid keys here: {', '.join(fields)}")
+            raise ConfigError(f"{path}: unknown key; {did_you_mean(str(key), fields)}"
+                              f"valid keys here: {', '.join(fields)}")
         f = fields[key]
         if f.name == "args":
             if not isinstance(value, Mapping):

@@ -196,3 +196,9 @@ def test_readme_terminal_examples_are_what_the_tool_prints(monkeypatch, command,
     printed = _as_terminal(shlex.split(command)[1:], width)
     seconds = re.compile(r"\d+(\.\d+)?(e-\d+)? s$")
     assert [seconds.sub("T s", line) for line in shown] == [seconds.sub("T s", line) for line in printed]
+
+
+def test_a_config_error_in_a_batch_is_said_once(tmp_path):
+    paths = _copies(tmp_path, 3)
+    fails(cli("run", *paths, "--aggr", "avg", "-o", str(tmp_path / "out") + "/"), 2, "did you mean 'mean'?")
+    assert not (tmp_path / "out").exists()

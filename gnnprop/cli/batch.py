@@ -67,7 +67,8 @@ def batch_format(fmt: str | None, folder: str | None, env: Env, count: int, know
     if fmt is not None:
         name = fmt.strip().lower()
         if name not in formats:
-            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, formats)}valid: {', '.join(formats)}")
+            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, formats)}"
+                             f"valid: {', '.join(formats)}")
     elif folder is not None:
         name = "json"
     else:

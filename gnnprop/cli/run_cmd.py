@@ -64,7 +64,8 @@ def run(
                          help="Table views: at most N digits after the point, a cut number ending in … "
                               "(default: every digit needed to read the value back).", rich_help_panel=O)] = None,
     max_rows: Annotated[Optional[int], typer.Option("--max-rows", min=0, show_default=False, help="Rows per table "
-                        "before eliding (0: all; default 20 on a terminal, all in a .txt file).", rich_help_panel=O)] = None,
+                        "before eliding (0: all; default 20 on a terminal, all in a .txt file).",
+                        rich_help_panel=O)] = None,
     max_cols: Annotated[Optional[int], typer.Option("--max-cols", min=0, show_default=False, help="Feature columns "
                         "per table (0: all; default: as many as fit the terminal, all in a .txt file).",
                         rich_help_panel=O)] = None,
@@ -96,18 +97,20 @@ def run(
     fmt = batch.batch_format(fmt, output if into_dir else None, env, len(paths), EXTENSIONS)
     if save_weights is not None:
         raise UsageError("--save-weights: takes one graph (each graph's layer may differ)")
+    cfg = o.build_config(**flags)  # a config error is said once, before any graph runs
     jobs = batch.plan_jobs(paths, output if into_dir else None, FORMAT_EXTENSIONS[fmt])
     failures = batch.run_jobs(env, jobs, lambda job: _run_graph(env, job.graph, fmt=fmt, output=job.output,
-                                                                label=job.label, **opts, **flags))
+                                                                label=job.label, cfg=cfg, **opts, **flags))
     if failures:
         raise typer.Exit(max(failures))
 
 
 def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, input_format, node_features, last,
                every, nodes, precision, max_rows, max_cols, no_color, allow_nonfinite, label: str | None = None,
-               **flags: Any) -> None:
-    """One graph's run, written to ``output`` (``None``: stdout); ``label`` names the graph in a batch."""
-    cfg = o.build_config(**flags)
+               cfg: Any = None, **flags: Any) -> None:
+    """One graph's run, written to ``output`` (``None``: stdout); ``label`` names the graph in a batch,
+    whose config ``cfg`` is built once."""
+    cfg = o.build_config(**flags) if cfg is None else cfg
     fmt = _choose_format(fmt, output, env)
     if output is not None:
         for given in (graph, node_features, flags["config"]):
@@ -179,7 +182,8 @@ def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
     if fmt is not None:
         name = fmt.strip().lower()
         if name not in FORMATS:
-            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, FORMATS)}valid: {', '.join(FORMATS)}")
+            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, FORMATS)}"
+                             f"valid: {', '.join(FORMATS)}")
     elif output is not None and output != "-":
         ext = os.path.splitext(output)[1].lower().lstrip(".")
         if ext not in EXTENSIONS:

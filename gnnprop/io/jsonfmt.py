@@ -384,9 +384,10 @@ def from_node_link(obj: dict, source: str) -> Graph:
         edge_attr=None if attr is None else torch.from_numpy(attr),
         source=source,
     )
-    graph.notes += unread_keys(nodes, NODE_KEYS, "nodes", source,
-                               'node features are read from "x"' + ("" if x is not None else
-                                                                    "; the graph has none, so they come from graph.features (default: ones)"))
+    features = 'node features are read from "x"'
+    if x is None:
+        features += "; the graph has none, so they come from graph.features (default: ones)"
+    graph.notes += unread_keys(nodes, NODE_KEYS, "nodes", source, features)
     graph.notes += unread_keys(links, LINK_KEYS, lk, source,
                                'edge weights are read from "weight", edge attributes from "edge_attr"')
     return graph if directed else with_reverse_edges(graph)

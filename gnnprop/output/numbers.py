@@ -58,7 +58,8 @@ def format_grid(values: np.ndarray, nonfinite: str | None = None, room: int = 0)
         grid = _float32_grid(values, room)
     else:  # float64, or a few float32 values (numpy's fixed cost per call would dominate): text by text
         spell = str if values.dtype == np.float32 else repr
-        strs = list(map(spell, values if values.dtype == np.float32 else values.astype(np.float64, copy=False).tolist()))
+        items = values if values.dtype == np.float32 else values.astype(np.float64, copy=False).tolist()
+        strs = list(map(spell, items))
         texts = np.array(strs, dtype="S") if strs else np.zeros(0, "S1")
         width = texts.dtype.itemsize
         grid = np.zeros((len(strs), width + room), np.uint8)
