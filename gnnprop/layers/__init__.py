@@ -40,13 +40,13 @@ class LayerSpec:
 
 LAYERS: dict[str, LayerSpec] = {
     "fixed": LayerSpec(
-        "fixed", "hand-written formulas (seed 000): message 0.5*x_i + 2*x_j, update x + 0.5*aggr_out",
+        "fixed", "hand-written formulas (the tutorial's): message 0.5*x_i + 2*x_j, update x + 0.5*aggr_out",
         "max", build_fixed),
     "nn": LayerSpec(
-        "nn", "learned (seed 000): message Linear([x_i || x_j]), update Linear([x || aggr_out])",
+        "nn", "learned (the tutorial's): message Linear([x_i || x_j]), update Linear([x || aggr_out])",
         "mean", build_nn),
     "residual": LayerSpec(
-        "residual", "residual (seed 003): message Linear(x_j), update aggr_out + x",
+        "residual", "residual (the dynamic-rounds snippet's DynamicGNN): message Linear(x_j), update aggr_out + x",
         "sum", build_residual),
 }
 
