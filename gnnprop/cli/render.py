@@ -6,7 +6,7 @@ dtype (what JSON and CSV write), with a whole number's ``.0`` dropped
 keeps at most N digits after the point (of the mantissa, in scientific
 notation) and marks a number it cut with ``…`` (``0.3333…``, ``1.23…e+30``):
 the digits shown are always the first digits of the full text, never rounded.
-Numbers line up on the units digit, whatever their notation.
+Positional numbers line up on the units digit, scientific ones on the right.
 
 A table is laid out as lines of text: the node column, then as many feature
 columns as fit the width (the first and the last, with a ``…`` column between,
@@ -24,10 +24,10 @@ import numpy as np
 from rich.cells import cell_len
 from rich.text import Text
 
-from ..output.numbers import format_grid, shortest
+from ..output.numbers import format_grid
 
 ELLIPSIS = "…"
-#: The box view's column separators (Rich's heavy-head box, as tables looked before).
+#: The box view's column separators (the lines of Rich's heavy-head box).
 HEAD_SEP, RULE_SEP, ROW_SEP = " ┃ ", "╇", " │ "
 PLAIN_SEP = "  "
 
@@ -50,12 +50,6 @@ def pick_cols(f: int, max_cols: int) -> tuple[list[int], list[int]]:
 
 
 # --- numbers ------------------------------------------------------------------
-
-def number_text(v: float, dtype: Any, precision: int | None = None) -> str:
-    """The shortest text of ``v`` that reads back to it in ``dtype``, ``.0`` dropped;
-    with ``precision``, at most that many digits after the point, cut ones marked ``…``."""
-    return _shorten(shortest(v, dtype), precision)
-
 
 #: How much wider than its longest number a column may grow to line up the points.
 ALIGN_SLACK = 6
@@ -93,8 +87,8 @@ def align(values: Sequence[str]) -> list[str]:
 
 
 def column_texts(values: np.ndarray, precision: int | None) -> list[str]:
-    """The aligned texts of one column of values (in their own dtype), as :func:`number_text`
-    writes each, the shortest texts made in bulk."""
+    """The aligned texts of one column of values: each the shortest text that reads back to it in
+    its own dtype (made in bulk), ``.0`` dropped, cut to ``precision`` with ``…``."""
     if values.dtype not in (np.float32, np.float64):
         values = values.astype(np.float64)
     grid = format_grid(np.ascontiguousarray(values))
@@ -103,7 +97,8 @@ def column_texts(values: np.ndarray, precision: int | None) -> list[str]:
 
 
 def _shorten(text: str, precision: int | None) -> str:
-    """``number_text`` of an already shortest ``text``: ``.0`` dropped, cut to ``precision``."""
+    """A shortest ``text`` as the table shows it: a whole number's ``.0`` dropped; with ``precision``,
+    at most that many digits after the point (of the mantissa), a cut one ending in ``…``."""
     if "e" in text:
         mantissa, _, exponent = text.partition("e")
         return _shorten(mantissa, precision) + "e" + exponent
