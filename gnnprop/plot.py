@@ -385,7 +385,7 @@ def draw_derivation(ex, step, layer, spec: PlotSpec, fmt: Callable[[float], str]
                                      color="#b00000" if won else "0.45", lw=1.8 if won else 0.9, zorder=2))
     if hidden:
         low = points[-1] if len(points) else np.array(centre)
-        ax.text(low[0], max(low[1] - 0.17, -1.18), f"and {hidden} more (gnnprop inspect lists them all)",
+        ax.text(low[0], max(low[1] - 0.17, -1.18), f"and {hidden:,} more (gnnprop inspect lists them all)",
                 ha="right", va="center", fontsize=7, style="italic", color="0.35")
     if not step.messages:
         ax.text(centre[0] - 0.6, centre[1], "no incoming edges", ha="right", va="center", fontsize=8,
@@ -396,13 +396,13 @@ def draw_derivation(ex, step, layer, spec: PlotSpec, fmt: Callable[[float], str]
     if step.aggregated is None:
         lines.append("aggregate: not observed")
     else:
-        lines.append(f"aggregate: {ex.aggr} of {n} message{'s' if n != 1 else ''}")
+        lines.append(f"aggregate: {ex.aggr} of {n:,} message{'s' if n != 1 else ''}")
         lines.append(f"  = {vec(step.aggregated)}")
         if "argmax" in detail or "argmin" in detail:
             who = detail.get("argmax") or detail.get("argmin")
             lines.append("  " + ", ".join(f"x{k} from node {s}" for k, s in enumerate(who)))
         elif ex.aggr == "mean" and "sum" in detail:
-            lines.append(f"  sum {vec(detail['sum'])} / {n}")
+            lines.append(f"  sum {vec(detail['sum'])} / {n:,}")
     lines.append("")
     up = update_text(layer, step, fmt)
     if up is not None:

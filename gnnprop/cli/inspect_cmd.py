@@ -90,7 +90,7 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
         tree.add(Text(f"layer: {ex.formulas['layer']}"))
     tree.add(f"input: x = {vec(step.x)}")
     n = len(step.messages)
-    msgs = tree.add(Text(f"messages ({n}): {ex.formulas['message']}"))
+    msgs = tree.add(Text(f"messages ({n:,}): {ex.formulas['message']}"))
     if n == 0:
         msgs.add("no incoming edges")
     shown = step.messages if max_messages == 0 else step.messages[:max_messages]
@@ -103,7 +103,7 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
             msgs.add(Text(f"from node {escape_id(m.source)}: {text} = {vec(m.value)}"))
     if len(shown) < n:
         rest = step.messages[len(shown):]
-        msgs.add(Text(f"… and {len(rest)} more message{'s' if len(rest) != 1 else ''} "
+        msgs.add(Text(f"… and {len(rest):,} more message{'s' if len(rest) != 1 else ''} "
                       f"(from nodes {', '.join(escape_id(m.source) for m in rest[:5])}{', …' if len(rest) > 5 else ''}; "
                       f"--max-messages 0 shows all, --format json has them all)", style="dim"))
     if step.aggregated is None:
@@ -118,9 +118,9 @@ def step_tree(ex: Explanation, step, layer, fmt, max_messages: int) -> Tree:
             agg.add(Text(", ".join(f"x{k} from node {escape_id(s)}" for k, s in enumerate(who))))
         elif "sum" in detail:
             if ex.aggr == "mean":
-                agg.add(f"sum {vec(detail['sum'])} / {n} message{'s' if n != 1 else ''}")
+                agg.add(f"sum {vec(detail['sum'])} / {n:,} message{'s' if n != 1 else ''}")
             else:
-                agg.add(f"sum of {n} message{'s' if n != 1 else ''}")
+                agg.add(f"sum of {n:,} message{'s' if n != 1 else ''}")
     text = update_text(layer, step, fmt)
     if text is not None:
         tree.add(f"update: {text} = {vec(step.output)}")
