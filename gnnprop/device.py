@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .errors import UsageError
+from .resolver import did_you_mean
 
 
 def available_devices() -> list[str]:
@@ -28,7 +29,8 @@ def resolve_device(name: str) -> torch.device:
     try:
         dev = torch.device(text)
     except (RuntimeError, ValueError):
-        raise UsageError(f"unknown device {name!r}; expected auto, cpu, cuda, cuda:N or mps "
+        raise UsageError(f"unknown device {name!r}; {did_you_mean(text, ('auto', 'cpu', 'cuda', 'mps'))}"
+                         "expected auto, cpu, cuda, cuda:N or mps "
                          f"(available here: {', '.join(available_devices())})", key="device") from None
     if dev.type == "cpu":
         return torch.device("cpu")

@@ -30,6 +30,8 @@ class Graph:
         edge_attr: ``[E, D]`` float64, or ``None``.
         y: per-node labels, kept for round-tripping, or ``None``.
         source: the file it came from (for messages).
+        notes: what the loader ignored or read differently from how it was given
+            (a key it does not use, say), one sentence each, for a warning.
     """
 
     edge_index: torch.Tensor
@@ -40,6 +42,7 @@ class Graph:
     y: Any = None
     source: str = "<graph>"
     _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    notes: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def num_nodes(self) -> int:

@@ -29,13 +29,12 @@ import numpy as np
 
 from .errors import UsageError, setting
 
-from .plotnames import KINDS, LAYOUTS  # noqa: F401  (re-exported: the CLI reads them without numpy)
+from .plotnames import DERIVATION_MESSAGES, KINDS, LAYOUTS  # noqa: F401  (re-exported: the CLI reads them without numpy)
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: Nodes drawn with their ids as labels / evolution lines instead of a heatmap / heatmap rows.
 LABEL_NODES, LINE_NODES, HEATMAP_ROWS = 40, 20, 2000
-#: Messages drawn in a derivation (the rest are counted).
-DERIVATION_MESSAGES = 12
+#: In-neighbours (messages) a derivation draws by default (the rest are counted).
 #: Past these a log scale is suggested: growth of the largest |value| over the rounds, and the
 #: largest |value| over the median one in a single round.
 GROWTH, SPREAD = 100.0, 1000.0
@@ -56,6 +55,7 @@ class PlotSpec:
     size: tuple[float, float] = (8.0, 6.0)
     dpi: int = 100
     title: str | None = None
+    max_neighbours: int = DERIVATION_MESSAGES  # derivation: messages drawn (0: all)
 
 
 def require_matplotlib():
@@ -315,8 +315,37 @@ def draw_evolution(series: np.ndarray, node_ids: list, spec: PlotSpec, title: st
     return fig
 
 
+def pick_messages(messages: list, winners: set, cap: int) -> list:
+    """The messages a derivation draws: all, or at most ``cap`` (0: all) with the winners of a max/min first."""
+    if cap <= 0 or len(messages) <= cap:
+        return list(messages)
+    first = [m for m in messages if m.source in winners]
+    return (first + [m for m in messages if m.source not in winners])[:cap]
+
+
+def arc_positions(count: int, centre: tuple[float, float], radii: tuple[float, float]) -> np.ndarray:
+    """``[count, 2]`` points on an arc bowing left of ``centre``, top to bottom, evenly spaced in height
+    (so labels one line high never overlap); the ends stay well left of the centre."""
+    half = min(1.0, 0.3 * (count - 1))  # a few neighbours sit close to the level of the centre
+    ys = np.linspace(half, -half, count) if count > 1 else np.zeros(1)
+    bow = 0.4 + 0.6 * np.sqrt(np.clip(1.0 - ys ** 2, 0.0, 1.0))
+    return np.stack([centre[0] - radii[0] * bow, centre[1] + radii[1] * ys], axis=1)
+
+
+def _wrap(lines: list[str], width: int) -> list[str]:
+    import textwrap
+
+    out = []
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        out += textwrap.wrap(line, width, subsequent_indent=" " * (indent + 2), break_on_hyphens=False) or [""]
+    return out
+
+
 def draw_derivation(ex, step, params, spec: PlotSpec, fmt: Callable[[float], str]):
-    """One node's round: in-neighbours around it, messages on the arrows, aggregation and update."""
+    """One node's round: in-neighbours on an arc, each with its message, arrows to the node, and a
+    panel with the aggregation and the update. At most ``spec.max_neighbours`` messages are drawn
+    (the winners of a max/min first); the rest are counted."""
     from matplotlib.patches import FancyArrowPatch
 
     from .tracing import aggregation_detail, aggregation_lines, message_text, update_text, vector_text
@@ -324,50 +353,62 @@ def draw_derivation(ex, step, params, spec: PlotSpec, fmt: Callable[[float], str
     vec = (lambda v: vector_text(v, fmt))
     detail = aggregation_detail(step, ex.aggr)
     winners = set(detail.get("argmax") or detail.get("argmin") or [])
-    msgs = list(step.messages)
-    if len(msgs) > DERIVATION_MESSAGES:  # the winners first, then in order
-        msgs = [m for m in msgs if m.source in winners] + [m for m in msgs if m.source not in winners]
-        msgs = msgs[:DERIVATION_MESSAGES]
+    msgs = pick_messages(step.messages, winners, spec.max_neighbours)
     hidden = len(step.messages) - len(msgs)
     fig = _figure(spec)
-    ax = fig.add_subplot()
-    ax.set_xlim(-1.9, 1.9)
-    ax.set_ylim(-1.45, 1.35)
+    grid = fig.add_gridspec(1, 2, width_ratios=[3, 2])
+    ax = fig.add_subplot(grid[0, 0])
+    ax.set_xlim(-1.25, 1.25)
+    ax.set_ylim(-1.2, 1.2)
     ax.set_axis_off()
-    centre = np.array([0.35, 0.0])
-    box = dict(boxstyle="round,pad=0.4", fc="#fff4d6", ec="#c08a00")
-    ax.text(*centre, f"node {ex.node}\nx = {vec(step.x)}", ha="center", va="center", fontsize=9, bbox=box,
-            zorder=3)
-    count = len(msgs)
-    for k, m in enumerate(msgs):
-        angle = math.pi / 2 + math.pi * (k + 1) / (count + 1)  # spread over the left half
-        p = centre + np.array([1.55 * math.cos(angle), 1.05 * math.sin(angle)])
-        bold = m.source in winners
-        ax.text(*p, f"node {m.source}", ha="center", va="center", fontsize=8, zorder=3,
-                bbox=dict(boxstyle="round,pad=0.3", fc="#e6f0ff" if not bold else "#ffd9d9",
-                          ec="#3060a0" if not bold else "#b00000"))
-        ax.add_patch(FancyArrowPatch(p, centre, arrowstyle="-|>", mutation_scale=12, shrinkA=22, shrinkB=34,
-                                     color="#b00000" if bold else "0.45", lw=2.0 if bold else 1.0, zorder=1))
+    centre = (0.85, 0.0)
+    small = len(msgs) > 8
+    node_box = dict(boxstyle="round,pad=0.45", fc="#fff4d6", ec="#c08a00", lw=1.2)
+    target = ax.text(*centre, f"node {ex.node}\nx = {vec(step.x)}", ha="center", va="center", fontsize=9,
+                     bbox=node_box, zorder=3)
+    points = arc_positions(len(msgs), centre, (0.95, 1.0))
+    for m, p in zip(msgs, points):
+        won = m.source in winners
         text = message_text(params, m, fmt)
-        label = f"{text} = {vec(m.value)}" if text is not None else vec(m.value)
-        mid = p + 0.5 * (centre - p)
-        ax.text(*mid, label, ha="center", va="center", fontsize=7, zorder=2,
-                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
-    lines = []
+        value = vec(m.value)
+        label = f"node {m.source}: " + (value if text is None or text == value else f"{text} = {value}")
+        box = dict(boxstyle="round,pad=0.3", fc="#ffd9d9" if won else "#e6f0ff", ec="#b00000" if won else "#3060a0")
+        src = ax.text(*p, label, ha="right", va="center", fontsize=7 if small else 8, zorder=3, bbox=box,
+                      fontweight="bold" if won else "normal")
+        ax.add_patch(FancyArrowPatch(p, centre, patchA=src.get_bbox_patch(), patchB=target.get_bbox_patch(),
+                                     arrowstyle="-|>", mutation_scale=11, shrinkA=1, shrinkB=3,
+                                     color="#b00000" if won else "0.45", lw=1.8 if won else 0.9, zorder=2))
     if hidden:
-        lines.append(f"(+ {hidden} more message{'s' if hidden != 1 else ''} not drawn)")
+        low = points[-1] if len(points) else np.array(centre)
+        ax.text(low[0], max(low[1] - 0.17, -1.18), f"and {hidden:,} more (gnnprop inspect lists them all)",
+                ha="right", va="center", fontsize=7, style="italic", color="0.35")
     if not step.messages:
-        lines.append("no incoming edges")
-    if step.aggregated is not None:
-        lines.append(f"{ex.aggr} over {len(step.messages)} message{'s' if len(step.messages) != 1 else ''} "
-                     f"-> {vec(step.aggregated)}")
+        ax.text(centre[0] - 0.6, centre[1], "no incoming edges", ha="right", va="center", fontsize=8,
+                style="italic", color="0.35")
+
+    n = len(step.messages)
+    lines = []
+    if step.aggregated is None:
+        lines.append("aggregate: not observed")
+    else:
+        lines.append(f"aggregate: {ex.aggr} of {n:,} message{'s' if n != 1 else ''}")
+        lines.append(f"  = {vec(step.aggregated)}")
         if step.messages:
             lines += ["  " + line for line in aggregation_lines(step, ex.aggr, fmt)]
+    lines.append("")
     up = update_text(params, step, fmt)
-    lines.append(f"update: {up} = {vec(step.output)}" if up is not None
-                 else f"update: {ex.formulas['update']} -> {vec(step.output)}")
-    ax.text(-1.85, -1.4, "\n".join(lines), ha="left", va="bottom", fontsize=8, family="monospace",
-            bbox=dict(boxstyle="round,pad=0.4", fc="#f4f4f4", ec="0.6"))
-    ax.set_title(spec.title or f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation\n"
+    if up is not None:
+        lines += [f"update: {up}", f"  = {vec(step.output)}"]
+    else:
+        lines += [f"update: {ex.formulas['update']}", f"  = {vec(step.output)}"]
+    panel = fig.add_subplot(grid[0, 1])
+    panel.set_axis_off()
+    panel.set_xlim(0, 1)
+    panel.set_ylim(0, 1)
+    width_chars = max(16, int(spec.size[0] * 0.4 * 72 / (0.6 * 9)))  # monospace 9 pt: about 0.6 em a character
+    panel.text(0.02, 0.5, "\n".join(_wrap(lines, width_chars)), ha="left", va="center", fontsize=9,
+               family="monospace", linespacing=1.5,
+               bbox=dict(boxstyle="round,pad=0.8", fc="#f7f7f7", ec="0.6"))
+    fig.suptitle(spec.title or f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation\n"
                  f"message: {ex.formulas['message']}", fontsize=9)
     return fig

@@ -6,3 +6,5 @@ KINDS = {
     "derivation": "one node's round: in-neighbours, their messages, the aggregation and the update",
 }
 LAYOUTS = ("spring", "circle")
+#: Messages drawn in a derivation (the rest are counted).
+DERIVATION_MESSAGES = 12

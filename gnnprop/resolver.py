@@ -28,12 +28,15 @@ def resolve(
     key: str | None = None,
     shown: int | None = None,
     hint: str | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> tuple[str, T]:
     """Return ``(canonical_name, registry[canonical_name])`` for ``name``.
 
     ``what`` names the kind of thing (``"layer"``, ``"aggregation"``) and ``key``
     the setting it came from, both for the error message. A long registry
     lists only the ``shown`` closest names (then ``hint``, in brackets).
+    ``hints`` maps names people try that are not spelled like the right one
+    (``avg`` -> ``mean``) to it: they are suggested, not accepted.
     """
     if not isinstance(name, str):
         raise ConfigError(f"expected a {what} name, got {name!r}", key=key or what)
@@ -48,8 +51,39 @@ def resolve(
     if shown is None:
         listed = f"valid: {', '.join(valid)}"
     else:
-        listed = f"closest: {', '.join(valid[:shown])}"
-    raise ConfigError(f"unknown {what} {name!r}; {listed}{f' ({hint})' if hint else ''}", key=key)
+        listed = f"closest: {', '.join(closest(name, valid, shown, hints) or valid[:shown])}"
+    mean = did_you_mean(name, registry, hints) if shown is None else ""  # a short list is closest-first already
+    raise ConfigError(f"unknown {what} {name!r}; {mean}{listed}{f' ({hint})' if hint else ''}", key=key)
+
+
+def closest(name: str, names: Iterable[str], n: int = 3, hints: Mapping[str, str] | None = None) -> list[str]:
+    """The names most like ``name``, best first: a hint for it, then by spelling (case, ``-``, ``_``
+    and spaces ignored; a name that begins like it, ``tolerance`` -> ``tol``, counts as close)."""
+    names = list(dict.fromkeys(names))
+    wanted = normalize(name)
+    by_norm = {}
+    for candidate in names:
+        by_norm.setdefault(normalize(candidate), candidate)
+    found = []
+    hint = {normalize(k): v for k, v in (hints or {}).items()}.get(wanted)
+    if hint is not None:
+        found.append(hint)
+    scored = []
+    for norm, candidate in by_norm.items():
+        ratio = difflib.SequenceMatcher(None, wanted, norm).ratio()
+        prefix = len(norm) >= 3 and len(wanted) >= 3 and (wanted.startswith(norm) or norm.startswith(wanted))
+        if ratio >= 0.6 or prefix:
+            scored.append((-ratio, names.index(candidate), candidate))
+    found += [c for _, _, c in sorted(scored) if c not in found]
+    return found[:n]
+
+
+def did_you_mean(name: str, names: Iterable[str], hints: Mapping[str, str] | None = None) -> str:
+    """``"did you mean 'fixed'? "`` (or ``"'max' or 'min'?"``) for the names closest to ``name``; ``""`` if none is."""
+    close = closest(name, names, 2, hints)
+    if not close:
+        return ""
+    return f"did you mean {' or '.join(repr(c) for c in close)}? "
 
 
 def choices(name: str, registry: Iterable[str], aliases: Mapping[str, str] | None = None) -> list[str]:

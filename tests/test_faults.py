@@ -169,7 +169,7 @@ REFUSED = [  # (id, args, exit code, words of the one line)
                                               "--nodes-out", "x.csv"], 2, ["OUT and --nodes-out", "same file"]),
     ("plot -o a link to the graph", ["plot", "g.json", "-o", "graph.png"], 2, ["the graph"]),
     ("-o a socket", ["run", "g.json", "-o", "sock"], 2, ["sock is a socket"]),
-    ("-o a folder", ["run", "g.json", "-o", "dir"], 2, ["dir is a folder"]),
+    ("convert OUT a folder", ["convert", "g.json", "dir", "--to", "csv"], 2, ["dir", "is a folder"]),
     ("-o empty", ["run", "g.json", "-o", ""], 2, ["--output", "empty path"]),
     ("convert OUT empty", ["convert", "g.json", ""], 2, ["OUT", "empty path"]),
     ("-o too long a name", ["run", "g.json", "-o", "a" * 300 + ".json"], 2, ["too long"]),

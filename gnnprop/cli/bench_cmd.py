@@ -8,13 +8,14 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import setting
+from . import helptext
 from .app import app
 from .env import get_env
 
 FORMATS = ("table", "json")
 
 
-@app.command()
+@app.command(**helptext.spec("bench"))
 def bench(
     ctx: typer.Context,
     nodes: Annotated[int, typer.Option("--nodes", "-n", help="Nodes of the random graph.")] = 1_000_000,

@@ -6,15 +6,17 @@ from typing import Any
 
 import typer
 
+from . import helptext
 from . import options as o
 from .app import app
 from .env import get_env
 
-config_app = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
+config_app = typer.Typer(help="Show the config a run would use.", no_args_is_help=True,
+                         epilog=helptext.examples_text("config"))
+app.add_typer(config_app, name="config", short_help=helptext.SUMMARIES["config"])
 
 
-@config_app.command("show")
+@config_app.command("show", **helptext.spec("config show"))
 @o.config_command
 def show(
     ctx: typer.Context,

@@ -12,13 +12,15 @@ import typer
 from ..errors import UsageError
 from ..resolver import resolve
 from . import faults
+from . import helptext
 from . import options as o
 from .app import app
+from .notes import warn_about_graph
 from .outputs import command_inputs, plan_outputs
 from .sinks import open_output, output_target
 
 
-@app.command()
+@app.command(**helptext.spec("convert"))
 def convert(
     ctx: typer.Context,
     graph: o.GraphArg,
@@ -50,6 +52,7 @@ def convert(
     plan_outputs(command_inputs(graph, node_features=node_features), [out_t, nodes_t])
     faults.doing(f"reading {graph}")
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
+    warn_about_graph(sys.stderr, g)
     edges, nodes = graph_texts(g, fmt, nodes_out is not None, out)
     for what in dropped(g, fmt):
         sys.stderr.write(f"gnnprop: warning: {what} cannot be written in {fmt}; not written\n")

@@ -16,6 +16,7 @@ from typing import IO
 from rich.console import Console
 
 from ..errors import UsageError
+from ..resolver import did_you_mean
 
 
 @dataclass
@@ -70,7 +71,8 @@ class Env:
             return "table" if self.out_is_tty() else pipe
         name = fmt.strip().lower()
         if name not in valid:
-            raise UsageError(f"unknown format {fmt!r}; valid: {', '.join(valid)}", key="format")
+            raise UsageError(f"unknown format {fmt!r}; {did_you_mean(fmt, valid)}valid: {', '.join(valid)}",
+                             key="format")
         return name
 
 

@@ -8,14 +8,16 @@ from typing import Annotated, Any, Optional
 import typer
 
 from . import faults
+from . import helptext
 from . import options as o
 from .app import app
 from .env import get_env
+from .notes import warn_about_graph
 from .outputs import command_inputs, plan_outputs, weights_target
 from .sinks import require_stdout, write_bytes
 
 
-@app.command()
+@app.command(**helptext.spec("inspect"))
 @o.config_command
 def inspect(
     ctx: typer.Context,
@@ -43,6 +45,7 @@ def inspect(
     from ..output.numbers import format_number
     from ..tracing import explain, to_dict
     from ..weights import encode_weights
+    from .render import wrap_fields
 
     env = get_env(ctx.obj)
     cfg = o.build_config(**flags)
@@ -53,7 +56,7 @@ def inspect(
                                 layer_type=cfg.layer.type), [weights_t])
     faults.doing(f"reading {graph}")
     session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
-                           allow_nonfinite=allow_nonfinite)
+                           allow_nonfinite=allow_nonfinite, loaded=lambda g: warn_about_graph(env.err, g, cfg, flags))
     faults.doing(f"explaining node {node}")
     ex = explain(session, node, [round_], all_rounds=all_rounds)
     if weights_t is not None:  # only once the explanation succeeded, like run's
@@ -63,7 +66,8 @@ def inspect(
         return
     console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
     fmt_num = (lambda v: format_number(v, precision))
-    console.print(Text(_plan_line(ex, fmt_num), style="dim"), soft_wrap=True)
+    for line in wrap_fields(_plan_line(ex, fmt_num).split("; "), console.width):
+        console.print(Text(line, style="dim"), soft_wrap=True)
     for step in ex.steps:
         console.print(step_tree(ex, step, session.params, fmt_num, max_messages))
 
@@ -86,15 +90,16 @@ def step_tree(ex, step, params, fmt, max_messages: int):
     from rich.tree import Tree
 
     from ..tracing import aggregation_lines, message_text, update_text, vector_text
+    from .render import escape_id
 
     vec = (lambda v: vector_text(v, fmt))
-    head = Text(f"node {ex.node}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
+    head = Text(f"node {escape_id(ex.node)}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
     tree = Tree(head, guide_style="dim")
     if "layer" in ex.formulas:
         tree.add(Text(f"layer: {ex.formulas['layer']}"))
     tree.add(f"input: x = {vec(step.x)}")
     n = len(step.messages)
-    msgs = tree.add(Text(f"messages ({n}): {ex.formulas['message']}"))
+    msgs = tree.add(Text(f"messages ({n:,}): {ex.formulas['message']}"))
     if n == 0:
         msgs.add("no incoming edges")
     shown = step.messages if max_messages == 0 else step.messages[:max_messages]
@@ -102,20 +107,20 @@ def step_tree(ex, step, params, fmt, max_messages: int):
         text = message_text(params, m, fmt)
         if text is None:
             parts = ", ".join(f"{k} = {vec(v)}" for k, v in m.inputs.items())
-            msgs.add(f"from node {m.source}: {parts} -> {vec(m.value)}")
+            msgs.add(Text(f"from node {escape_id(m.source)}: {parts} -> {vec(m.value)}"))
         else:
-            msgs.add(f"from node {m.source}: {text} = {vec(m.value)}")
+            msgs.add(Text(f"from node {escape_id(m.source)}: {text} = {vec(m.value)}"))
     if len(shown) < n:
         rest = step.messages[len(shown):]
-        msgs.add(Text(f"… and {len(rest)} more message{'s' if len(rest) != 1 else ''} "
-                      f"(from nodes {', '.join(str(m.source) for m in rest[:5])}{', …' if len(rest) > 5 else ''}; "
+        msgs.add(Text(f"… and {len(rest):,} more message{'s' if len(rest) != 1 else ''} "
+                      f"(from nodes {', '.join(escape_id(m.source) for m in rest[:5])}{', …' if len(rest) > 5 else ''}; "
                       f"--max-messages 0 shows all, --format json has them all)", style="dim"))
     if step.aggregated is None:
         tree.add("aggregate: not observed (the layer does not aggregate through PyG's aggregate step)")
     else:
         agg = tree.add(f"aggregate: {ex.aggr} -> {vec(step.aggregated)}")
-        for line in aggregation_lines(step, ex.aggr, fmt):
-            agg.add(line)
+        for line in aggregation_lines(step, ex.aggr, fmt, escape_id):
+            agg.add(Text(line))
     text = update_text(params, step, fmt)
     if text is not None:
         tree.add(f"update: {text} = {vec(step.output)}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from . import helptext
 from .app import app
 from .env import get_env
 
 
-@app.command()
+@app.command(**helptext.spec("layers"))
 def layers(ctx: typer.Context) -> None:
     """List layer types (gnnprop's and PyG's, with their arguments), aggregations, round modes, features."""
     from ..aggr import AGGREGATIONS, ALIASES
@@ -31,6 +32,8 @@ def layers(ctx: typer.Context) -> None:
         lines.append(("aggr_mode", name, text))
     for name, text in ROUND_MODES.items():
         lines.append(("rounds", name, text))
+    lines.append(("rule", "std(x)", "in rounds.if: the sample standard deviation of every value of x (divides by "
+                  "N*F - 1; not aggr std's population one); mean, min, max, sum, norm(x) are over every value too"))
     for name, text in FEATURES.items():
         lines.append(("features", name, text))
     w0 = max(len(a) for a, _, _ in lines)

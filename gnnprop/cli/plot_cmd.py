@@ -8,18 +8,20 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError
-from ..plotnames import KINDS, LAYOUTS
-from ..resolver import resolve
+from ..plotnames import DERIVATION_MESSAGES, KINDS, LAYOUTS
+from ..resolver import did_you_mean, resolve
 from . import faults
+from . import helptext
 from . import options as o
 from .app import app
+from .notes import warn_about_graph
 from .outputs import command_inputs, plan_outputs
 from .sinks import open_output, output_target
 
 PLOT = "Picture"
 
 
-@app.command()
+@app.command(**helptext.spec("plot"))
 @o.config_command
 def plot(
     graph: o.GraphArg,
@@ -51,6 +53,9 @@ def plot(
                                                  rich_help_panel=PLOT)] = None,
     precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="derivation: decimals shown.",
                                            rich_help_panel=PLOT)] = 4,
+    max_neighbours: Annotated[int, typer.Option("--max-neighbours", min=0, help="derivation: in-neighbours "
+                                                "drawn (max/min winners first; the rest counted; 0: all).",
+                                                rich_help_panel=PLOT)] = DERIVATION_MESSAGES,
     weights: o.Weights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
@@ -64,10 +69,12 @@ def plot(
     cfg = o.build_config(**flags)
     kind = resolve(kind, KINDS, what="plot kind", key="kind")[0]
     if layout not in LAYOUTS:
-        raise UsageError(f"--layout: unknown layout {layout!r}; valid: {', '.join(P.LAYOUTS)}")
+        raise UsageError(f"--layout: unknown layout {layout!r}; {did_you_mean(layout, LAYOUTS)}"
+                         f"valid: {', '.join(LAYOUTS)}")
     fmt = P.figure_format(output)
     spec = P.PlotSpec(kind=kind, feature=feature, round=round_, log=log, layout=layout, max_nodes=max_nodes,
-                      sample=sample, size=_size(size), dpi=dpi, title=title)
+                      sample=sample, size=_size(size), dpi=dpi, title=title,
+                      max_neighbours=max_neighbours)
     if kind == "derivation" and node is None:
         raise UsageError("--kind derivation: say which node with --node ID")
     P.require_matplotlib()
@@ -75,7 +82,8 @@ def plot(
     plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
                                 layer_type=cfg.layer.type), [out_t])
     faults.doing(f"reading {graph}")
-    session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights)
+    session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
+                           loaded=lambda g: warn_about_graph(sys.stderr, g, cfg, flags))
     faults.doing("computing the rounds")
     if node is not None:
         spec.node = session.graph.lookup(node)

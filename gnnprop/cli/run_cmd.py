@@ -11,74 +11,127 @@ import typer
 
 from .. import _signals
 from ..errors import GnnpropError, UsageError
-from . import faults
+from . import batch, faults, helptext
 from . import options as o
 from .app import app, cli_message
 from .env import Env, get_env
+from .notes import warn_about_graph
 from .outputs import command_inputs, not_written, plan_outputs, signals_deferred, weights_target
 from .sinks import Target, open_output, output_target
 
+#: The formats besides the writers' (``table``: a terminal's box view; ``text``: plain columns).
+VIEWS = ("table", "text")
+#: ``--output``'s extension -> format, when ``--format`` is not given.
+EXTENSIONS = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "tsv": "tsv", "npy": "npy",
+              "txt": "text"}
+#: The extension of each format's files (``-o DIR/``).
+FORMAT_EXTENSIONS = {"table": "txt", "text": "txt", "json": "json", "ndjson": "ndjson", "csv": "csv", "tsv": "tsv",
+                     "npy": "npy"}
 O = "Output"
 
 
 def _formats() -> tuple[str, ...]:
     from ..output import WRITERS
 
-    return ("table",) + tuple(WRITERS)
+    return VIEWS + tuple(WRITERS)
 
 
 def _complete_format(incomplete: str) -> list[str]:
     return [f for f in _formats() if f.startswith(incomplete)]
 
 
-@app.command()
+@app.command(**helptext.spec("run"))
 @o.config_command
 def run(
     ctx: typer.Context,
-    graph: o.GraphArg,
+    graphs: Annotated[Optional[list[str]], typer.Argument(
+        metavar="GRAPH", show_default=False,
+        help="Graph file(s) (.json, .csv, .txt/.edgelist/.tsv/.cites), or - for stdin; several run one after "
+             "another with the same config.")] = None,
+    paths_from: Annotated[Optional[str], typer.Option("--paths-from", metavar="FILE", help="Read graph paths "
+                          "from FILE (- for stdin), one a line; # comments and blank lines are skipped.",
+                          rich_help_panel=o.GRAPH)] = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy "
-                   "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O,
-                   autocompletion=_complete_format)] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically instead of stdout.",
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | text | json | ndjson | csv | "
+                   "tsv | npy (default: from --output's extension, else table on a terminal, else json).",
+                   rich_help_panel=O, autocompletion=_complete_format)] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically "
+                                                  "instead of stdout; DIR/ writes one file per graph, named after it.",
                                                   rich_help_panel=O)] = None,
     last: Annotated[bool, typer.Option("--last", help="Only the final round.", rich_help_panel=O)] = False,
     every: Annotated[int, typer.Option("--every", min=1, help="Every K-th round (and the last).", rich_help_panel=O)] = 1,
     nodes: Annotated[Optional[str], typer.Option("--nodes", help="Only these node ids, comma separated.",
                                                  rich_help_panel=O)] = None,
-    precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="Decimals in tables.",
-                                           rich_help_panel=O)] = 4,
-    max_rows: Annotated[int, typer.Option("--max-rows", min=0, help="Rows per table before eliding (0: all).",
-                                          rich_help_panel=O)] = 20,
-    max_cols: Annotated[int, typer.Option("--max-cols", min=0, help="Feature columns per table before eliding (0: all).",
-                                          rich_help_panel=O)] = 10,
+    precision: Annotated[Optional[int], typer.Option("--precision", min=0, max=17, show_default=False,
+                         help="Table views: at most N digits after the point, a cut number ending in … "
+                              "(default: every digit needed to read the value back).", rich_help_panel=O)] = None,
+    max_rows: Annotated[Optional[int], typer.Option("--max-rows", min=0, show_default=False, help="Rows per table "
+                        "before eliding (0: all; default 20 on a terminal, all in a .txt file).",
+                        rich_help_panel=O)] = None,
+    max_cols: Annotated[Optional[int], typer.Option("--max-cols", min=0, show_default=False, help="Feature columns "
+                        "per table (0: all; default: as many as fit the terminal, all in a .txt file).",
+                        rich_help_panel=O)] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).",
                                            rich_help_panel=O)] = False,
     allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow "
                                "(JSON writes null for inf/nan).", rich_help_panel=O)] = False,
     **flags: Any,
 ) -> None:
-    """Propagate features over GRAPH round by round; print every round (round 0 = the input)."""
+    """Propagate features over GRAPH round by round; print every round (round 0 = the input).
+
+    Several graphs (or --paths-from) run one after another in one process with the same config:
+    -o DIR/ writes DIR/<name>.<format> for each; to stdout, ndjson records carry a "graph" field
+    (the default in a pipe) and tables have a heading per graph. A graph that fails is reported
+    and the others still run; the exit code is then that of the failure.
+    """
+    env = get_env(ctx.obj)
+    opts = dict(weights=weights, save_weights=save_weights, input_format=input_format, node_features=node_features,
+                last=last, every=every, nodes=nodes, precision=precision, max_rows=max_rows, max_cols=max_cols,
+                no_color=no_color, allow_nonfinite=allow_nonfinite)
+    paths = batch.graph_paths(graphs, paths_from)
+    into_dir = output is not None and batch.is_dir_target(output)
+    if len(paths) == 1 and not into_dir:
+        _run_graph(env, paths[0], fmt=fmt, output=output, **opts, **flags)
+        return
+    if output is not None and not into_dir:
+        raise UsageError(f"--output: {len(paths):,} graphs need a folder, one file each: write -o {output}/ "
+                         "(or omit -o for stdout)")
+    fmt = batch.batch_format(fmt, output if into_dir else None, env, len(paths), EXTENSIONS)
+    if save_weights is not None:
+        raise UsageError("--save-weights: takes one graph (each graph's layer may differ)")
+    cfg = o.build_config(**flags)  # a config error is said once, before any graph runs
+    jobs = batch.plan_jobs(paths, output if into_dir else None, FORMAT_EXTENSIONS[fmt])
+    failures = batch.run_jobs(env, jobs, lambda job: _run_graph(env, job.graph, fmt=fmt, output=job.output,
+                                                                label=job.label, cfg=cfg, **opts, **flags))
+    if failures:
+        raise typer.Exit(max(failures))
+
+
+def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, input_format, node_features, last,
+               every, nodes, precision, max_rows, max_cols, no_color, allow_nonfinite, label: str | None = None,
+               cfg: Any = None, **flags: Any) -> None:
+    """One graph's run, written to ``output`` (``None`` or ``-``: stdout); ``label`` names the graph in a
+    batch, whose config ``cfg`` is built once."""
     from ..engine.session import open_session
     from ..output import make_writer
     from ..weights import encode_weights
 
-    env = get_env(ctx.obj)
     output = None if output == "-" else output
-    cfg = o.build_config(**flags)
-    fmt = _choose_format(fmt, output, env)
+    cfg = o.build_config(**flags) if cfg is None else cfg
     out_t = output_target("-" if output is None else output)
     weights_t = None if save_weights is None else weights_target(save_weights)
     plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
-                                layer_type=cfg.layer.type), [out_t, weights_t])
+                                layer_type=cfg.layer.type), [out_t, weights_t])  # an input named as output first
+    fmt = _choose_format(fmt, output if out_t.kind == "file" else None, env)
     state = _RunState(out_t, weights_t, streamed=fmt == "ndjson")
     try:
         faults.doing(f"reading {graph}")
         session = open_session(graph, cfg, input_format=input_format, node_features=node_features,
-                               weights=weights, allow_nonfinite=allow_nonfinite)
+                               weights=weights, allow_nonfinite=allow_nonfinite,
+                               loaded=lambda g: warn_about_graph(env.err, g, cfg, flags))
         if session.graph.num_edges == 0:
             env.err.write(f"gnnprop: warning: {session.graph.source} has no edges: nothing propagates "
                           "(every node aggregates to 0)\n")
@@ -91,11 +144,18 @@ def run(
             weights_file = None if weights_t is None else stack.enter_context(open_output(weights_t, binary=True))
             stream = stack.enter_context(open_output(out_t, binary, stream=state.streamed))
             progress = stack.enter_context(_Progress(env, session.plan.max_rounds, no_color))
-            if fmt == "table":
-                console = env.console(stream, tty=env.out_is_tty() and output is None, no_color=no_color)
-                emit = _table_emitter(console, ids, picked, precision, max_rows, max_cols)
+            if fmt in VIEWS:
+                from rich.text import Text
+
+                console = env.console(stream, tty=env.out_is_tty() and output is None and fmt == "table",
+                                      no_color=no_color)
+                view = _TableView(env, console, ids, picked, fmt == "table", precision, max_rows, max_cols)
+                emit = view.emit
+                if label is not None and output is None:
+                    console.print(Text(f"graph {label}", style="bold underline"), soft_wrap=True)
             else:
                 writer = make_writer(fmt, stream)
+                writer.graph = label if output is None else None
                 writer.begin(ids, session.width)
                 emit = writer.round
             if out_t.kind != "file" and state.streamed:
@@ -118,8 +178,8 @@ def run(
             if pending is not None and pending[0] != emitted:
                 emit(pending[0], _numpy(pending[1]))
             meta = session.meta()
-            if fmt == "table":
-                console.print(_summary(meta), style="dim", markup=False, highlight=False, soft_wrap=True)
+            if fmt in VIEWS:
+                view.summary(_summary_fields(meta))
             else:
                 writer.end(meta)
             if weights_file is not None:
@@ -134,18 +194,31 @@ def run(
     if session.nonfinite_round is not None:
         env.err.write(f"gnnprop: warning: values became inf or nan from round {session.nonfinite_round} "
                       f"({'null in JSON' if fmt in ('json', 'ndjson') else 'inf/nan'} in the output)\n")
-    if fmt != "table" and env.err_is_tty():
-        env.err_console(no_color).print(_summary(meta), style="dim", markup=False, highlight=False,
-                                        soft_wrap=True)
+    if fmt in VIEWS:
+        view.note_hidden()
+    elif env.err_is_tty() and label is None:
+        from rich.text import Text
+
+        from .render import wrap_fields
+
+        err = env.err_console(no_color)
+        for line in wrap_fields(_summary_fields(meta), env.term_width()):
+            err.print(Text(line, style="dim"), soft_wrap=True)
 
 
 def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
-    if fmt is not None or output is None:
+    if fmt is not None:
         name = env.choose_format(fmt, _formats())
-    else:
+    elif output is not None and output != "-":
         ext = os.path.splitext(output)[1].lower().lstrip(".")
-        name = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "npy": "npy",
-                "txt": "table"}.get(ext, "json")
+        if ext not in EXTENSIONS:
+            known = ", ".join(f".{e} ({f})" for e, f in EXTENSIONS.items())
+            what = f"extension .{ext}" if ext else "no extension"
+            raise UsageError(f"--output: {output} has {what}, which names no format; known: {known}; "
+                             "or give --format")
+        name = EXTENSIONS[ext]
+    else:
+        name = "table" if env.out_is_tty() else "json"
     if name == "npy" and output is None and env.out_is_tty():
         raise UsageError("--format npy: binary output to a terminal; use --output FILE.npy or a pipe")
     return name
@@ -155,25 +228,77 @@ def _numpy(x):
     return x.detach().to("cpu").numpy()
 
 
-def _table_emitter(console, ids, picked, precision, max_rows, max_cols):
-    from rich.text import Text
+class _TableView:
+    """Tables of the rounds: ``fit`` (a terminal table) fits the width and elides rows and columns;
+    otherwise (``text``, ``-o FILE.txt``) every row and column, separated by spaces, no box."""
 
-    from .render import pick_rows, round_table
+    def __init__(self, env: Env, console, ids, picked, fit: bool, precision, max_rows, max_cols):
+        from .render import pick_rows
 
-    rows = pick_rows(len(ids), 0 if picked is not None else max_rows)
+        self.env, self.console, self.ids, self.fit, self.precision = env, console, ids, fit, precision
+        self.width = env.term_width()
+        default_rows = 20 if fit and picked is None else 0
+        self.rows = pick_rows(len(ids), default_rows if max_rows is None else max_rows)
+        self.max_cols = max_cols if max_cols is not None or fit else 0
+        self.hidden: tuple[int, int] | None = None
 
-    def emit(r: int, x) -> None:
-        console.print(Text("round 0 (input)" if r == 0 else f"round {r}", style="bold"))
-        console.print(round_table(x, ids, rows, precision, max_cols, len(ids)))
-        console.print()
-    return emit
+    def emit(self, r: int, x) -> None:
+        from rich.text import Text
+
+        from .render import round_lines
+
+        lines, lay = round_lines(x, self.ids, self.rows, precision=self.precision, max_cols=self.max_cols,
+                                 width=self.width, box=self.fit)
+        if lay.hidden:
+            self.hidden = (len(lay.head) + len(lay.tail), lay.total)
+        title = "round 0 (input)" if r == 0 else f"round {r}"
+        if not self.fit:  # plain text: straight to the file, no Rich rendering per line
+            self.console.file.write("\n".join([title, *lines, "", ""]))
+            return
+        self.console.print(Text(title, style="bold"), soft_wrap=True)
+        for line in lines:
+            self.console.print(line, soft_wrap=True)
+        self.console.print()
+
+    def summary(self, fields: list[str]) -> None:
+        from rich.text import Text
+
+        from .render import wrap_fields
+
+        width = self.width if self.fit else 10**6
+        for line in wrap_fields(fields, width):
+            self.console.print(Text(line, style="dim"), soft_wrap=True)
+
+    def note_hidden(self) -> None:
+        """Say on stderr that columns were left out, and how to see them."""
+        if self.hidden is None:
+            return
+        shown, total = self.hidden
+        why = "" if self.max_cols is None else f" (--max-cols {self.max_cols})"
+        self.env.err.write(f"gnnprop: note: {shown} of {total:,} feature columns shown{why} "
+                           "(all: --max-cols 0, or -f csv)\n")
 
 
-def _summary(meta: dict) -> str:
-    return (f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}; "
-            f"{meta['rounds_run']} round{'s' if meta['rounds_run'] != 1 else ''} run; "
-            f"{meta['num_nodes']} nodes, {meta['num_edges']} edges; device {meta['device']}, {meta['dtype']}, "
-            f"engine {meta['engine']}; {meta['seconds']:.3g} s")
+def _summary_fields(meta: dict) -> list[str]:
+    """The closing summary, as fields to join with ``; `` (and to wrap between)."""
+    n = meta["rounds_run"]
+    return [f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}",
+            f"{n:,} round{'s' if n != 1 else ''} run",
+            f"{meta['num_nodes']:,} node{'s' if meta['num_nodes'] != 1 else ''}, "
+            f"{meta['num_edges']:,} edge{'s' if meta['num_edges'] != 1 else ''}",
+            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}",
+            f"{meta['seconds']:.3g} s"]
+
+
+def _summary_fields(meta: dict) -> list[str]:
+    """The closing summary, as fields to join with ``; `` (and to wrap between)."""
+    n = meta["rounds_run"]
+    return [f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}",
+            f"{n:,} round{'s' if n != 1 else ''} run",
+            f"{meta['num_nodes']:,} node{'s' if meta['num_nodes'] != 1 else ''}, "
+            f"{meta['num_edges']:,} edge{'s' if meta['num_edges'] != 1 else ''}",
+            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}",
+            f"{meta['seconds']:.3g} s"]
 
 
 class _RunState:

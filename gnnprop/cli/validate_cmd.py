@@ -7,12 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
+from . import helptext
 from . import options as o
 from .app import app
 from .env import get_env
+from .notes import warn_about_graph
+from .render import escape_id
 
 
-@app.command()
+@app.command(**helptext.spec("validate"))
 def validate(
     ctx: typer.Context,
     graph: o.GraphArg,
@@ -32,20 +35,21 @@ def validate(
     env = get_env(ctx.obj)
     fmt = env.choose_format(fmt, ("table", "json"))
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
+    warn_about_graph(env.err, g)
     rep = report(g).as_dict()
     rep = {"file": g.source, "valid": True, **rep}
     if fmt == "json":
         env.out.write(json.dumps(rep) + "\n")
         return
     console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
-    console.print(Text(f"{g.source}: valid", style="bold"), soft_wrap=True)
+    console.print(Text(f"{escape_id(g.source)}: valid", style="bold"), soft_wrap=True)
     table = Table(show_header=False, show_edge=False, box=None)
     table.add_column(style="cyan")
     table.add_column(justify="right")
     for key, label in LABELS.items():
         value = rep[key]
         table.add_row(label, "none" if value is None else ("yes" if value else "no") if isinstance(value, bool)
-                      else str(value))
+                      else f"{value:,}")
     console.print(table)
 
 

@@ -26,6 +26,7 @@ ENGINES = {
 AGGR_MODES = {
     "cat": "concatenate the aggregations (the width grows k-fold)",
     "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",
-    "min": "elementwise min", "std": "elementwise std", "var": "elementwise var",
+    "min": "elementwise min", "std": "elementwise sample std of the k aggregations (torch.std, divides by k-1)",
+    "var": "elementwise sample variance of the k aggregations (torch.var, divides by k-1)",
     "logsumexp": "elementwise logsumexp",
 }

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 from .. import expr
 from ..aggr import resolve_aggr
 from ..errors import ConfigError
-from ..resolver import resolve
+from ..resolver import did_you_mean, resolve
 
 from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES, MAX_ROUNDS, ROUND_MODES  # noqa: F401  (the schema's names)
 
@@ -220,7 +220,8 @@ IsNative = Callable[[str], bool]
 def fill(obj: Any, data: Mapping[str, Any], prefix: str, is_native: IsNative) -> None:
     """Read ``data`` into the dataclass ``obj`` (nested sections too), checking keys and types."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"expected a mapping, got {show(data)}", key=prefix or "config")
+        hint = f"; write {prefix}: {{type: {data}}}" if isinstance(data, str) and hasattr(obj, "type") else ""
+        raise ConfigError(f"expected a mapping, got {show(data)}{hint}", key=prefix or "config")
     fields = yaml_fields(type(obj))
     native = True
     if isinstance(obj, LayerConfig):
@@ -233,7 +234,8 @@ def fill(obj: Any, data: Mapping[str, Any], prefix: str, is_native: IsNative) ->
             if not native:  # a PyG or user layer: its keyword arguments, checked when it is resolved
                 obj.args[str(key)] = value
                 continue
-            raise ConfigError(f"unknown key; valid keys here: {', '.join(fields)}", key=path)
+            raise ConfigError(f"unknown key; {did_you_mean(str(key), fields)}valid keys here: {', '.join(fields)}",
+                              key=path)
         f = fields[key]
         kind = field_kind(type(obj), f.name)
         if kind == "args":

@@ -131,4 +131,5 @@ class Propagation:
         raise RunError(
             f"round {r}: node {node} feature {col} became {float(x[bad, col])} "
             f"({x.dtype} {'overflow' if torch.isinf(x[bad, col]) else 'invalid operation'}); "
-            f"try {setting('dtype', 'float64')} or fewer rounds, or {setting('allow_nonfinite')} to keep going")
+            f"try {setting('dtype', 'float64') + ' or ' if x.dtype != torch.float64 else ''}fewer rounds, "
+            f"or {setting('allow_nonfinite')} to keep going")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -213,11 +213,12 @@ def _check_layer_memory(build_params, cfg: Config, in_dim: int, g: Graph, itemsi
 
 
 def open_session(graph: str | Graph, config: Config, *, input_format: str | None = None,
-                 node_features: str | None = None, weights: str | None = None,
-                 allow_nonfinite: bool = False) -> Session:
+                 node_features: str | None = None, weights: str | None = None, allow_nonfinite: bool = False,
+                 loaded: Callable[[Graph], None] | None = None) -> Session:
     """Load ``graph`` (a path, ``-`` for stdin, or a loaded :class:`Graph`), add the reverse
     edges the config asks for, and :func:`prepare` the run: what ``run``, ``inspect``,
-    ``plot`` and the Python API all do first."""
+    ``plot`` and the Python API all do first. ``loaded`` sees the graph as loaded (before
+    features are filled in), e.g. to report what the loader noted."""
     if isinstance(graph, Graph):
         g = with_reverse_edges(graph) if config.graph_cfg.undirected else graph
     else:
@@ -225,6 +226,8 @@ def open_session(graph: str | Graph, config: Config, *, input_format: str | None
 
         g = load_graph(graph, input_format=input_format, node_features=node_features,
                        undirected=config.graph_cfg.undirected)
+    if loaded is not None:
+        loaded(g)
     return prepare(g, config, allow_nonfinite=allow_nonfinite, weights=weights)
 
 

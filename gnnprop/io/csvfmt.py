@@ -59,7 +59,7 @@ def _columns(names: list[str], at: str) -> tuple[int, int, int | None, list[int]
     s = next((seen[n] for n in SOURCE_COLUMNS if n in seen), None)
     t = next((seen[n] for n in TARGET_COLUMNS if n in seen), None)
     if s is None or t is None:
-        raise InputError(f"{at}: the header must have {EXPECTED}, got {','.join(names)}")
+        raise InputError(f"{at}: the header must have {EXPECTED}, got {','.join(names)}{_headerless_hint(names)}")
     for group in (SOURCE_COLUMNS, TARGET_COLUMNS):
         both = [names[j] for j in sorted(seen[n] for n in group if n in seen)]
         if len(both) > 1:
@@ -69,6 +69,23 @@ def _columns(names: list[str], at: str) -> tuple[int, int, int | None, list[int]
                          "name every column (columns other than src, dst and weight are edge attributes)")
     w = seen.get(WEIGHT_COLUMN)
     return s, t, w, [j for j in range(len(names)) if j not in (s, t, w)]
+
+
+def _headerless_hint(names: list[str]) -> str:
+    """When the first line may be data (``0,1``): the header line to add above it."""
+    if len(names) < 2 or not names[0] or not names[1] or not all(_number(n) for n in names[2:]):
+        return ""
+    header = ["src", "dst"] + (["weight"] if len(names) > 2 else []) + [f"a{k}" for k in range(1, len(names) - 2)]
+    looks = "that line looks like an edge" if _number(names[0]) and _number(names[1]) else "if that line is an edge"
+    return f"; {looks}, add a header line above it: {','.join(header)}"
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def read_edges(text: str, source: str) -> EdgeRows:

@@ -39,7 +39,9 @@ def read_edges(text: str, source: str) -> EdgeRows:
         for line, row in zip(lines, rows):
             n = len(row)
             if n < 2:
-                raise InputError(f"{source}: line {line}: {fields(n)}, expected 2 or more ({LAYOUT})")
+                comma = ("; fields are separated by whitespace, not commas (a comma-separated file is read "
+                         "as CSV, with a header line src,dst)") if n == 1 and "," in row[0] else ""
+                raise InputError(f"{source}: line {line}: {fields(n)}, expected 2 or more ({LAYOUT}){comma}")
             if n != width:
                 raise InputError(f"{source}: line {line}: {fields(n)}, expected {width} as on line {lines[0]} "
                                  f"({layout(width)}; every line has the same number of fields)")

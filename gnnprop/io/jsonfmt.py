@@ -387,4 +387,33 @@ def from_node_link(obj: dict, source: str) -> Graph:
         edge_attr=None if attr is None else torch.from_numpy(attr),
         source=source,
     )
+    features = 'node features are read from "x"'
+    if x is None:
+        features += "; the graph has none, so they come from graph.features (default: ones)"
+    graph.notes += unread_keys(nodes, NODE_KEYS, "nodes", source, features)
+    graph.notes += unread_keys(links, LINK_KEYS, lk, source,
+                               'edge weights are read from "weight", edge attributes from "edge_attr"')
     return graph if directed else with_reverse_edges(graph)
+
+
+#: The keys the node-link form reads on a node and on a link ("key" is networkx's multigraph edge key).
+NODE_KEYS = frozenset({"id", "x"})
+LINK_KEYS = frozenset({"source", "target", "weight", "edge_attr", "key"})
+
+
+def unread_keys(items: list[dict], known: frozenset, where: str, source: str, instead: str) -> list[str]:
+    """A note naming the keys of ``items`` that gnnprop does not read, or none.
+
+    ``'g.json: nodes have keys gnnprop does not read: "features" (4 of 4 nodes, lists of numbers), "club"
+    (34 of 34); node features are read from "x"'``.
+    """
+    keys = set().union(*items) - known if items else set()
+    if not keys:
+        return []
+    parts = []
+    for key in sorted(keys, key=str):
+        having = [item[key] for item in items if key in item]
+        numbers = all(type(v) is list and v and set(map(type, v)) <= _NUMBER for v in having[:1000])
+        parts.append(f"{json.dumps(key)} ({len(having):,} of {len(items):,}{', lists of numbers' if numbers else ''})")
+    return [f"{source}: {where} have {'a key' if len(parts) == 1 else 'keys'} gnnprop does not read: "
+            f"{', '.join(parts)}; {instead}"]

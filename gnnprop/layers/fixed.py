@@ -91,8 +91,7 @@ class FixedKind(OwnKind):
     name = "fixed"
     default_aggr = "max"
     fields = ("message", "update")
-    summary = ("hand-written formulas (the tutorial's fixed layer): message 0.5*x_i + 2*x_j, "
-               "update x + 0.5*aggr_out")
+    summary = "hand-written formulas (the tutorial's): message 0.5*x_i + 2*x_j, update x + 0.5*aggr_out"
 
     def check(self, cfg: LayerConfig) -> None:
         expr.parse(cfg.message, expr.MESSAGE, "layer.message")

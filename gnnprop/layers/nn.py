@@ -66,7 +66,7 @@ class NNKind(OwnKind):
     name = "nn"
     default_aggr = "mean"
     fields = ("hidden_dim", "out_dim")
-    summary = "learned (the tutorial's nn layer): message Linear([x_i || x_j]), update Linear([x || aggr_out])"
+    summary = "learned (the tutorial's): message Linear([x_i || x_j]), update Linear([x || aggr_out])"
 
     def build(self, cfg, in_dim, aggr, aggr_mode, edge_dim) -> NNParams:
         return NNParams(in_dim, cfg.hidden_dim or in_dim, cfg.out_dim or in_dim, aggr, aggr_mode)

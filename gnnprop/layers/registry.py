@@ -54,7 +54,7 @@ def resolve_kind(name: Any) -> LayerKind:
     if cls_name is None:
         names = {**{k: k for k in KINDS}, **{n: n for n in pyg.all_names()}}
         resolve(name, names, what="layer", key="layer.type", shown=5,
-                hint="also path/to/file.py:ClassName; `gnnprop layers` lists all")
+                hint=f"also {', '.join(KINDS)}, or path/to/file.py:ClassName; `gnnprop layers` lists all")
     return pyg.PygKind(cls_name)
 
 

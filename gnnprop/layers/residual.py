@@ -62,7 +62,7 @@ class ResidualKind(OwnKind):
     name = "residual"
     default_aggr = "sum"
     fields = ("out_dim", "project")
-    summary = "residual (the dynamic-rounds snippet's layer): message Linear(x_j), update aggr_out + x"
+    summary = "residual (the dynamic-rounds snippet's DynamicGNN): message Linear(x_j), update aggr_out + x"
 
     def build(self, cfg, in_dim, aggr, aggr_mode, edge_dim) -> ResidualParams:
         out_dim = cfg.out_dim or in_dim

@@ -24,6 +24,8 @@ from . import shortest32
 F32_POSITIONAL = (1e-4, 1e6)
 _POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
 _ZERO, _DOT, _MINUS, _PLUS, _E = (ord(c) for c in "0.-+e")
+#: Up to this many float32 values are formatted one by one with ``str`` (same text, less fixed cost).
+SMALL = 48
 
 
 def shortest(v: float | np.floating, dtype: np.dtype | None = None) -> str:
@@ -54,10 +56,12 @@ def format_grid(values: np.ndarray, nonfinite: str | None = None, room: int = 0)
     ``row[row != 0]`` is the text of a value.
     """
     values = np.ascontiguousarray(values)
-    if values.dtype == np.float32:
+    if values.dtype == np.float32 and len(values) > SMALL:
         grid = _float32_grid(values, room)
-    else:
-        strs = list(map(repr, values.astype(np.float64, copy=False).tolist()))
+    else:  # float64, or a few float32 values (numpy's fixed cost per call would dominate): text by text
+        spell = str if values.dtype == np.float32 else repr
+        items = values if values.dtype == np.float32 else values.astype(np.float64, copy=False).tolist()
+        strs = list(map(spell, items))
         texts = np.array(strs, dtype="S") if strs else np.zeros(0, "S1")
         width = texts.dtype.itemsize
         grid = np.zeros((len(strs), width + room), np.uint8)

@@ -9,6 +9,7 @@ Formats:
     json   {"nodes": [ids], "rounds": [{"round": 0, "x": [[...]]}, ...], "meta": {...}}
     ndjson {"round": r, "node": id, "x": [...]} per node per round
     csv    header round,node,x0,x1,...; one row per node per round
+    tsv    the same with tabs; a tab, line break or backslash in an id is written \\t, \\n, \\r, \\\\
     npy    the final features, float array [N, F], in node order
 """
 
@@ -124,14 +125,19 @@ class JsonWriter(Writer):
 
 
 class NdjsonWriter(Writer):
+    """One record per node per round; with ``graph`` set (several graphs in one stream)
+    every record starts with ``"graph": name``."""
+
     nonfinite = "null"
+    graph: str | None = None
 
     def begin(self, node_ids, width):
         super().begin(node_ids, width)
         self.ids = id_grid(self.node_ids, json.dumps)
 
     def round(self, r, x):
-        parts = ['{"round": ' + str(r) + ', "node": ', self.ids, ', "x": [']
+        head = "{" if self.graph is None else '{"graph": ' + json.dumps(self.graph) + ", "
+        parts = [head + '"round": ' + str(r) + ', "node": ', self.ids, ', "x": [']
         for text in text_rows(x, parts, ", ", "]}\n", self.nonfinite):
             self.stream.write(text)
         self.stream.flush()
@@ -163,6 +169,33 @@ def _csv_field(node_id: Any) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+class TsvWriter(Writer):
+    """Tab-separated values as the IANA type describes them: no tab or line break inside a
+    field, so an id's tab, line breaks and backslashes are written as escapes."""
+
+    def begin(self, node_ids, width):
+        super().begin(node_ids, width)
+        self.stream.write("\t".join(["round", "node"] + [f"x{k}" for k in range(width)]) + "\n")
+        self.ids = id_grid(self.node_ids, _tsv_field)
+
+    def round(self, r, x):
+        pad = self.width - x.shape[1]
+        if self.ids is None:  # an id with a NUL in it: row by row
+            self.stream.writelines("\t".join([str(r), _tsv_field(i), *row, *[""] * pad]) + "\n"
+                                   for i, row in zip(self.node_ids, format_matrix(x)))
+            return
+        parts = [f"{r}\t", self.ids] + (["\t"] if x.shape[1] else [])
+        for text in text_rows(x, parts, "\t", "\t" * pad + "\n", None):
+            self.stream.write(text)
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _tsv_field(node_id: Any) -> str:
+    return str(node_id).translate(_TSV_ESCAPES)
+
+
 class NpyWriter(Writer):
     binary = True
 
@@ -178,7 +211,8 @@ class NpyWriter(Writer):
             np.save(self.stream, np.ascontiguousarray(self.last), allow_pickle=False)
 
 
-WRITERS: dict[str, type[Writer]] = {"json": JsonWriter, "ndjson": NdjsonWriter, "csv": CsvWriter, "npy": NpyWriter}
+WRITERS: dict[str, type[Writer]] = {"json": JsonWriter, "ndjson": NdjsonWriter, "csv": CsvWriter, "tsv": TsvWriter,
+                                      "npy": NpyWriter}
 
 
 def make_writer(fmt: str, stream: IO) -> Writer:

@@ -275,6 +275,9 @@ def plan_record(session: Session) -> dict[str, Any]:
         rec["max_rounds"] = plan.max_rounds
         rec["max_change"] = list(prop.deltas) if prop else []
         rec["converged"] = prop.converged if prop else None
+        if prop and rec["converged"] is None and prop.deltas:  # stopped early (inspect --round R): judge round R
+            last = prop.deltas[-1]
+            rec["converged"] = True if last <= plan.tol else False if prop.rounds_run >= plan.max_rounds else None
     if plan.mode == "static":
         rec["rounds"] = plan.max_rounds
     return rec

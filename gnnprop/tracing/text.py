@@ -37,20 +37,21 @@ def aggregation_detail(step: Step, op: str) -> dict[str, Any]:
     return detail
 
 
-def aggregation_lines(step: Step, op: str, fmt: Fmt) -> list[str]:
+def aggregation_lines(step: Step, op: str, fmt: Fmt, name: Callable[[Any], str] = str) -> list[str]:
     """How the aggregated row came about, in words: the supplier of each feature of a
-    max/min (``x0 from node 2, x1 from node 2``), the sum over the count of a mean."""
+    max/min (``x0 from node 2, x1 from node 2``), the sum over the count of a mean.
+    ``name`` writes a node id (a terminal view escapes control characters)."""
     detail = aggregation_detail(step, op)
     n = len(step.messages)
     if n == 0:
         return [f"no incoming messages: {op} of nothing is {vector_text(step.aggregated, fmt)}"]
     who = detail.get("argmax") or detail.get("argmin")
     if who is not None:
-        return [", ".join(f"x{k} from node {s}" for k, s in enumerate(who))]
+        return [", ".join(f"x{k} from node {name(s)}" for k, s in enumerate(who))]
     if "sum" in detail:
         if op == "mean":
-            return [f"sum {vector_text(detail['sum'], fmt)} / {n} message{'s' if n != 1 else ''}"]
-        return [f"sum of {n} message{'s' if n != 1 else ''}"]
+            return [f"sum {vector_text(detail['sum'], fmt)} / {n:,} message{'s' if n != 1 else ''}"]
+        return [f"sum of {n:,} message{'s' if n != 1 else ''}"]
     return []
 
 

@@ -1,0 +1,119 @@
+"""Several graphs in one ``gnnprop run``: where the paths come from, where each output goes.
+
+``gnnprop run a.json b.json ...`` and ``--paths-from FILE|-`` run each graph with the
+same config in one process (the start-up cost is paid once). ``-o DIR/`` writes
+``DIR/<name>.<ext>``, ``<name>`` being the graph's file name without its extension;
+to stdout, ndjson records carry a ``"graph"`` field and tables a heading per graph;
+json, csv, tsv and npy have no place to say which graph a row is from, so to stdout
+they are refused for several graphs (use ndjson or ``-o DIR/``). A graph that fails
+is reported in one line and the others still run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import GnnpropError, UsageError
+from ..resolver import did_you_mean
+from .env import Env
+
+#: Formats that can hold several graphs in one stream on stdout.
+STREAMABLE = ("ndjson", "table", "text")
+
+
+@dataclass
+class Job:
+    graph: str            # the path as given
+    output: str | None    # the file to write, None for stdout
+    label: str            # how records and headings name the graph
+
+
+def graph_paths(graphs: list[str] | None, paths_from: str | None) -> list[str]:
+    """The GRAPH arguments, then the paths listed in ``paths_from`` (``-``: stdin)."""
+    paths = list(graphs or [])
+    if paths_from is not None:
+        if paths_from == "-":
+            if "-" in paths:
+                raise UsageError("--paths-from -: stdin holds the list of paths, so no graph can be read from it")
+            text = sys.stdin.read()
+        else:
+            try:
+                with open(paths_from, encoding="utf-8") as f:
+                    text = f.read()
+            except OSError as e:
+                raise UsageError(f"--paths-from: cannot read {paths_from}: {e.strerror}") from None
+            except UnicodeDecodeError:
+                raise UsageError(f"--paths-from: {paths_from} is not UTF-8 text") from None
+        listed = [line.strip() for line in text.splitlines()]
+        paths += [p for p in listed if p and not p.startswith("#")]
+        if not paths:
+            raise UsageError(f"--paths-from: {paths_from} lists no graph")
+    if not paths:
+        raise UsageError("give a GRAPH file (or several, or --paths-from FILE)")
+    return paths
+
+
+def is_dir_target(output: str) -> bool:
+    """``-o`` names a folder: it ends with ``/`` or is one."""
+    return output.endswith("/") or output.endswith(os.sep) or os.path.isdir(output)
+
+
+def batch_format(fmt: str | None, folder: str | None, env: Env, count: int, known: dict[str, str]) -> str:
+    """The format of a batch: ``--format``, else json into a folder, table on a terminal, ndjson in a pipe."""
+    formats = ("table", "text", *dict.fromkeys(known.values()))
+    if fmt is not None:
+        name = fmt.strip().lower()
+        if name not in formats:
+            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, formats)}"
+                             f"valid: {', '.join(formats)}")
+    elif folder is not None:
+        name = "json"
+    else:
+        name = "table" if env.out_is_tty() else "ndjson"
+    if folder is None and count > 1 and name not in STREAMABLE:
+        raise UsageError(f"--format {name}: {count:,} graphs on stdout would be one stream that does not say which "
+                         f"graph a value is from; use -f ndjson (each record has a \"graph\" field) or -o DIR/ "
+                         "(one file per graph)")
+    return "text" if folder is not None and name == "table" else name
+
+
+def plan_jobs(paths: list[str], folder: str | None, ext: str) -> list[Job]:
+    """One job per path; into ``folder`` (created if missing), each named after its graph."""
+    if folder is None:
+        return [Job(p, None, p) for p in paths]
+    if "-" in paths:
+        raise UsageError("-o DIR/: a graph read from stdin (-) has no name to write it under")
+    seen: dict[str, str] = {}
+    jobs = []
+    for p in paths:
+        stem = os.path.splitext(os.path.basename(p.rstrip("/")))[0] or os.path.basename(p)
+        target = os.path.join(folder, f"{stem}.{ext}")
+        if target in seen:
+            raise UsageError(f"-o {folder}: {seen[target]} and {p} would both be written to {target}")
+        seen[target] = p
+        jobs.append(Job(p, target, p))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--output: cannot make the folder {folder}: {e.strerror}") from None
+    return jobs
+
+
+def run_jobs(env: Env, jobs: list[Job], run_one: Callable[[Job], None]) -> list[int]:
+    """Run every job; a failure is one line on stderr naming its graph. The exit codes of the failures."""
+    failed: list[int] = []
+    for job in jobs:
+        try:
+            run_one(job)
+        except GnnpropError as e:
+            text = " ".join(str(e).split("\n"))
+            if not text.startswith(job.graph):
+                text = f"{job.graph}: {text}"
+            env.err.write(f"gnnprop: error: {text}\n")
+            failed.append(e.exit_code)
+    if failed:
+        env.err.write(f"gnnprop: {len(failed):,} of {len(jobs):,} graphs failed; the others were written\n")
+    return failed
