@@ -106,7 +106,7 @@ def test_seed_graph_loads_identically_from_every_format(here, files, kwargs):
 
 
 def test_formats_registry():
-    assert list(FORMATS) == ["json", "csv", "edgelist"]
+    assert list(FORMATS) == ["json", "csv", "edgelist", "parquet"]
     assert all(isinstance(d, str) and d for d in FORMATS.values())
 
 

@@ -20,7 +20,7 @@ from . import options as o
 from .app import app
 from .env import Env, get_env
 from .render import pick_rows, round_table
-from .sinks import atomic_file, direct_stdout, same_file, spooled_stdout
+from .sinks import atomic_file, atomic_folder, direct_stdout, is_folder_target, same_file, spooled_stdout
 
 FORMATS = ("table",) + tuple(WRITERS)
 O = "Output"
@@ -35,7 +35,7 @@ def run(
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy "
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy | parquet "
                    "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O,
                    autocompletion=o.complete("table", *WRITERS))] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically instead of stdout.",
@@ -75,8 +75,11 @@ def run(
     picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
     ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
 
-    binary = fmt == "npy"
-    if output is not None:
+    binary = fmt in ("npy", "parquet")
+    folder = fmt == "parquet" and is_folder_target(output)
+    if folder:
+        sink = atomic_folder(output)
+    elif output is not None:
         sink = atomic_file(output, binary)
     elif fmt == "ndjson":
         sink = direct_stdout(binary)
@@ -87,7 +90,12 @@ def run(
             console = env.console(stream, tty=env.out_is_tty() and output is None, no_color=no_color)
             emit = _table_emitter(console, ids, picked, precision, max_rows, max_cols)
         else:
-            writer = make_writer(fmt, stream)
+            if folder:
+                from ..output.parquet import HiveParquetWriter
+
+                writer = HiveParquetWriter(stream)
+            else:
+                writer = make_writer(fmt, stream)
             writer.begin(ids, max(session.x0.shape[1], session.out_dim))
             emit = writer.round
         pending = None
@@ -125,11 +133,13 @@ def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
     elif output is not None:
         ext = os.path.splitext(output)[1].lower().lstrip(".")
         name = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "npy": "npy",
-                "txt": "table"}.get(ext, "json")
+                "parquet": "parquet", "pq": "parquet", "txt": "table"}.get(ext, "json")
+        if is_folder_target(output):
+            name = "parquet"
     else:
         name = "table" if env.out_is_tty() else "json"
-    if name == "npy" and output is None and env.out_is_tty():
-        raise UsageError("--format npy: binary output to a terminal; use --output FILE.npy or a pipe")
+    if name in ("npy", "parquet") and output is None and env.out_is_tty():
+        raise UsageError(f"--format {name}: binary output to a terminal; use --output FILE.{name} or a pipe")
     return name
 
 

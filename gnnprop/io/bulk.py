@@ -28,14 +28,14 @@ Nothing here raises :class:`~gnnprop.errors.InputError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 
 from . import intscan
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Arrow's block size: how much text one thread parses at a time (tests make it small).
 BLOCK_SIZE = 1 << 20
@@ -135,6 +135,9 @@ def _irregular_blanks(first_line: bytes, delimiter: str) -> bool:
 
 def _arrow_table(body: bytes | memoryview, width: int, id_columns: list[int], delimiter: str) -> pa.Table | None:
     """The fields of ``body`` as an Arrow table (ids as text, the rest float64), or ``None`` if Arrow refuses it."""
+    import pyarrow as pa  # imported when a file is read, not with the CLI
+    import pyarrow.csv as pcsv
+
     names = [f"c{j}" for j in range(width)]
     types = {name: pa.string() if j in id_columns else pa.float64() for j, name in enumerate(names)}
     try:
@@ -157,6 +160,8 @@ def _arrow_owned(body: bytes | memoryview) -> pa.Buffer:
     to free it, and at exit that aborts the process ("terminate called without
     an active exception"). A copy is cheap next to the parse (about 2%).
     """
+    import pyarrow as pa
+
     buffer = pa.allocate_buffer(len(body))
     np.frombuffer(buffer, np.uint8)[:] = np.frombuffer(body, np.uint8)
     return buffer
@@ -170,6 +175,9 @@ def _canonical_ints(column: pa.ChunkedArray) -> np.ndarray | None:
     those for string ids. So the text must be digits and a leading minus, and a
     value of ``k`` digits must be at least ``10**(k-1)`` (no leading zero).
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     parts = []
     for chunk in column.chunks:
         try:

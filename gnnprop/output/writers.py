@@ -10,6 +10,7 @@ Formats:
     ndjson {"round": r, "node": id, "x": [...]} per node per round
     csv    header round,node,x0,x1,...; one row per node per round
     npy    the final features, float array [N, F], in node order
+    parquet columns round, id, x0, x1, ...; a row group per round (:mod:`.parquet`)
 """
 
 from __future__ import annotations
@@ -178,7 +179,14 @@ class NpyWriter(Writer):
             np.save(self.stream, np.ascontiguousarray(self.last), allow_pickle=False)
 
 
-WRITERS: dict[str, type[Writer]] = {"json": JsonWriter, "ndjson": NdjsonWriter, "csv": CsvWriter, "npy": NpyWriter}
+def _parquet_writer(stream: IO) -> Writer:
+    from .parquet import ParquetWriter  # pyarrow.parquet only when asked for
+
+    return ParquetWriter(stream)
+
+
+WRITERS: dict[str, Callable[[IO], Writer]] = {"json": JsonWriter, "ndjson": NdjsonWriter, "csv": CsvWriter,
+                                              "npy": NpyWriter, "parquet": _parquet_writer}
 
 
 def make_writer(fmt: str, stream: IO) -> Writer:
