@@ -42,7 +42,8 @@ JSON schema (``"schema": 1``; keys are only ever added)::
                  "platform", "copy_bandwidth_gbs", "copy_mb"},
      "load":    {"gnnprop_s", "numpy_s", "ratio" (gnnprop / numpy),
                  "gnnprop_peak_mb", "numpy_peak_mb"},
-     "cases":   [{"case": "fixed/max", "engine": "fused", "engine_note", "engine_s", "reference_s",
+     "cases":   [{"case": "fixed/max", "engine": "fused", "engine_note", "reorder" (the node order the
+                  engine ran in), "reorder_s" (computing it, once), "engine_s", "reference_s",
                   "ratio" (reference / engine), "engine_peak_mb", "reference_peak_mb",
                   "prepare_s", "first_step_s", "agree", "max_abs_diff",
                   "engine_runs_s": [...], "reference_runs_s": [...]}],
@@ -388,6 +389,7 @@ class BenchSpec:
     repeat: int = 3
     cases: Sequence[str] | None = None  # None: all of CASES
     graph: str = "uniform"  # uniform | rmat | a graph file (then nodes and edges are the file's)
+    reorder: str = "auto"   # the engine's node order (gnnprop.reorder); its cost is reported as reorder_s
 
     def check(self) -> None:
         if self.graph not in GRAPHS and not os.path.isfile(self.graph):
@@ -401,6 +403,10 @@ class BenchSpec:
             if self.edges > most:
                 raise UsageError(f"--edges: {self.edges} edges on {self.nodes} nodes; a simple random graph here "
                                  f"takes at most half of the possible edges, {most}; use more --nodes or fewer --edges")
+        from .config import ORDERS
+
+        if self.reorder not in ORDERS:
+            raise UsageError(f"--reorder: unknown node order {self.reorder!r}; valid: {', '.join(ORDERS)}")
         if self.features < 1:
             raise UsageError(f"--features: expected at least 1 feature, got {self.features}")
         if self.repeat < 1:
@@ -462,7 +468,8 @@ def bench_case(name: str, graph: Graph, spec: BenchSpec, say: Say) -> dict[str, 
     from .session import prepare
 
     case = CASES[name]
-    cfg = from_mapping({**case.config, "rounds": 1, "engine": "auto", "dtype": "float32", "seed": spec.seed})
+    cfg = from_mapping({**case.config, "rounds": 1, "engine": "auto", "dtype": "float32", "seed": spec.seed,
+                        "reorder": spec.reorder})
     session = prepare(graph, cfg)
     layer, kernel, dgraph, x = session.layer, session.kernel, session.dgraph, session.x0
     reference = case.reference(layer)
@@ -500,6 +507,7 @@ def bench_case(name: str, graph: Graph, spec: BenchSpec, say: Say) -> dict[str, 
     e_s, r_s = _median(e_runs), _median(r_runs)
     out = {
         "case": name, "engine": kernel.name, "engine_note": session.engine_note,
+        "reorder": session.reorder.name, "reorder_s": _s(session.reorder.seconds),
         "engine_s": _s(e_s), "reference_s": _s(r_s), "ratio": _s(r_s / e_s),
         "engine_peak_mb": _peak(e_peaks), "reference_peak_mb": _peak(r_peaks),
         "prepare_s": _s(prepare_s), "first_step_s": _s(first_s),

@@ -39,6 +39,14 @@ ENGINES = {
     "fused": "node-level dense work plus one sparse reduction per round (an error where impossible)",
     "reference": "PyG's generic propagate (gathers E x F tensors)",
 }
+#: Node orders for the fused engine (``reorder``; computed in :mod:`gnnprop.reorder`).
+ORDERS = {
+    "auto": "reorder only where it pays: nowhere yet (no order has paid in the measurements, see the README)",
+    "none": "keep the file's node order",
+    "degree": "nodes by degree, highest first",
+    "bfs": "breadth-first from the highest-degree node",
+    "rcm": "reverse Cuthill-McKee on the symmetrised graph",
+}
 AGGR_MODES = {
     "cat": "concatenate the aggregations (the width grows k-fold)",
     "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",
@@ -83,6 +91,7 @@ class Config:
     aggr_mode: str | None = None  # with a list of aggregations: cat (default) | sum | mean | max | min | ...
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
     engine: str = "auto"          # auto | fused | reference: how a round is computed
+    reorder: str = "auto"         # auto | none | degree | bfs | rcm: node order for the fused engine (gnnprop.reorder)
     device: str = "auto"          # auto | cpu | cuda | cuda:N | mps
     dtype: str = "float32"        # float32 | float64
     seed: int = 0                 # initialises parameters and random features
@@ -115,7 +124,8 @@ class Config:
         if not layer["args"]:
             layer.pop("args")
         out = {
-            "layer": layer, "aggr": self.aggregation(), "rounds": rounds, "engine": self.engine, "device": self.device,
+            "layer": layer, "aggr": self.aggregation(), "rounds": rounds, "engine": self.engine, "reorder": self.reorder,
+            "device": self.device,
             "dtype": self.dtype, "seed": self.seed, "graph": dataclasses.asdict(self.graph_cfg),
         }
         if self.aggr_mode is not None:  # right after aggr
@@ -202,7 +212,8 @@ _KINDS = {
     "RoundsConfig": {"mode": "str", "n": "int", "if_": "str?", "then": "int?", "else_": "int?",
                      "tol": "float", "max_rounds": "int"},
     "GraphConfig": {"undirected": "bool", "features": "str", "feature_dim": "int?"},
-    "Config": {"aggr": "aggr?", "aggr_mode": "str?", "engine": "str", "device": "str", "dtype": "str", "seed": "int"},
+    "Config": {"aggr": "aggr?", "aggr_mode": "str?", "engine": "str", "reorder": "str", "device": "str", "dtype": "str",
+               "seed": "int"},
 }
 
 
@@ -310,6 +321,7 @@ def validate(cfg: Config) -> Config:
         _check_count(r.max_rounds, "rounds.max_rounds", minimum=1)
     cfg.dtype = resolve(cfg.dtype, {d: d for d in DTYPES}, what="dtype", key="dtype")[0]
     cfg.engine = resolve(cfg.engine, ENGINES, what="engine", key="engine")[0]
+    cfg.reorder = resolve(cfg.reorder, ORDERS, what="node order", key="reorder")[0]
     cfg.graph_cfg.features = resolve(cfg.graph_cfg.features, FEATURES, what="feature initialiser",
                                      key="graph.features")[0]
     if cfg.graph_cfg.feature_dim is not None and cfg.graph_cfg.feature_dim < 1:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch_geometric.nn import MessagePassing
 
+from . import reorder
 from .config import Config
 from .device import resolve_device
 from .engine import KERNELS, DeviceGraph, Kernel, Propagation
@@ -43,6 +44,7 @@ class Session:
     kernel: Kernel
     out_dim: int = 0              # the layer's output width (probed)
     engine_note: str = ""         # why this kernel (e.g. why not fused)
+    reorder: Any = None           # the node order the kernel runs in (gnnprop.reorder.Choice)
     allow_nonfinite: bool = False
     propagation: Propagation | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -65,6 +67,7 @@ class Session:
             "dtype": str(self.dtype).replace("torch.", ""),
             "engine": self.kernel.name,
             "engine_note": self.engine_note,
+            "reorder": self.reorder.name if self.reorder else "none",
             "seed": self.config.seed,
             "num_nodes": self.graph.num_nodes,
             "num_edges": self.graph.num_edges,
@@ -148,8 +151,9 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     if kernel.name == "reference":
         check_reference_memory(g, max(in_dim, out_dim, getattr(layer, "hidden_channels", 0) or 0), dtype,
                                engine_note)
+    kernel, order = reorder.apply(cfg.reorder, kernel, dgraph.edge_index, g.num_nodes, device)
     return Session(cfg, g, layer, device, dtype, x0, dgraph, plan, kernel, out_dim=out_dim,
-                   allow_nonfinite=allow_nonfinite, engine_note=engine_note)
+                   allow_nonfinite=allow_nonfinite, engine_note=engine_note, reorder=order)
 
 
 def proc_bytes(path: str, key: str) -> int | None:

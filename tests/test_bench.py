@@ -108,11 +108,13 @@ def test_rmat_edges_are_simple_reproducible_and_skewed():
 
 
 def test_bench_on_rmat_and_on_a_file(tmp_path):
-    out = cli("bench", "--graph", "rmat", *TINY, "--cases", "fixed/max", "-q")
+    out = cli("bench", "--graph", "rmat", *TINY, "--cases", "fixed/max", "--reorder", "degree", "-q")
     assert out.code == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["graph"]["kind"] == "rmat" and result["graph"]["edges"] == 20000
     assert [c["agree"] for c in result["cases"]] == [True]
+    assert result["cases"][0]["reorder"] == "degree" and result["cases"][0]["reorder_s"] > 0
+    fails(cli("bench", "--reorder", "sideways"), 2, "--reorder: unknown node order 'sideways'")
     (tmp_path / "g.txt").write_text("# a tiny file\n1 2\n2 3\n3 1\n10 1\n")
     out = cli("bench", "--graph", str(tmp_path / "g.txt"), "-f", "4", "--repeat", "1", "--cases", "fixed/max",
               "-q")

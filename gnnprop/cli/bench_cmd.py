@@ -29,6 +29,8 @@ def bench(
                                                  "nn/mean, residual/add, gcn (default: all).")] = None,
     graph: Annotated[str, typer.Option("--graph", help="uniform | rmat (R-MAT, a, b, c = 0.57, 0.19, 0.19) "
                                        "| a graph file (its edges; random features).")] = "uniform",
+    reorder: Annotated[str, typer.Option("--reorder", help="The engine's node order: auto | none | degree | bfs "
+                                         "| rcm (its cost is reported apart).")] = "auto",
     fmt: Annotated[Optional[str], typer.Option("--format", help="table | json (default: table on a terminal, "
                                                "else json).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
@@ -47,7 +49,7 @@ def bench(
     name = _choose_format(fmt, env)
     picked = None if cases is None else [c for c in cases.split(",")]
     spec = BenchSpec(nodes=nodes, edges=edges, features=features, seed=seed, repeat=repeat, cases=picked,
-                     graph=graph)
+                     graph=graph, reorder=reorder)
 
     def say(line: str) -> None:
         if not quiet:
@@ -102,7 +104,10 @@ def render(console, r: dict[str, Any]) -> None:
     for col in ("case", "kernel", "engine s", "ref s", "ref/engine", "engine MB", "ref MB", "prepare s", "agree"):
         t.add_column(col, justify="left" if col in ("case", "kernel", "agree") else "right", no_wrap=True)
     for c in r["cases"]:
-        t.add_row(c["case"], c["engine"], _num(c["engine_s"]), _num(c["reference_s"]), f"{_num(c['ratio'])}x",
+        kernel = c["engine"]
+        if c.get("reorder", "none") != "none":  # the node order, and what computing it took
+            kernel += f" {c['reorder']} {_num(c.get('reorder_s'))} s"
+        t.add_row(c["case"], kernel, _num(c["engine_s"]), _num(c["reference_s"]), f"{_num(c['ratio'])}x",
                   _num(c["engine_peak_mb"], ".0f"), _num(c["reference_peak_mb"], ".0f"), _num(c["prepare_s"]),
                   Text("yes" if c["agree"] else "NO", style="green" if c["agree"] else "bold red"))
     console.print(t)

@@ -13,7 +13,7 @@ import typer
 
 from ..aggr import AGGREGATIONS
 from ..aggr import ALIASES as AGGR_ALIASES
-from ..config import AGGR_MODES, DTYPES, ENGINES, FEATURES, Config, apply_overrides, load_config, parse_yaml
+from ..config import AGGR_MODES, DTYPES, ENGINES, FEATURES, ORDERS, Config, apply_overrides, load_config, parse_yaml
 from ..errors import UsageError
 
 
@@ -84,6 +84,9 @@ Project = Annotated[Optional[bool], typer.Option("--project/--no-project", help=
                                                  rich_help_panel=C, show_default=False)]
 Engine = Annotated[Optional[str], typer.Option("--engine", help="auto | fused | reference: how a round is computed.",
                                                rich_help_panel=C, autocompletion=complete(*ENGINES))]
+Reorder = Annotated[Optional[str], typer.Option("--reorder", help="auto | none | degree | bfs | rcm: node order "
+                                                "for the fused engine (outputs keep the file's order).",
+                                                rich_help_panel=C, autocompletion=complete(*ORDERS))]
 Device = Annotated[Optional[str], typer.Option("--device", help="auto | cpu | cuda | cuda:N | mps.", rich_help_panel=C,
                                                autocompletion=complete("auto", "cpu", "cuda", "mps"))]
 Dtype = Annotated[Optional[str], typer.Option("--dtype", help="float32 | float64.", rich_help_panel=C,
@@ -96,7 +99,7 @@ Seed = Annotated[Optional[int], typer.Option("--seed", help="Seed for parameters
 CONFIG_OPTIONS: dict[str, Any] = {
     "config": ConfigFile, "layer": Layer, "aggr": Aggr, "aggr_mode": AggrMode, "rounds": Rounds,
     "message": Message, "update": Update, "hidden_dim": HiddenDim, "out_dim": OutDim, "project": Project,
-    "arg": Arg, "engine": Engine, "device": Device, "dtype": Dtype, "seed": Seed,
+    "arg": Arg, "engine": Engine, "reorder": Reorder, "device": Device, "dtype": Dtype, "seed": Seed,
     "undirected": Undirected, "features": Features, "feature_dim": FeatureDim,
 }
 
@@ -122,7 +125,7 @@ def config_command(func: Callable[..., Any]) -> Callable[..., Any]:
 def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, message=None, update=None,
                  hidden_dim=None, out_dim=None, project=None, device=None, dtype=None, seed=None,
                  undirected=None, features=None, feature_dim=None, aggr_mode=None, arg=None,
-                 engine=None) -> Config:
+                 engine=None, reorder=None) -> Config:
     """The config file (or the defaults) with the command line's flags applied."""
     cfg = load_config(config)
     if aggr is not None and "," in aggr:
@@ -133,6 +136,7 @@ def build_config(config: Optional[str], *, layer=None, aggr=None, rounds=None, m
         "aggr": aggr, "rounds": rounds, "device": device, "dtype": dtype, "seed": seed,
         "graph.undirected": undirected, "graph.features": features, "graph.feature_dim": feature_dim,
         "aggr_mode": aggr_mode, "layer.args": parse_args(arg), "engine": engine,
+        "reorder": reorder,
     }
     return apply_overrides(cfg, values, FLAGS)
 
@@ -155,5 +159,5 @@ FLAGS = {
     "layer.hidden_dim": "--hidden-dim", "layer.out_dim": "--out-dim", "layer.project": "--project",
     "aggr": "--aggr", "rounds": "--rounds", "device": "--device", "dtype": "--dtype", "seed": "--seed",
     "graph.undirected": "--undirected", "graph.features": "--features", "graph.feature_dim": "--feature-dim",
-    "aggr_mode": "--aggr-mode", "layer.args": "--arg", "engine": "--engine",
+    "aggr_mode": "--aggr-mode", "layer.args": "--arg", "engine": "--engine", "reorder": "--reorder",
 }

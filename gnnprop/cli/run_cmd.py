@@ -161,7 +161,7 @@ def _summary(meta: dict, session) -> str:
     return (f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}; "
             f"{meta['rounds_run']} round{'s' if meta['rounds_run'] != 1 else ''} run; "
             f"{meta['num_nodes']} nodes, {meta['num_edges']} edges; device {meta['device']}, {meta['dtype']}, "
-            f"engine {meta['engine']}; {meta['seconds']:.3g} s")
+            f"engine {meta['engine']}, node order {meta.get('reorder', 'none')}; {meta['seconds']:.3g} s")
 
 
 class _Progress:
