@@ -160,10 +160,11 @@ def _index(src, dst) -> tuple[np.ndarray, list[NodeId]]:
 def _lookup(column, nodes: NodeTable) -> tuple[np.ndarray, np.ndarray]:
     """Positions of ``column``'s ids in the node table, and which are there."""
     if isinstance(column, np.ndarray):
-        keys = nodes.int_index if nodes.int_index is not None else ids.int_keys(nodes.index)
+        keys = nodes.int_index if nodes.int_index is not None else ids.int_keys(nodes.id_index())
         return ids.lookup_ints(column, *keys)
     strings = [i for i in nodes.node_ids if type(i) is str]
-    found = np.array([nodes.index[i] for i in strings], dtype=np.int64)
+    index = nodes.id_index()
+    found = np.array([index[i] for i in strings], dtype=np.int64)
     at = pc.index_in(column, value_set=pa.array(strings, pa.large_string()))
     hit = at.is_valid().to_numpy(zero_copy_only=False)
     slots = at.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
