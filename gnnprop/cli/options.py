@@ -45,11 +45,11 @@ def _complete_aggr(incomplete: str) -> list[str]:
 G = "Graph"
 C = "Config (flags override the file)"
 
-GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites), or - for stdin.",
+GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites, .parquet), or - for stdin.",
                                          show_default=False)]
-InputFormat = Annotated[Optional[str], typer.Option("--input-format", help="json | csv | edgelist (default: from the extension).",
-                                                    rich_help_panel=G, autocompletion=complete("json", "csv", "edgelist"))]
-NodeFeatures = Annotated[Optional[str], typer.Option("--node-features", help="Node table for CSV / edge lists: id,f1,f2,...",
+InputFormat = Annotated[Optional[str], typer.Option("--input-format", help="json | csv | edgelist | parquet (default: from the extension).",
+                                                    rich_help_panel=G, autocompletion=complete("json", "csv", "edgelist", "parquet"))]
+NodeFeatures = Annotated[Optional[str], typer.Option("--node-features", help="Node table for CSV / edge lists / Parquet: id,f1,f2,... (.parquet: id and x or feature columns)",
                                                      rich_help_panel=G)]
 Undirected = Annotated[Optional[bool], typer.Option("--undirected/--directed", help="Add the reverse of every edge that lacks one.",
                                                     rich_help_panel=G, show_default=False)]
