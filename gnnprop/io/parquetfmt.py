@@ -42,8 +42,10 @@ def read_table(path: str, stdin: IO | None = None) -> tuple[pa.Table, str]:
         raise InputError(f"{name}: not a Parquet file (got text; Parquet is binary)")
     if not data.startswith(MAGIC):
         raise InputError(f"{name}: not a Parquet file (it does not start with {MAGIC.decode()})")
+    owned = pa.allocate_buffer(len(data))  # memory Arrow owns: see bulk._arrow_owned
+    np.frombuffer(owned, np.uint8)[:] = np.frombuffer(data, np.uint8)
     try:
-        return pq.read_table(pa.BufferReader(data)), name
+        return pq.read_table(pa.BufferReader(owned)), name
     except (pa.ArrowException, OSError) as e:
         raise InputError(f"{name}: cannot read the Parquet file: {_first_line(e)}") from None
 
