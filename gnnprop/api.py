@@ -37,7 +37,7 @@ OVERRIDES: dict[str, str] = {
     "layer": "layer.type", "message": "layer.message", "update": "layer.update",
     "hidden_dim": "layer.hidden_dim", "out_dim": "layer.out_dim", "project": "layer.project",
     "args": "layer.args", "aggr": "aggr", "aggr_mode": "aggr_mode", "rounds": "rounds",
-    "engine": "engine", "device": "device", "dtype": "dtype", "seed": "seed",
+    "engine": "engine", "reorder": "reorder", "device": "device", "dtype": "dtype", "seed": "seed",
     "undirected": "graph.undirected", "features": "graph.features", "feature_dim": "graph.feature_dim",
 }
 
