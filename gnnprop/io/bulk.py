@@ -7,8 +7,9 @@ Python's ``float`` rounds them) and vouches only for a file it read exactly as
 the exact reader would:
 
 * ids that are canonical decimal integers within int64 (``-?(0|[1-9][0-9]*)``;
-  Arrow also reads ``007`` and `` 7`` as 7, so the id text is read as strings and
-  its length checked against the value's canonical spelling);
+  Arrow's integer parser also takes ``007``, ``-00`` and ``0x1f``, which the exact
+  reader keeps as string ids, so ids are read as text and their spelling checked:
+  digits and a leading minus only, no leading zero);
 * finite numbers that Arrow parses (``1e-3``, ``+2``, ``.5``; it refuses ``1_000``,
   which Python's ``float`` takes: such a file goes the exact way);
 * CSV fields separated by commas, blanks around them allowed, ``\\r\\n`` line
