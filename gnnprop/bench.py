@@ -9,9 +9,12 @@ plain data that the CLI renders as a table or writes as JSON.
 What is measured, all in this one process:
 
 - **graph**: ``nodes`` x ``features`` standard normal float32 features and
-  ``edges`` random directed edges drawn from ``numpy.random.default_rng(seed)``:
+  ``edges`` directed edges drawn from ``numpy.random.default_rng(seed)``,
+  uniformly (``uniform``, :func:`random_edges`) or by R-MAT (``rmat``,
+  :func:`rmat_edges`: power-law degrees and communities, as real graphs have):
   a *simple* graph (no self loops, no duplicate edges), so that every case,
-  GCN included, can take the fused path where the engine has one.
+  GCN included, can take the fused path where the engine has one. Or a graph
+  file (``graph`` names it): its edges and node ids, random features.
 - **load**: the graph written as a CSV edge file (``src,dst`` header) in a
   temporary folder, loaded with :func:`gnnprop.io.load_graph` and with
   ``numpy.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64)``.
@@ -33,12 +36,14 @@ What is measured, all in this one process:
 JSON schema (``"schema": 1``; keys are only ever added)::
 
     {"schema": 1, "repeat": 3,
-     "graph":   {"nodes", "edges", "features", "seed", "simple": true, "csv_mb"},
+     "graph":   {"kind": "uniform" | "rmat" | "file", "file", "nodes", "edges", "features", "seed",
+                 "simple" (no self loops or duplicates: the drawn graphs), "csv_mb"},
      "machine": {"cpus", "torch_threads", "torch", "torch_geometric", "numpy", "python",
                  "platform", "copy_bandwidth_gbs", "copy_mb"},
      "load":    {"gnnprop_s", "numpy_s", "ratio" (gnnprop / numpy),
                  "gnnprop_peak_mb", "numpy_peak_mb"},
-     "cases":   [{"case": "fixed/max", "engine": "fused", "engine_note", "engine_s", "reference_s",
+     "cases":   [{"case": "fixed/max", "engine": "fused", "engine_note", "reorder" (the node order the
+                  engine ran in), "reorder_s" (computing it, once), "engine_s", "reference_s",
                   "ratio" (reference / engine), "engine_peak_mb", "reference_peak_mb",
                   "prepare_s", "first_step_s", "agree", "max_abs_diff",
                   "engine_runs_s": [...], "reference_runs_s": [...]}],
@@ -193,11 +198,11 @@ def resolve_cases(names: Sequence[str] | None) -> list[str]:
     if names is None or [n.strip().lower() for n in names] == ["all"]:
         return list(CASES)
     def canonical(n: str) -> str:  # fixed-max and fixed_max mean fixed/max
-        return resolve(n.strip().replace("-", "/").replace("_", "/"), CASES, what="case", key="cases")[0]
+        return resolve(n.strip().replace("-", "/").replace("_", "/"), CASES, what="case", key="cases")[0]  # "cases" is no config key
 
     picked = {canonical(n) for n in names if n.strip()}
     if not picked:
-        raise UsageError(f"no case given; valid: {', '.join(CASES)}", key="cases")
+        raise UsageError(f"no case given; valid: {', '.join(CASES)}", key="cases", argument=True)
     return [c for c in CASES if c in picked]
 
 
@@ -298,6 +303,51 @@ def random_edges(nodes: int, edges: int, seed: int) -> tuple[np.ndarray, np.ndar
     return src, dst
 
 
+#: Graph500's R-MAT quadrant probabilities (the fourth, d, is 1 - a - b - c).
+RMAT_ABC = (0.57, 0.19, 0.19)
+
+
+def rmat_edges(nodes: int, edges: int, seed: int, abc: tuple[float, float, float] = RMAT_ABC
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``edges`` distinct directed R-MAT edges without self loops (Chakrabarti et al., as Graph500 draws them).
+
+    Each edge picks one quadrant of the adjacency matrix per level, ``scale =
+    ceil(log2(nodes))`` levels, with probabilities ``a, b, c, d``; endpoints
+    ``>= nodes`` (when ``nodes`` is not a power of two), self loops and duplicates
+    are drawn again, as in :func:`random_edges`. Node ids are then shuffled with a
+    random permutation, so that the heavy nodes are not the low ids (the order of
+    the ids carries no locality). Returns ``(src, dst)`` int64 in the order drawn.
+    """
+    a, b, c = abc
+    rng = np.random.default_rng(seed)
+    scale = max(1, (nodes - 1).bit_length())
+    src = np.empty(0, dtype=np.int64)
+    dst = np.empty(0, dtype=np.int64)
+    while src.size < edges:
+        want = edges - src.size
+        draw = want + want // 4 + 16
+        s = np.zeros(draw, np.int64)
+        d = np.zeros(draw, np.int64)
+        for _ in range(scale):
+            r = rng.random(draw)
+            s <<= 1
+            d <<= 1
+            s += r >= a + b
+            d += ((r >= a) & (r < a + b)) | (r >= a + b + c)
+        keep = (s < nodes) & (d < nodes) & (s != d)
+        src, dst = np.concatenate([src, s[keep]]), np.concatenate([dst, d[keep]])
+        _, first = np.unique(src * nodes + dst, return_index=True)
+        first.sort()
+        first = first[:edges]
+        src, dst = src[first], dst[first]
+    perm = rng.permutation(nodes)
+    return perm[src], perm[dst]
+
+
+#: Graphs ``bench --graph`` draws; anything else names a graph file.
+GRAPHS = {"uniform": random_edges, "rmat": rmat_edges}
+
+
 def _digits(v: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """ASCII digits of non-negative ``v``, right-aligned in ``width`` columns, and which are real."""
     chars = np.empty((v.size, width), dtype=np.uint8)
@@ -338,23 +388,33 @@ class BenchSpec:
     seed: int = 0
     repeat: int = 3
     cases: Sequence[str] | None = None  # None: all of CASES
+    graph: str = "uniform"  # uniform | rmat | a graph file (then nodes and edges are the file's)
+    reorder: str = "auto"   # the engine's node order (gnnprop.reorder); its cost is reported as reorder_s
 
     def check(self) -> None:
-        if self.nodes < 2:
-            raise UsageError(f"expected at least 2 nodes, got {self.nodes}", key="nodes")
-        if self.edges < 1:
-            raise UsageError(f"expected at least 1 edge, got {self.edges}", key="edges")
-        most = self.nodes * (self.nodes - 1) // 2
-        if self.edges > most:
-            raise UsageError(f"{self.edges} edges on {self.nodes} nodes; a simple random graph here "
-                             f"takes at most half of the possible edges, {most}; use more {setting('nodes')} or "
-                             f"fewer {setting('edges')}", key="edges")
+        if self.graph not in GRAPHS and not os.path.isfile(self.graph):
+            raise UsageError(f"expected uniform, rmat or a graph file, got {self.graph!r} (no such file)",
+                             key="graph", argument=True)
+        if self.graph in GRAPHS:
+            if self.nodes < 2:
+                raise UsageError(f"expected at least 2 nodes, got {self.nodes}", key="nodes", argument=True)
+            if self.edges < 1:
+                raise UsageError(f"expected at least 1 edge, got {self.edges}", key="edges", argument=True)
+            most = self.nodes * (self.nodes - 1) // 2
+            if self.edges > most:
+                raise UsageError(f"{self.edges} edges on {self.nodes} nodes; a simple random graph here "
+                                 f"takes at most half of the possible edges, {most}; use more {setting('nodes')} or "
+                                 f"fewer {setting('edges')}", key="edges", argument=True)
+        from .config.names import ORDERS
+
+        if self.reorder not in ORDERS:
+            raise UsageError(f"unknown node order {self.reorder!r}; valid: {', '.join(ORDERS)}", key="reorder", argument=True)
         if self.features < 1:
-            raise UsageError(f"expected at least 1 feature, got {self.features}", key="features")
+            raise UsageError(f"expected at least 1 feature, got {self.features}", key="features", argument=True)
         if self.repeat < 1:
-            raise UsageError(f"expected at least 1, got {self.repeat}", key="repeat")
+            raise UsageError(f"expected at least 1, got {self.repeat}", key="repeat", argument=True)
         if not 0 <= self.seed < 2**63:
-            raise UsageError(f"expected an integer in [0, 2**63), got {self.seed}", key="seed")
+            raise UsageError(f"expected an integer in [0, 2**63), got {self.seed}", key="seed", argument=True)
 
 
 def _median(xs: list[float]) -> float:
@@ -370,8 +430,9 @@ def _s(x: float) -> float:
     return float(f"{x:.6g}")
 
 
-def bench_load(path: str, spec: BenchSpec, say: Say) -> dict[str, Any]:
-    """Load ``path`` with gnnprop and with numpy.loadtxt, alternating, ``spec.repeat`` times."""
+def bench_load(path: str, spec: BenchSpec, say: Say, numpy: bool = True) -> dict[str, Any]:
+    """Load ``path`` with gnnprop and with numpy.loadtxt (``numpy``: a ``src,dst`` CSV of
+    integers), alternating, ``spec.repeat`` times."""
     from .io import load_graph
 
     g_runs, n_runs, g_peaks, n_peaks = [], [], [], []
@@ -379,11 +440,13 @@ def bench_load(path: str, spec: BenchSpec, say: Say) -> dict[str, Any]:
         say(f"load {r + 1}/{spec.repeat}: gnnprop")
         with Phase() as p:
             g = load_graph(path)
-        if g.num_edges != spec.edges:
+        if numpy and g.num_edges != spec.edges:
             raise AssertionError(f"gnnprop loaded {g.num_edges} edges, expected {spec.edges}")
         del g
         g_runs.append(p.seconds)
         g_peaks.append(p.peak_mb)
+        if not numpy:
+            continue
         say(f"load {r + 1}/{spec.repeat}: numpy.loadtxt")
         with Phase() as p:
             a = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64)
@@ -392,7 +455,11 @@ def bench_load(path: str, spec: BenchSpec, say: Say) -> dict[str, Any]:
         del a
         n_runs.append(p.seconds)
         n_peaks.append(p.peak_mb)
-    g_s, n_s = _median(g_runs), _median(n_runs)
+    g_s = _median(g_runs)
+    if not numpy:
+        return {"gnnprop_s": _s(g_s), "numpy_s": None, "ratio": None, "gnnprop_peak_mb": _peak(g_peaks),
+                "numpy_peak_mb": None}
+    n_s = _median(n_runs)
     return {"gnnprop_s": _s(g_s), "numpy_s": _s(n_s), "ratio": _s(g_s / n_s),
             "gnnprop_peak_mb": _peak(g_peaks), "numpy_peak_mb": _peak(n_peaks)}
 
@@ -403,7 +470,8 @@ def bench_case(name: str, graph: Graph, spec: BenchSpec, say: Say) -> dict[str, 
     from .engine.session import prepare
 
     case = CASES[name]
-    cfg = from_mapping({**case.config, "rounds": 1, "engine": "auto", "dtype": "float32", "seed": spec.seed})
+    cfg = from_mapping({**case.config, "rounds": 1, "engine": "auto", "dtype": "float32", "seed": spec.seed,
+                        "reorder": spec.reorder})
     session = prepare(graph, cfg)
     layer, kernel, dgraph, x = session.params, session.kernel, session.dgraph, session.x0
     reference = case.reference(layer)
@@ -441,6 +509,7 @@ def bench_case(name: str, graph: Graph, spec: BenchSpec, say: Say) -> dict[str, 
     e_s, r_s = _median(e_runs), _median(r_runs)
     out = {
         "case": name, "engine": kernel.name, "engine_note": session.engine_note,
+        "reorder": session.reorder.name, "reorder_s": _s(session.reorder.seconds),
         "engine_s": _s(e_s), "reference_s": _s(r_s), "ratio": _s(r_s / e_s),
         "engine_peak_mb": _peak(e_peaks), "reference_peak_mb": _peak(r_peaks),
         "prepare_s": _s(prepare_s), "first_step_s": _s(first_s),
@@ -469,27 +538,41 @@ def run_bench(spec: BenchSpec, say: Say = lambda _: None) -> dict[str, Any]:
     spec.check()
     names = resolve_cases(spec.cases)
     machine = machine_info()
+    if spec.graph in GRAPHS:
+        say(f"graph: {spec.graph}, {spec.nodes} nodes, {spec.edges} edges, {spec.features} features, "
+            f"seed {spec.seed}")
+        src, dst = GRAPHS[spec.graph](spec.nodes, spec.edges, spec.seed)
+        with tempfile.TemporaryDirectory(prefix="gnnprop-bench-") as tmp:
+            path = os.path.join(tmp, "edges.csv")
+            size = write_edge_csv(path, src, dst)
+            say(f"wrote {path} ({size / MB:.1f} MB)")
+            load = bench_load(path, spec, say)
+        node_ids: list = list(range(spec.nodes))
+        edge_index = torch.from_numpy(np.stack([src, dst]))
+        del src, dst
+    else:
+        size = os.path.getsize(spec.graph)
+        load = bench_load(spec.graph, spec, say, numpy=False)
+        from .io import load_graph
+
+        loaded = load_graph(spec.graph)
+        spec.nodes, spec.edges = loaded.num_nodes, loaded.num_edges
+        say(f"graph: {spec.graph}, {spec.nodes} nodes, {spec.edges} edges, {spec.features} random features")
+        node_ids, edge_index = loaded.node_ids, loaded.edge_index
+        del loaded
+    graph_info = {"kind": spec.graph if spec.graph in GRAPHS else "file", "file": None if spec.graph in GRAPHS
+                  else spec.graph, "nodes": spec.nodes, "edges": spec.edges, "features": spec.features,
+                  "seed": spec.seed, "simple": spec.graph in GRAPHS, "csv_mb": round(size / MB, 1)}
+
     nbytes = bound_bytes(spec.nodes, spec.edges, spec.features)
     copy_bytes = min(max(4 * nbytes, 64 * 2**20), 512 * 2**20)  # far beyond the caches, whatever the graph
     say(f"copy bandwidth ({copy_bytes / MB:.0f} MB memcpy)")
     bw = copy_bandwidth(copy_bytes)
     machine.update(copy_bandwidth_gbs=round(bw / 1e9, 2), copy_mb=round(copy_bytes / MB, 1))
 
-    say(f"graph: {spec.nodes} nodes, {spec.edges} edges, {spec.features} features, seed {spec.seed}")
-    src, dst = random_edges(spec.nodes, spec.edges, spec.seed)
-    with tempfile.TemporaryDirectory(prefix="gnnprop-bench-") as tmp:
-        path = os.path.join(tmp, "edges.csv")
-        size = write_edge_csv(path, src, dst)
-        say(f"wrote {path} ({size / MB:.1f} MB)")
-        load = bench_load(path, spec, say)
-    graph_info = {"nodes": spec.nodes, "edges": spec.edges, "features": spec.features, "seed": spec.seed,
-                  "simple": True, "csv_mb": round(size / MB, 1)}
-
     gen = torch.Generator().manual_seed(spec.seed)
     x = torch.randn(spec.nodes, spec.features, generator=gen, dtype=torch.float32)
-    edge_index = torch.from_numpy(np.stack([src, dst]))
-    del src, dst
-    graph = Graph(edge_index, list(range(spec.nodes)), x=x, source="<bench graph>")
+    graph = Graph(edge_index, node_ids, x=x, source="<bench graph>")
     cases = [bench_case(name, graph, spec, say) for name in names]
     del graph, x, edge_index
     gc.collect()

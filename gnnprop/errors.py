@@ -51,16 +51,20 @@ class GnnpropError(Exception):
     ``key``: the setting the error is about (``str(e)`` starts with it).
     ``override``: the setting's value came from an override (a flag or an
     API keyword) rather than a config file; ``str(e)`` then starts with
-    ``command line: KEY``, and the CLI and the API name the flag or keyword. The message is always one line:
+    ``command line: KEY``, and the CLI and the API name the flag or keyword.
+    ``argument``: ``key`` names a function's argument (``bench``'s ``graph``), not a
+    place in a config that happens to share its name. The message is always one line:
     control characters that came from the user's data are escaped.
     """
 
     exit_code = ExitStatus.ERROR
 
-    def __init__(self, message: object = "", *args: object, key: str | None = None, override: bool = False):
+    def __init__(self, message: object = "", *args: object, key: str | None = None, override: bool = False,
+                 argument: bool = False):
         self.message = str(message)
         self.key = key
         self.override = override
+        self.argument = argument
         super().__init__(self.render(), *args)
 
     def render(self, name: Namer = api_name, key_text: str | None = None) -> str:

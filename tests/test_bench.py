@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from gnnprop.bench import CASES, bound_bytes, random_edges, resolve_cases, write_edge_csv
+from gnnprop.bench import CASES, bound_bytes, random_edges, resolve_cases, rmat_edges, write_edge_csv
 from gnnprop.errors import ConfigError
 
 from .clitools import cli, fails
@@ -23,8 +23,8 @@ def tiny_json():
 def test_json_schema(tiny_json):
     r = json.loads(tiny_json.stdout)
     assert r["schema"] == 1 and r["repeat"] == 1
-    assert r["graph"] == {"nodes": 2000, "edges": 20000, "features": 4, "seed": 0, "simple": True,
-                          "csv_mb": r["graph"]["csv_mb"]}
+    assert r["graph"] == {"kind": "uniform", "file": None, "nodes": 2000, "edges": 20000, "features": 4, "seed": 0,
+                          "simple": True, "csv_mb": r["graph"]["csv_mb"]}
     m = r["machine"]
     assert m["cpus"] >= 1 and m["torch"] and m["copy_bandwidth_gbs"] > 0
     load = r["load"]
@@ -88,6 +88,42 @@ def test_random_edges_are_simple_and_reproducible():
     again = random_edges(50, 1000, seed=3)
     assert (again[0] == src).all() and (again[1] == dst).all()
     assert not (random_edges(50, 1000, seed=4)[0] == src).all()
+
+
+def test_rmat_edges_are_simple_reproducible_and_skewed():
+    src, dst = rmat_edges(1000, 8000, seed=3)  # not a power of two: ids 1000..1023 are drawn again
+    assert src.size == dst.size == 8000 and src.dtype == np.int64
+    assert not (src == dst).any() and np.unique(src * 1000 + dst).size == 8000
+    assert src.min() >= 0 and max(src.max(), dst.max()) < 1000
+    again = rmat_edges(1000, 8000, seed=3)
+    assert (again[0] == src).all() and (again[1] == dst).all()
+    out_degree = np.bincount(src, minlength=1000)
+    uniform = np.bincount(random_edges(1000, 8000, seed=3)[0], minlength=1000)
+    assert out_degree.max() > 4 * uniform.max()  # power-law: a few nodes have most of the edges
+    heavy = np.argsort(out_degree)[-10:]
+    assert heavy.max() - heavy.min() > 100  # ids shuffled: the heavy nodes are not the first ids
+    # a = 0.57 + b = 0.19: the first level sends 76% of the sources to the lower half, before the shuffle
+    s0, _ = rmat_edges(1024, 20000, seed=5, abc=(0.57, 0.19, 0.19))
+    assert 0.5 < np.mean(np.bincount(s0, minlength=1024) > 0) <= 1.0
+
+
+def test_bench_on_rmat_and_on_a_file(tmp_path):
+    out = cli("bench", "--graph", "rmat", *TINY, "--cases", "fixed/max", "--reorder", "degree", "-q")
+    assert out.code == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["graph"]["kind"] == "rmat" and result["graph"]["edges"] == 20000
+    assert [c["agree"] for c in result["cases"]] == [True]
+    assert result["cases"][0]["reorder"] == "degree" and result["cases"][0]["reorder_s"] > 0
+    fails(cli("bench", "--reorder", "sideways"), 2, "--reorder: unknown node order 'sideways'")
+    (tmp_path / "g.txt").write_text("# a tiny file\n1 2\n2 3\n3 1\n10 1\n")
+    out = cli("bench", "--graph", str(tmp_path / "g.txt"), "-f", "4", "--repeat", "1", "--cases", "fixed/max",
+              "-q")
+    assert out.code == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["graph"]["kind"] == "file" and (result["graph"]["nodes"], result["graph"]["edges"]) == (4, 4)
+    assert result["load"]["numpy_s"] is None and result["load"]["gnnprop_s"] > 0
+    assert result["cases"][0]["agree"]
+    fails(cli("bench", "--graph", "nope"), 2, "--graph: expected uniform, rmat or a graph file, got 'nope'")
 
 
 def test_edge_csv_round_trips(tmp_path):

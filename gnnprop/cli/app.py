@@ -54,7 +54,7 @@ def cli_message(e: GnnpropError) -> str:
         return e.render(name)
     if e.override and key in BY_PATH:
         return e.render(name, key_text=f"{flag_of(key)} ({key})")
-    if _is_config_path(key) or " " in key:
+    if (_is_config_path(key) and not e.argument) or " " in key:
         return e.render(name)
     return e.render(name, key_text=flag_of(key))
 

@@ -25,12 +25,16 @@ def bench(
     repeat: Annotated[int, typer.Option("--repeat", help="Timed repetitions of each phase (medians are reported).")] = 3,
     cases: Annotated[Optional[str], typer.Option("--cases", help="Comma-separated subset of fixed/max, fixed/sum, "
                                                  "nn/mean, residual/add, gcn (default: all).")] = None,
+    graph: Annotated[str, typer.Option("--graph", help="uniform | rmat (R-MAT, a, b, c = 0.57, 0.19, 0.19) "
+                                       "| a graph file (its edges; random features).")] = "uniform",
+    reorder: Annotated[str, typer.Option("--reorder", help="The engine's node order: auto | none | degree | bfs "
+                                         "| rcm (its cost is reported apart).")] = "auto",
     fmt: Annotated[Optional[str], typer.Option("--format", help="table | json (default: table on a terminal, "
                                                "else json).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")] = False,
 ) -> None:
-    """Time loading and one round of each layer: gnnprop's engine against plain PyG, on a random graph.
+    """Time loading and one round of each layer: gnnprop's engine against plain PyG, on a random graph or yours.
 
     Writes the graph as a CSV edge file in a temporary folder and loads it with
     gnnprop and numpy.loadtxt; runs each case on the engine (engine auto) and on
@@ -45,7 +49,8 @@ def bench(
     env = get_env(ctx.obj)
     name = env.choose_format(fmt, FORMATS)
     picked = None if cases is None else [c for c in cases.split(",")]
-    spec = BenchSpec(nodes=nodes, edges=edges, features=features, seed=seed, repeat=repeat, cases=picked)
+    spec = BenchSpec(nodes=nodes, edges=edges, features=features, seed=seed, repeat=repeat, cases=picked,
+                     graph=graph, reorder=reorder)
 
     def say(line: str) -> None:
         if not quiet:
@@ -75,8 +80,9 @@ def render(console, r: dict[str, Any]) -> None:
     from rich.text import Text
 
     g, m, load, bound = r["graph"], r["machine"], r["load"], r["bound"]
-    console.print(Text(f"graph: {g['nodes']:,} nodes, {g['edges']:,} edges, {g['features']} features, "
-                       f"seed {g['seed']} (CSV {g['csv_mb']} MB)", style="bold"))
+    kind = g.get("file") or g.get("kind", "uniform")
+    console.print(Text(f"graph: {kind}, {g['nodes']:,} nodes, {g['edges']:,} edges, {g['features']} features, "
+                       f"seed {g['seed']} ({'file' if g.get('file') else 'CSV'} {g['csv_mb']} MB)", style="bold"))
     console.print(f"machine: {m['cpus']} cpus, torch {m['torch']} ({m['torch_threads']} threads), "
                   f"PyG {m['torch_geometric']}, copy bandwidth {m['copy_bandwidth_gbs']} GB/s; "
                   f"medians of {r['repeat']}", markup=False)
@@ -86,9 +92,11 @@ def render(console, r: dict[str, Any]) -> None:
     for col in ("loader", "seconds", "peak MB"):
         t.add_column(col, justify="left" if col == "loader" else "right")
     t.add_row("gnnprop.io.load_graph", _num(load["gnnprop_s"]), _num(load["gnnprop_peak_mb"], ".0f"))
-    t.add_row("numpy.loadtxt", _num(load["numpy_s"]), _num(load["numpy_peak_mb"], ".0f"))
+    if load["numpy_s"] is not None:
+        t.add_row("numpy.loadtxt", _num(load["numpy_s"]), _num(load["numpy_peak_mb"], ".0f"))
     console.print(t)
-    console.print(f"gnnprop / numpy: {_num(load['ratio'])}x", markup=False)
+    if load["ratio"] is not None:
+        console.print(f"gnnprop / numpy: {_num(load['ratio'])}x", markup=False)
     console.print()
 
     t = Table(title="one round: gnnprop's engine vs the reference (plain PyG); peak MB above the start",
@@ -96,7 +104,10 @@ def render(console, r: dict[str, Any]) -> None:
     for col in ("case", "kernel", "engine s", "ref s", "ref/engine", "engine MB", "ref MB", "prepare s", "agree"):
         t.add_column(col, justify="left" if col in ("case", "kernel", "agree") else "right", no_wrap=True)
     for c in r["cases"]:
-        t.add_row(c["case"], c["engine"], _num(c["engine_s"]), _num(c["reference_s"]), f"{_num(c['ratio'])}x",
+        kernel = c["engine"]
+        if c.get("reorder", "none") != "none":  # the node order, and what computing it took
+            kernel += f" {c['reorder']} {_num(c.get('reorder_s'))} s"
+        t.add_row(c["case"], kernel, _num(c["engine_s"]), _num(c["reference_s"]), f"{_num(c['ratio'])}x",
                   _num(c["engine_peak_mb"], ".0f"), _num(c["reference_peak_mb"], ".0f"), _num(c["prepare_s"]),
                   Text("yes" if c["agree"] else "NO", style="green" if c["agree"] else "bold red"))
     console.print(t)

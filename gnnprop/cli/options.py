@@ -44,11 +44,11 @@ def _complete_aggr(incomplete: str) -> list[str]:
 
 _DYNAMIC = {"layers": _complete_layer, "aggregations": _complete_aggr}
 
-GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites), or - for stdin.",
+GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites, .parquet), or - for stdin.",
                                          show_default=False)]
-InputFormat = Annotated[Optional[str], typer.Option("--input-format", help="json | csv | edgelist (default: from the extension).",
-                                                    rich_help_panel=GRAPH, autocompletion=complete("json", "csv", "edgelist"))]
-NodeFeatures = Annotated[Optional[str], typer.Option("--node-features", help="Node table for CSV / edge lists: id,f1,f2,...",
+InputFormat = Annotated[Optional[str], typer.Option("--input-format", help="json | csv | edgelist | parquet (default: from the extension).",
+                                                    rich_help_panel=GRAPH, autocompletion=complete("json", "csv", "edgelist", "parquet"))]
+NodeFeatures = Annotated[Optional[str], typer.Option("--node-features", help="Node table for CSV / edge lists / Parquet: id,f1,f2,... (.parquet: id and x or feature columns)",
                                                      rich_help_panel=GRAPH)]
 ConfigFile = Annotated[Optional[str], typer.Option("-c", "--config", help="YAML config file.", rich_help_panel=CONFIG)]
 Weights = Annotated[Optional[str], typer.Option("--weights", help="Load the layer's parameters (.safetensors; .pt "

@@ -17,16 +17,16 @@ from .app import app, cli_message
 from .env import Env, get_env
 from .notes import warn_about_graph
 from .outputs import command_inputs, not_written, plan_outputs, signals_deferred, weights_target
-from .sinks import Target, open_output, output_target
+from .sinks import Target, atomic_folder, is_folder_target, open_output, output_target
 
 #: The formats besides the writers' (``table``: a terminal's box view; ``text``: plain columns).
 VIEWS = ("table", "text")
 #: ``--output``'s extension -> format, when ``--format`` is not given.
 EXTENSIONS = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "tsv": "tsv", "npy": "npy",
-              "txt": "text"}
+              "parquet": "parquet", "pq": "parquet", "txt": "text"}
 #: The extension of each format's files (``-o DIR/``).
 FORMAT_EXTENSIONS = {"table": "txt", "text": "txt", "json": "json", "ndjson": "ndjson", "csv": "csv", "tsv": "tsv",
-                     "npy": "npy"}
+                     "npy": "npy", "parquet": "parquet"}
 O = "Output"
 
 
@@ -56,10 +56,11 @@ def run(
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | text | json | ndjson | csv | "
-                   "tsv | npy (default: from --output's extension, else table on a terminal, else json).",
+                   "tsv | npy | parquet (default: from --output's extension, else table on a terminal, else json).",
                    rich_help_panel=O, autocompletion=_complete_format)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically "
-                                                  "instead of stdout; DIR/ writes one file per graph, named after it.",
+                                                  "instead of stdout; DIR/ writes one file per graph, named after it "
+                                                  "(with -f parquet and one graph: one part per round, DIR/round=R/).",
                                                   rich_help_panel=O)] = None,
     last: Annotated[bool, typer.Option("--last", help="Only the final round.", rich_help_panel=O)] = False,
     every: Annotated[int, typer.Option("--every", min=1, help="Every K-th round (and the last).", rich_help_panel=O)] = 1,
@@ -93,7 +94,8 @@ def run(
                 no_color=no_color, allow_nonfinite=allow_nonfinite)
     paths = batch.graph_paths(graphs, paths_from)
     into_dir = output is not None and batch.is_dir_target(output)
-    if len(paths) == 1 and not into_dir:
+    hive = len(paths) == 1 and into_dir and fmt is not None and fmt.strip().lower() == "parquet"
+    if len(paths) == 1 and (not into_dir or hive):
         _run_graph(env, paths[0], fmt=fmt, output=output, **opts, **flags)
         return
     if output is not None and not into_dir:
@@ -121,6 +123,11 @@ def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, inpu
 
     output = None if output == "-" else output
     cfg = o.build_config(**flags) if cfg is None else cfg
+    if fmt is not None and fmt.strip().lower() == "parquet" and is_folder_target(output):
+        _run_hive(env, graph, output, cfg=cfg, weights=weights, input_format=input_format,
+                  node_features=node_features, last=last, every=every, nodes=nodes,
+                  allow_nonfinite=allow_nonfinite, flags=flags)
+        return
     out_t = output_target("-" if output is None else output)
     weights_t = None if save_weights is None else weights_target(save_weights)
     plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
@@ -139,7 +146,7 @@ def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, inpu
         picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
         ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
 
-        binary = fmt == "npy"
+        binary = fmt in ("npy", "parquet")
         with contextlib.ExitStack() as stack:  # left in reverse: the output is committed first, then the weights
             weights_file = None if weights_t is None else stack.enter_context(open_output(weights_t, binary=True))
             stream = stack.enter_context(open_output(out_t, binary, stream=state.streamed))
@@ -219,9 +226,40 @@ def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
         name = EXTENSIONS[ext]
     else:
         name = "table" if env.out_is_tty() else "json"
-    if name == "npy" and output is None and env.out_is_tty():
-        raise UsageError("--format npy: binary output to a terminal; use --output FILE.npy or a pipe")
+    if name in ("npy", "parquet") and output is None and env.out_is_tty():
+        raise UsageError(f"--format {name}: binary output to a terminal; use --output FILE.{name} or a pipe")
     return name
+
+
+def _run_hive(env: Env, graph: str, output: str, *, cfg, weights, input_format, node_features, last, every, nodes,
+              allow_nonfinite, flags) -> None:
+    """``-f parquet -o DIR/``: one Parquet part per round written, ``DIR/round=R/part-0.parquet``
+    (``id, x0..``), the folder replaced whole on success."""
+    from ..engine.session import open_session
+    from ..output.parquet import HiveParquetWriter
+
+    plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
+                                layer_type=cfg.layer.type), [])
+    faults.doing(f"reading {graph}")
+    session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
+                           allow_nonfinite=allow_nonfinite, loaded=lambda g: warn_about_graph(env.err, g, cfg, flags))
+    picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
+    ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
+    with atomic_folder(output) as folder:
+        writer = HiveParquetWriter(folder)
+        writer.begin(ids, session.width)
+        kept = None
+        for result in session.propagate():
+            faults.doing(f"computing round {result.round + 1}")
+            x = result.x if picked is None else result.x[picked]
+            if not last and result.round % every == 0:
+                writer.round(result.round, _numpy(x))
+                kept = None
+            else:
+                kept = (result.round, x)
+        if kept is not None:
+            writer.round(kept[0], _numpy(kept[1]))
+        writer.end(session.meta())
 
 
 def _numpy(x):
@@ -286,7 +324,8 @@ def _summary_fields(meta: dict) -> list[str]:
             f"{n:,} round{'s' if n != 1 else ''} run",
             f"{meta['num_nodes']:,} node{'s' if meta['num_nodes'] != 1 else ''}, "
             f"{meta['num_edges']:,} edge{'s' if meta['num_edges'] != 1 else ''}",
-            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}",
+            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}"
+            + (f", node order {meta['reorder']}" if meta.get("reorder", "none") != "none" else ""),
             f"{meta['seconds']:.3g} s"]
 
 
@@ -297,7 +336,8 @@ def _summary_fields(meta: dict) -> list[str]:
             f"{n:,} round{'s' if n != 1 else ''} run",
             f"{meta['num_nodes']:,} node{'s' if meta['num_nodes'] != 1 else ''}, "
             f"{meta['num_edges']:,} edge{'s' if meta['num_edges'] != 1 else ''}",
-            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}",
+            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}"
+            + (f", node order {meta['reorder']}" if meta.get("reorder", "none") != "none" else ""),
             f"{meta['seconds']:.3g} s"]
 
 

@@ -29,6 +29,7 @@ import shutil
 import stat
 import sys
 import tempfile
+from pathlib import Path
 from dataclasses import dataclass
 from typing import IO, Iterable, Iterator
 
@@ -230,6 +231,49 @@ def write_bytes(target: Target, data: bytes) -> None:
     """Write ``data`` to ``target`` whole (atomically for a file)."""
     with open_output(target, binary=True) as f:
         f.write(data)
+
+
+def is_folder_target(path: str | None) -> bool:
+    """Whether ``--output path`` names a folder (for the per-round Parquet layout): it ends
+    in ``/`` or is an existing folder."""
+    return path is not None and (path.endswith(("/", os.sep)) or os.path.isdir(path))
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str, what: str = "--output") -> Iterator[str]:
+    """A temporary folder beside ``path`` that replaces it on success (a Hive-layout output).
+
+    An existing ``path`` must be empty or hold only ``round=...`` folders (an
+    earlier output): a folder with anything else in it is refused, not replaced.
+    """
+    target = Path(path.rstrip("/" + os.sep) or path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"{what}: the folder {str(folder)!r} does not exist")
+    if target.exists():
+        if not target.is_dir():
+            raise UsageError(f"{what}: {path} is a file, expected a folder for the per-round Parquet layout")
+        others = [p.name for p in target.iterdir() if not (p.is_dir() and p.name.startswith("round="))]
+        if others:
+            raise UsageError(f"{what}: the folder {path} holds other files ({', '.join(sorted(others)[:3])}); "
+                             "name a new or empty folder, or one written by gnnprop")
+    try:
+        tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise UsageError(f"{what}: cannot write in {str(folder)!r}: {e.strerror}") from None
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        old = None
+        if target.exists():
+            old = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=folder)
+            os.replace(target, os.path.join(old, "previous"))
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _umask() -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES
+from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES, ORDERS
 
 GRAPH, CONFIG = "Graph", "Config (flags override the file)"
 
@@ -54,6 +54,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("args", "layer.args", "Layer keyword argument KEY=VALUE for PyG and your own layers (repeatable; VALUE "
          "is read as YAML).", type=list, cli="--arg"),
     Flag("engine", "engine", "auto | fused | reference: how a round is computed.", complete=tuple(ENGINES)),
+    Flag("reorder", "reorder", "auto | none | degree | bfs | rcm: node order for the fused engine (outputs keep "
+         "the file's order).", complete=tuple(ORDERS)),
     Flag("device", "device", "auto | cpu | cuda | cuda:N | mps.", complete=("auto", "cpu", "cuda", "mps")),
     Flag("dtype", "dtype", "float32 | float64.", complete=DTYPES),
     Flag("seed", "seed", "Seed for parameters and random features.", type=int),

@@ -23,6 +23,14 @@ ENGINES = {
     "fused": "node-level dense work plus one sparse reduction per round (an error where impossible)",
     "reference": "PyG's generic propagate (gathers E x F tensors)",
 }
+#: Node orders for the fused engine (``reorder``; computed in :mod:`gnnprop.engine.reorder`).
+ORDERS = {
+    "auto": "reorder only where it pays: nowhere yet (no order has paid in the measurements, see the README)",
+    "none": "keep the file's node order",
+    "degree": "nodes by degree, highest first",
+    "bfs": "breadth-first from the highest-degree node",
+    "rcm": "reverse Cuthill-McKee on the symmetrised graph",
+}
 AGGR_MODES = {
     "cat": "concatenate the aggregations (the width grows k-fold)",
     "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",

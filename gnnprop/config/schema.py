@@ -26,7 +26,7 @@ from ..aggr import resolve_aggr
 from ..errors import ConfigError
 from ..resolver import did_you_mean, resolve
 
-from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES, MAX_ROUNDS, ROUND_MODES  # noqa: F401  (the schema's names)
+from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES, MAX_ROUNDS, ORDERS, ROUND_MODES  # noqa: F401  (the schema's names)
 
 
 @dataclass
@@ -73,6 +73,7 @@ class Config:
     aggr_mode: str | None = None  # with a list of aggregations: cat (default) | sum | mean | max | min | ...
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
     engine: str = "auto"          # auto | fused | reference: how a round is computed
+    reorder: str = "auto"         # auto | none | degree | bfs | rcm: node order for the fused engine
     device: str = "auto"          # auto | cpu | cuda | cuda:N | mps
     dtype: str = "float32"        # float32 | float64
     seed: int = 0                 # initialises parameters and random features
@@ -103,7 +104,8 @@ class Config:
         out: dict[str, Any] = {"layer": layer, "aggr": self.aggregation()}
         if self.aggr_mode is not None:  # right after aggr
             out["aggr_mode"] = self.aggr_mode
-        out.update({"rounds": rounds, "engine": self.engine, "device": self.device, "dtype": self.dtype,
+        out.update({"rounds": rounds, "engine": self.engine, "reorder": self.reorder, "device": self.device,
+                    "dtype": self.dtype,
                     "seed": self.seed, "graph": dataclasses.asdict(self.graph_cfg)})
         return out
 
@@ -302,6 +304,7 @@ def check(cfg: Config) -> Config:
         _check_count(r.max_rounds, "rounds.max_rounds", minimum=1)
     cfg.dtype = resolve(cfg.dtype, {d: d for d in DTYPES}, what="dtype", key="dtype")[0]
     cfg.engine = resolve(cfg.engine, ENGINES, what="engine", key="engine")[0]
+    cfg.reorder = resolve(cfg.reorder, ORDERS, what="node order", key="reorder")[0]
     cfg.graph_cfg.features = resolve(cfg.graph_cfg.features, FEATURES, what="feature initialiser",
                                      key="graph.features")[0]
     if cfg.graph_cfg.feature_dim is not None and cfg.graph_cfg.feature_dim < 1:

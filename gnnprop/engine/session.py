@@ -27,6 +27,7 @@ from ..graph import DeviceGraph, Graph, with_default_features, with_reverse_edge
 from ..layers import build, resolve_kind
 from ..layers.base import LayerKind
 from ..weights import load_weights
+from . import reorder
 from .loop import FusedKernel, Kernel, Propagation, ReferenceKernel
 from .rounds import RoundPlan, plan_rounds
 
@@ -48,6 +49,7 @@ class Session:
     kernel: Kernel | None = None  # chosen by prepare() once the session exists (the reference kernel calls .layer)
     out_dim: int = 0              # the layer's output width
     engine_note: str = ""         # why this kernel (e.g. why not fused)
+    reorder: Any = None           # the node order the kernel runs in (engine.reorder.Choice)
     allow_nonfinite: bool = False
     propagation: Propagation | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -102,6 +104,7 @@ class Session:
             "dtype": str(self.dtype).replace("torch.", ""),
             "engine": self.kernel.name,
             "engine_note": self.engine_note,
+            "reorder": self.reorder.name if self.reorder else "none",
             "seed": self.config.seed,
             "num_nodes": self.graph.num_nodes,
             "num_edges": self.graph.num_edges,
@@ -194,6 +197,8 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     session = Session(cfg, g, kind, params, device, dtype, x0, dgraph, plan, out_dim=out_dim,
                       allow_nonfinite=allow_nonfinite)
     session.kernel, session.engine_note = choose_kernel(cfg.engine, session)
+    session.kernel, session.reorder = reorder.apply(cfg.reorder, session.kernel, dgraph.edge_index, g.num_nodes,
+                                                    device)
     if session.kernel.name == "reference":
         memory.check_reference_memory(g.source, g.num_edges,
                                       max(in_dim, out_dim, getattr(params, "hidden_channels", 0) or 0),

@@ -27,6 +27,7 @@ FORMATS: dict[str, str] = {
     "json": "JSON: tensor form (x, edge_index, ...) or networkx node-link form (nodes, links)",
     "csv": "CSV edge file with a header: src,dst or source,target, optional weight, other columns = edge attributes",
     "edgelist": "whitespace-separated 'src dst [weight [attr...]]' lines, # or % comments",
+    "parquet": "Parquet edge table: src,dst or source,target columns, optional weight, other columns = edge attributes",
 }
 ALIASES: dict[str, str] = {"edges": "edgelist", "txt": "edgelist", "tsv": "edgelist", "el": "edgelist",
                            "nodelink": "json"}
@@ -35,8 +36,12 @@ EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
     ".txt": "edgelist", ".edgelist": "edgelist", ".tsv": "edgelist", ".cites": "edgelist",
     ".el": "edgelist", ".edges": "edgelist",
+    ".parquet": "parquet", ".pq": "parquet",
 }
 
+
+#: The first bytes of a Parquet file (how stdin is recognised as one).
+PARQUET_MAGIC = b"PAR1"
 
 #: How much of stdin :func:`sniff_format` looks at.
 SNIFF_CHARS = 1 << 16
@@ -73,7 +78,11 @@ def detect_format(path: str, text_head: str | None = None) -> str:
 
 def load_node_table(path: str, stdin: IO | None = None) -> NodeTable:
     """Read a node-feature file: ``.csv`` with a header ``id,f1,...``; anything else
-    whitespace-separated ``id f1 f2 ...`` lines without header."""
+    whitespace-separated ``id f1 f2 ...`` lines without header; ``.parquet`` a node table."""
+    if os.path.splitext(path)[1].lower() in (".parquet", ".pq"):
+        from . import parquetfmt  # pyarrow.parquet only for Parquet files
+
+        return parquetfmt.read_nodes(path, stdin)
     data, name = read_data(path, stdin)
     module = csvfmt if os.path.splitext(path)[1].lower() == ".csv" else edgelist
     raw = _ascii_bytes(data)
@@ -105,7 +114,11 @@ def load_graph(
         fmt, _ = resolve(input_format, FORMATS, what="input format", aliases=ALIASES, key="input_format")
     if node_features is not None and node_features == path == STDIN:
         raise UsageError(f"the graph and {setting('node_features')} cannot both be read from stdin (-)")
+    if fmt == "parquet" or (fmt is None and EXTENSIONS.get(os.path.splitext(path)[1].lower()) == "parquet"):
+        return _parquet_graph(path, node_features, undirected, stdin)
     data, name = read_data(path, stdin)
+    if fmt is None and path == STDIN and isinstance(data, bytes) and data.startswith(PARQUET_MAGIC):
+        return _parquet_graph(path, node_features, undirected, _Replay(data))
     text = None
     if fmt is None and path != STDIN:
         fmt = EXTENSIONS.get(os.path.splitext(path)[1].lower())
@@ -121,6 +134,28 @@ def load_graph(
     else:
         graph = _load_text_graph(csvfmt if fmt == "csv" else edgelist, data, text, name, node_features, stdin)
     return with_reverse_edges(graph) if undirected else graph
+
+
+def _nodes(node_features: str | None, stdin: IO | None) -> NodeTable | None:
+    return None if node_features is None else load_node_table(node_features, stdin)
+
+
+def _parquet_graph(path: str, node_features: str | None, undirected: bool, stdin: IO | None) -> Graph:
+    from . import parquetfmt
+
+    graph = parquetfmt.load(path, _nodes(node_features, stdin), stdin=stdin)
+    return with_reverse_edges(graph) if undirected else graph
+
+
+class _Replay:
+    """Standard input already read, handed to a reader again."""
+
+    def __init__(self, data: bytes):
+        self.buffer = self
+        self.data = data
+
+    def read(self) -> bytes:
+        return self.data
 
 
 def _ascii_bytes(data: bytes | str) -> bytes | None:

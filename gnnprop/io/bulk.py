@@ -1,43 +1,53 @@
-"""The vectorised reader behind the CSV and edge-list loaders: the common case, in bulk.
+"""The bulk reader behind the CSV and edge-list loaders: ``pyarrow.csv`` for the common case.
 
 The exact readers (:mod:`~gnnprop.io.csvfmt`, :mod:`~gnnprop.io.edgelist`) go
-line by line in Python and know every error message. This module reads the same
-files with numpy, in chunks of whole lines, and vouches only for a file whose
-every data field it can parse exactly:
+line by line in Python and know every error message. This module hands the same
+files to Arrow's multi-threaded CSV reader (numbers correctly rounded, as
+Python's ``float`` rounds them) and vouches only for a file it read exactly as
+the exact reader would:
 
-* ids that are canonical decimal integers of up to 18 digits (``-?(0|[1-9][0-9]*)``);
-* numbers written ``-?digits[.digits]``, converted exactly; any other spelling
-  (``1e-3``, ``+2``, ``1_000``) goes through Python's ``float`` one field at a time;
-* CSV fields separated by single commas, blanks around them allowed; edge-list
-  fields separated by runs of blanks, blank lines allowed; ``\\r\\n`` line ends;
-  a last line without a newline; comment lines before the first data line.
+* ids that are canonical decimal integers within int64 (``-?(0|[1-9][0-9]*)``;
+  Arrow's integer parser also takes ``007``, ``-00`` and ``0x1f``, which the exact
+  reader keeps as string ids, so ids are read as text and their spelling checked:
+  digits and a leading minus only, no leading zero);
+* finite numbers that Arrow parses (``1e-3``, ``+2``, ``.5``; it refuses ``1_000``,
+  which Python's ``float`` takes: such a file goes the exact way);
+* CSV fields separated by commas, blanks around them allowed, ``\\r\\n`` line
+  ends, blank lines, a last line without a newline, comment lines before the
+  header; edge-list fields separated by blanks (one space or one tab read
+  directly; runs of blanks, blanks at either end of a line, blank lines and
+  comment lines anywhere are first normalised with numpy, as ``str.split`` and
+  the comment rule read them).
 
-For anything else (quotes, string ids, a comment after the first data line, a
-wrong field count, a bad or non-finite number, non-ASCII text) it returns
-``None`` and the caller runs the exact reader, whose messages therefore stay as
-they are. Nothing here raises :class:`~gnnprop.errors.InputError`.
+Files of nothing but ids go to :mod:`.intscan` first (faster there).
+For anything else (quotes, string ids, a bare CR in a CSV file, a wrong field
+count, a bad or non-finite number, non-ASCII text) it returns ``None`` and the
+caller runs the exact reader, whose messages therefore stay as they are.
+Nothing here raises :class:`~gnnprop.errors.InputError`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
-from . import digits
+from . import intscan
 
-#: Bytes per chunk: small enough that a chunk's temporaries stay in cache.
-CHUNK = 1 << 18
-#: Bytes kept before each chunk so that 8-byte windows ending inside it stay in the buffer.
-PAD = 24
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: Arrow's block size: how much text one thread parses at a time (tests make it small).
+BLOCK_SIZE = 1 << 20
 _BOM = b"\xef\xbb\xbf"
-_COMMA, _NL, _SPACE, _TAB, _CR, _DOT, _HASH, _PERCENT = 44, 10, 32, 9, 13, 46, 35, 37
-_BLANK = np.zeros(256, bool)
-_BLANK[[_SPACE, _TAB, _CR]] = True
+_NL, _SPACE, _HASH, _PERCENT = 10, 32, 35, 37
 #: What ``str.split()`` splits on, within ASCII, besides the newline.
 _SPLIT_WS = np.zeros(256, bool)
-_SPLIT_WS[[_SPACE, _TAB, _CR, 11, 12, 28, 29, 30, 31]] = True
+_SPLIT_WS[[32, 9, 13, 11, 12, 28, 29, 30, 31]] = True
+_MINUS = 45
+#: ``_LOWEST[k]``: the least magnitude written with ``k`` digits and no leading zero (never, from 20 on).
+_LOWEST = np.array([1, 0] + [10**(k - 1) for k in range(2, 20)] + [2**64 - 1], dtype=np.uint64)
 
 
 @dataclass
@@ -80,225 +90,143 @@ def read(data: bytes, start: int, width: int, id_columns: list[int], value_colum
     ``value_columns`` numbers; every field must be one or the other.
     ``None`` when anything is beyond this reader (see the module docstring).
     """
-    stop = _trim_end(data, start)
-    if stop <= start or (csv and data.find(b'"', start, stop) >= 0):
-        return None
-    id_parts: list[np.ndarray] = []
-    value_parts: list[np.ndarray] = []
-    for buffer, text_start, text_stop in _chunks(data, start, stop):
-        if csv:
-            fields = _split_csv(buffer, width)
-            if fields is not None and _has(data, text_start, text_stop, b" ", b"\t", b"\r"):
-                fields = _strip(buffer, fields)
-        else:
-            fields = _split_blanks(buffer, width, cr=_has(data, text_start, text_stop, b"\r"))
-        parsed = None if fields is None else _parse(buffer, fields, id_columns, value_columns)
-        if parsed is None:
+    if not value_columns and len(id_columns) == width:  # ids only: the numpy reader is faster there
+        ids = intscan.read_ids(data, start, width, csv)
+        if ids is not None:
+            return Columns(ids=ids, values=np.zeros((ids.shape[1], 0)))
+    bare_cr = data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start)
+    body: bytes | memoryview = memoryview(data)[start:]
+    normalised = False
+    if csv:
+        if bare_cr or data.find(b'"', start) >= 0:
             return None
-        id_parts.append(parsed[0])
-        value_parts.append(parsed[1])
-    ids = np.concatenate(id_parts, axis=1) if id_parts else np.zeros((len(id_columns), 0), np.int64)
-    values = np.concatenate(value_parts) if value_parts else np.zeros((0, len(value_columns)))
+        delimiter = ","
+    else:
+        end = data.find(b"\n", start)
+        first = data[start:len(data) if end < 0 else end].rstrip(b"\r")
+        delimiter = "\t" if b"\t" in first and b" " not in first else " "
+        if bare_cr or _irregular_blanks(first, delimiter):
+            body, delimiter, normalised = normalise_blanks(body), " ", True
+    table = _arrow_table(body, width, id_columns, delimiter)
+    if table is None and not csv and not normalised:  # runs of blanks or comment lines further on
+        table = _arrow_table(normalise_blanks(body), width, id_columns, " ")
+    if table is None or table.num_rows == 0:
+        return None
+    ids = np.empty((len(id_columns), table.num_rows), np.int64)
+    for k, j in enumerate(id_columns):
+        column = _canonical_ints(table.column(j))
+        if column is None:
+            return None
+        ids[k] = column
+    values = np.empty((table.num_rows, len(value_columns)))
+    for k, j in enumerate(value_columns):
+        values[:, k] = table.column(j).to_numpy()
+    if value_columns and not np.isfinite(values).all():
+        return None
     return Columns(ids=ids, values=values)
 
 
-def _trim_end(data: bytes, start: int) -> int:
-    """End of ``data[start:]`` without its trailing blanks and newlines (looked at from the end, 4 KiB at a time)."""
-    stop = len(data)
-    while stop > start:
-        tail = data[max(start, stop - 4096):stop]
-        kept = len(tail.rstrip(b" \t\r\n"))
-        stop -= len(tail) - kept
-        if kept:
-            break
-    return stop
+def _irregular_blanks(first_line: bytes, delimiter: str) -> bool:
+    """Whether the first data line needs :func:`normalise_blanks` before Arrow can split it."""
+    other = b" " if delimiter == "\t" else b"\t"
+    sep = delimiter.encode()
+    return (other in first_line or sep * 2 in first_line or first_line[:1].isspace()
+            or first_line[-1:].isspace())
 
 
-def _has(data: bytes, start: int, stop: int, *needles: bytes) -> bool:
-    """Whether ``data[start:stop]`` holds one of ``needles`` (without copying it)."""
-    return any(data.find(needle, start, stop) >= 0 for needle in needles)
+def _arrow_table(body: bytes | memoryview, width: int, id_columns: list[int], delimiter: str) -> pa.Table | None:
+    """The fields of ``body`` as an Arrow table (ids as text, the rest float64), or ``None`` if Arrow refuses it."""
+    import pyarrow as pa  # imported when a file is read, not with the CLI
+    import pyarrow.csv as pcsv
+
+    names = [f"c{j}" for j in range(width)]
+    types = {name: pa.string() if j in id_columns else pa.float64() for j, name in enumerate(names)}
+    try:
+        return pcsv.read_csv(
+            pa.BufferReader(_arrow_owned(body)),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True),
+            convert_options=pcsv.ConvertOptions(column_types=types, null_values=[], strings_can_be_null=False,
+                                                quoted_strings_can_be_null=False, check_utf8=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
-def _chunks(data: bytes, start: int, stop: int) -> Iterator[tuple[np.ndarray, int, int]]:
-    """``(buffer, text_start, text_stop)`` for runs of whole lines of ``data[start:stop]``.
+def _arrow_owned(body: bytes | memoryview) -> pa.Buffer:
+    """A copy of ``body`` in memory that Arrow owns.
 
-    ``buffer`` holds :data:`PAD` bytes of no meaning, then the lines, each ending
-    in ``\\n`` (one is added after the last line); ``text_start..text_stop`` is
-    where the lines are in ``data``. Most buffers are views of ``data``.
+    Arrow's worker threads may drop their last reference to the input after the
+    read has returned; were it a Python object, they would need the interpreter
+    to free it, and at exit that aborts the process ("terminate called without
+    an active exception"). A copy is cheap next to the parse (about 2%).
     """
-    whole = np.frombuffer(data, np.uint8)
-    while start < stop:
-        cut = data.rfind(b"\n", start, min(start + CHUNK, stop)) + 1
-        if cut <= start:  # a line longer than a chunk
-            cut = data.find(b"\n", start, stop) + 1 or stop
-        if start >= PAD and cut < stop:
-            yield whole[start - PAD:cut], start, cut
-        else:  # the first lines (too little before them) or the last (no \n after it)
-            body = data[start:cut]
-            tail = b"" if body.endswith(b"\n") else b"\n"
-            yield np.frombuffer(b"\n" * PAD + body + tail, np.uint8), start, cut
-        start = cut
+    import pyarrow as pa
+
+    buffer = pa.allocate_buffer(len(body))
+    np.frombuffer(buffer, np.uint8)[:] = np.frombuffer(body, np.uint8)
+    return buffer
 
 
-def _layout(starts: np.ndarray, ends: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    return starts.reshape(-1, width), ends.reshape(-1, width)
+def _canonical_ints(column: pa.ChunkedArray) -> np.ndarray | None:
+    """int64 of a column of id texts when each is a canonical decimal integer (blanks
+    around it allowed), else ``None``.
 
-
-def _split_csv(buffer: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(starts, ends)`` ``[lines, width]`` of the comma-separated fields in ``buffer`` (not stripped)."""
-    text = buffer[PAD:]
-    sep = text == _COMMA
-    sep |= text == _NL
-    ends = np.flatnonzero(sep)
-    if len(ends) % width:
-        return None
-    kinds = text[ends].reshape(-1, width)
-    if kinds[:, -1].max() != _NL or (width > 1 and kinds[:, :-1].min() != _COMMA):  # kinds are 10 or 44
-        return None
-    ends += PAD
-    starts = np.empty_like(ends)
-    starts[0] = PAD
-    starts[1:] = ends[:-1] + 1
-    return _layout(starts, ends, width)
-
-
-def _strip(buffer: np.ndarray, fields: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The fields without blanks (space, tab, CR before the newline) on either side.
-
-    ``None`` if a field is empty then, or a CR stands anywhere but before a newline
-    (Python's csv module would end the row there).
+    Arrow's cast also reads ``007``, ``-00`` and ``0x1f``; the exact reader takes
+    those for string ids. So the text must be digits and a leading minus, and a
+    value of ``k`` digits must be at least ``10**(k-1)`` (no leading zero).
     """
-    text = buffer[PAD:]
-    cr = np.flatnonzero(text == _CR)
-    if len(cr) and (text[cr + 1] != _NL).any():
-        return None
-    starts, ends = (f.copy() for f in fields)
-    while True:
-        step = _BLANK[buffer[starts]] & (starts < ends)
-        if not step.any():
-            break
-        starts += step
-    while True:
-        step = _BLANK[buffer[ends - 1]] & (starts < ends)
-        if not step.any():
-            break
-        ends -= step
-    if (starts == ends).any():
-        return None
-    return starts, ends
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-
-def _split_blanks(buffer: np.ndarray, width: int, cr: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(starts, ends)`` ``[lines, width]`` of the blank-separated fields in ``buffer``.
-
-    Single spaces or tabs between fields are read directly; runs of blanks,
-    blanks at either end of a line, blank lines and CRs (``cr``: there are some)
-    take the general way. A line whose first field starts with ``#`` or ``%``
-    (a comment) gives ``None``.
-    """
-    text = buffer[PAD:]
-    fields = None
-    ends = None
-    if not cr:
-        sep = text == _SPACE
-        sep |= text == _TAB
-        sep |= text == _NL
-        ends = np.flatnonzero(sep)
-    if ends is not None and len(ends) % width == 0:
-        starts = np.empty_like(ends)
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-        kinds = text[ends].reshape(-1, width)
-        if (ends > starts).all() and (kinds[:, -1] == _NL).all() and not (kinds[:, :-1] == _NL).any():
-            fields = _layout(starts + PAD, ends + PAD, width)
-    if fields is None:
-        fields = _split_runs(text, width)
-    if fields is not None:
-        lead = buffer[fields[0][:, 0]]
-        if ((lead == _HASH) | (lead == _PERCENT)).any():
-            return None
-    return fields
-
-
-def _split_runs(text: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The general case of :func:`_split_blanks`: fields are runs of non-blanks, as ``str.split`` finds them."""
-    newline = text == _NL
-    inside = ~(_SPLIT_WS[text] | newline)
-    before = np.empty_like(inside)
-    before[0] = False
-    before[1:] = inside[:-1]
-    first = inside & ~before  # a field starts here
-    events = np.flatnonzero(first | newline)
-    is_newline = newline[events]
-    # a newline ends a line only after a field; others end blank lines
-    keep = ~is_newline
-    keep[1:] |= is_newline[1:] & ~is_newline[:-1]
-    pattern = is_newline[keep]
-    if len(pattern) % (width + 1):
-        return None
-    pattern = pattern.reshape(-1, width + 1)
-    if not pattern[:, -1].all() or pattern[:, :-1].any():
-        return None
-    after = np.empty_like(inside)
-    after[-1] = False
-    after[:-1] = inside[1:]
-    starts = np.flatnonzero(first) + PAD
-    ends = np.flatnonzero(inside & ~after) + PAD + 1
-    return _layout(starts, ends, width)
-
-
-def _parse(buffer: np.ndarray, fields: tuple[np.ndarray, np.ndarray], id_columns: list[int],
-           value_columns: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(ids [I, lines], values [lines, K])`` of one chunk's fields, or ``None``."""
-    starts, ends = fields
-    words = digits.word_view(buffer)
-    width = starts.shape[1]
-    if id_columns == list(range(width)):  # every byte is a separator or in an id
-        text = buffer[PAD:]
-        digits_only = np.count_nonzero((text - 48) < 10) + starts.size == len(text)
-        found = digits.integers(buffer, words, starts.ravel(), ends.ravel(), digits_only)
-    else:
-        found = digits.integers(buffer, words, starts[:, id_columns].ravel(), ends[:, id_columns].ravel())
-    if found is None:
-        return None
-    ids = np.ascontiguousarray(found.reshape(len(starts), len(id_columns)).T)
-    values = np.empty((len(starts), len(value_columns)))
-    if value_columns:
-        dots = _dots(buffer, starts, ends)
-        for k, j in enumerate(value_columns):
-            column = _numbers(buffer, words, starts[:, j], ends[:, j], dots[:, j])
-            if column is None:
-                return None
-            values[:, k] = column
-    return ids, values
-
-
-def _dots(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``[lines, width]``: where the ``.`` of each field is: its end when it has none, and just
-    before its start when it has two (a place no number has its dot, so it fails)."""
-    flat_starts = starts.ravel()
-    found = ends.ravel().copy()
-    at = np.flatnonzero(buffer[PAD:] == _DOT) + PAD
-    if len(at):
-        field = np.searchsorted(flat_starts, at, side="right") - 1
-        inside = (field >= 0) & (at < found[np.maximum(field, 0)])
-        at, field = at[inside], field[inside]
-        found[field] = at
-        twice = np.bincount(field, minlength=len(found)) > 1
-        found[twice] = flat_starts[twice] - 1  # no valid number has that
-    return found.reshape(starts.shape)
-
-
-def _numbers(buffer: np.ndarray, words: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-             dots: np.ndarray) -> np.ndarray | None:
-    """float64 of a column of numbers; ``None`` if one is not a finite number."""
-    values, ok = digits.decimals(buffer, words, starts, ends, dots)
-    if not ok.all():
-        slow = np.flatnonzero(~ok)
+    parts = []
+    for chunk in column.chunks:
         try:
-            values[slow] = [float(buffer[starts[i]:ends[i]].tobytes()) for i in slow.tolist()]
-        except ValueError:
+            values = pc.cast(chunk, pa.int64()).to_numpy()
+        except pa.ArrowInvalid:
+            chunk = pc.utf8_trim_whitespace(chunk)  # " 7" after a comma: the exact reader strips cells
+            try:
+                values = pc.cast(chunk, pa.int64()).to_numpy()
+            except pa.ArrowInvalid:
+                return None
+        offsets = np.frombuffer(chunk.buffers()[1], np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        text = np.frombuffer(chunk.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+        negative = values < 0
+        minus = int(np.count_nonzero(negative))
+        if np.count_nonzero((text - np.uint8(48)) < 10) + minus != len(text):
             return None
-        if not np.isfinite(values[slow]).all():
+        if minus and (text[offsets[:-1][negative] - offsets[0]] != _MINUS).any():
             return None
-    return values
+        digits = np.minimum(np.diff(offsets) - negative, len(_LOWEST) - 1)
+        magnitude = np.where(negative, -(values + 1), values).astype(np.uint64) + negative
+        if (magnitude < _LOWEST[digits]).any():  # a leading zero
+            return None
+        parts.append(values)
+    return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+
+def normalise_blanks(body: bytes | memoryview) -> bytes:
+    """The lines of an edge list as ``str.split`` and the comment rule read them:
+    fields joined by single spaces, no blanks at either end of a line, comment
+    lines (first field starting with ``#`` or ``%``) blanked out. Line breaks stay."""
+    text = np.frombuffer(body, np.uint8)
+    blank = _SPLIT_WS[text]
+    after_break = np.empty_like(blank)
+    after_break[0] = True
+    after_break[1:] = blank[:-1] | (text[:-1] == _NL)
+    keep = ~blank | ~after_break  # a blank that starts a run within a line: one space
+    out = np.where(blank, np.uint8(_SPACE), text)[keep]
+    trailing = out == _SPACE
+    trailing[:-1] &= out[1:] == _NL
+    out = out[~trailing]
+    breaks = np.flatnonzero(out == _NL)
+    starts = np.concatenate([[0], breaks + 1])
+    starts = starts[starts < len(out)]
+    lead = out[starts]
+    comment = (lead == _HASH) | (lead == _PERCENT)
+    if comment.any():
+        line = np.zeros(len(out), np.int64)
+        line[breaks[breaks + 1 < len(out)] + 1] = 1
+        np.cumsum(line, out=line)
+        out = out[~comment[line] | (out == _NL)]
+    return out.tobytes()

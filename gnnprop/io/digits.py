@@ -1,4 +1,4 @@
-"""Decimal numbers read straight from the bytes of a file, many at a time.
+"""Decimal integers read straight from the bytes of a file, many at a time.
 
 Each function takes ``words``, the bytes of a buffer seen as unaligned
 little-endian 8-byte words (``words[i]`` holds bytes ``i .. i+7``; see
@@ -21,10 +21,6 @@ _PAST_NINE = np.uint64(0x4646464646464646)  # byte + 0x46 has its high bit set f
 #: ``_KEEP[k]``: the last ``k`` bytes of a word (its high bytes: the word is little-endian).
 _KEEP = np.array([(_MASK << 8 * (8 - k)) & _MASK for k in range(9)], dtype=np.uint64)
 _U = np.uint64
-#: Exact powers of ten as float64 (every one up to 1e22 is exact).
-POWERS = np.array([10.0**k for k in range(23)])
-#: At most this many digits in a mantissa, so that it is below 2**53 and exact as a float64.
-EXACT_DIGITS = 15
 
 
 def word_view(buffer: np.ndarray) -> np.ndarray:
@@ -95,31 +91,3 @@ def integers(buffer: np.ndarray, words: np.ndarray, starts: np.ndarray, ends: np
     if negative is not None and negative.any():
         np.negative(value, out=value, where=negative)
     return value
-
-
-def decimals(buffer: np.ndarray, words: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-             dots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """float64 values of fields written ``-?digits[.digits]``, exactly as Python's ``float`` reads them.
-
-    ``dots[i]`` is the place of the one ``.`` of field ``i``, or ``ends[i]`` when it
-    has none. The mantissa (digits without the dot) must have 1 to 15 digits so it
-    is exact in a float64; then ``mantissa / 10**decimals`` is one correctly rounded
-    division, as Python's conversion is. Returns ``(values, ok)``; fields not ``ok``
-    (exponents, ``inf``, long mantissas, anything else) are left to the caller.
-    """
-    negative = buffer[starts] == 45
-    first = starts + negative
-    n_int = dots - first
-    n_frac = np.maximum(ends - dots - 1, 0)
-    digits = n_int + n_frac
-    ok = (digits >= 1) & (digits <= EXACT_DIGITS) & (n_int >= 0)
-    n_int = np.where(ok, n_int, 0)
-    n_frac = np.where(ok, n_frac, 0)
-    whole, good = unsigned(words, dots, n_int)
-    ok &= good
-    frac, good = unsigned(words, ends, n_frac)
-    ok &= good
-    mantissa = whole * (10 ** n_frac.astype(np.uint64)) + frac
-    value = mantissa.astype(np.float64) / POWERS[n_frac]
-    np.negative(value, out=value, where=negative)
-    return value, ok

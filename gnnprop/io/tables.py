@@ -73,8 +73,14 @@ class NodeTable:
     source: str
     node_ids: list[NodeId]
     x: torch.Tensor | None
-    index: dict[NodeId, int]
+    index: dict[NodeId, int] | None  # None: built on first use (:meth:`id_index`)
     int_index: tuple[np.ndarray, np.ndarray] | None = None
+
+    def id_index(self) -> dict[NodeId, int]:
+        """``id -> position`` of every node (built once, when first asked for)."""
+        if self.index is None:
+            self.index = dict(zip(self.node_ids, range(len(self.node_ids))))
+        return self.index
 
 
 def fields(n: int) -> str:
@@ -141,7 +147,7 @@ def build_node_table_bulk(source: str, node_ids: np.ndarray, features: np.ndarra
         return None
     id_list: list[NodeId] = node_ids.tolist()
     return NodeTable(source=source, node_ids=id_list, x=torch.from_numpy(features) if features.shape[1] else None,
-                     index=dict(zip(id_list, range(len(id_list)))),
+                     index=None,
                      int_index=(node_ids, np.arange(len(node_ids), dtype=np.int64)))
 
 
@@ -159,7 +165,7 @@ def build_graph(rows: EdgeRows, nodes: NodeTable | None) -> Graph:
         position, node_ids = ids.index_tokens(tokens, where)
         x = None
     else:
-        position = ids.index_tokens_in(tokens, nodes.index, where, nodes.source)
+        position = ids.index_tokens_in(tokens, nodes.id_index(), where, nodes.source)
         node_ids, x = nodes.node_ids, nodes.x
     if not node_ids:
         raise InputError(f"{rows.source}: has no edges and no nodes")
@@ -184,7 +190,7 @@ def build_graph_bulk(edges: EdgeArrays, source: str, nodes: NodeTable | None) ->
         node_ids: list[NodeId] = distinct.tolist()
         x = None
     else:
-        keys = nodes.int_index if nodes.int_index is not None else ids.int_keys(nodes.index)
+        keys = nodes.int_index if nodes.int_index is not None else ids.int_keys(nodes.id_index())
         position, hit = ids.lookup_ints(edges.ids, *keys)
         if not hit.all():
             return None

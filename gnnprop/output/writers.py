@@ -11,6 +11,7 @@ Formats:
     csv    header round,node,x0,x1,...; one row per node per round
     tsv    the same with tabs; a tab, line break or backslash in an id is written \\t, \\n, \\r, \\\\
     npy    the final features, float array [N, F], in node order
+    parquet columns round, id, x0, x1, ...; a row group per round (:mod:`.parquet`)
 """
 
 from __future__ import annotations
@@ -211,8 +212,14 @@ class NpyWriter(Writer):
             np.save(self.stream, np.ascontiguousarray(self.last), allow_pickle=False)
 
 
-WRITERS: dict[str, type[Writer]] = {"json": JsonWriter, "ndjson": NdjsonWriter, "csv": CsvWriter, "tsv": TsvWriter,
-                                      "npy": NpyWriter}
+def _parquet_writer(stream: IO) -> Writer:
+    from .parquet import ParquetWriter  # pyarrow.parquet only when asked for
+
+    return ParquetWriter(stream)
+
+
+WRITERS: dict[str, Callable[[IO], Writer]] = {"json": JsonWriter, "ndjson": NdjsonWriter, "csv": CsvWriter,
+                                              "tsv": TsvWriter, "npy": NpyWriter, "parquet": _parquet_writer}
 
 
 def make_writer(fmt: str, stream: IO) -> Writer:
