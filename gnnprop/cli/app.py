@@ -28,7 +28,7 @@ from ..config.flags import BY_PATH, FLAGS
 from ..errors import ExitStatus, GnnpropError
 
 #: Config file keys at the top level (a key under one of them names a place in the config).
-CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph")
+CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph", "spark")
 _BY_KEY = {f.key: f for f in FLAGS}
 
 

@@ -38,7 +38,8 @@ def run(
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json | ndjson | csv | npy "
-                   "(default: table on a terminal, else from --output's extension, else json).", rich_help_panel=O,
+                   "(default: table on a terminal, else from --output's extension, else json); with --engine spark "
+                   "also parquet.", rich_help_panel=O,
                    autocompletion=_complete_format)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically instead of stdout.",
                                                   rich_help_panel=O)] = None,
@@ -65,6 +66,13 @@ def run(
 
     env = get_env(ctx.obj)
     cfg = o.build_config(**flags)
+    if cfg.engine == "spark":  # the graph is read by Spark, not loaded here
+        from .spark_run import run_spark
+
+        return run_spark(ctx, env, cfg, graph, input_format=input_format, node_features=node_features,
+                         weights=weights, save_weights=save_weights, fmt=fmt, output=output, last=last, every=every,
+                         nodes=nodes, precision=precision, max_rows=max_rows, max_cols=max_cols, no_color=no_color,
+                         allow_nonfinite=allow_nonfinite)
     fmt = _choose_format(fmt, output, env)
     if output is not None:
         for given in (graph, node_features, flags["config"]):

@@ -54,6 +54,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("args", "layer.args", "Layer keyword argument KEY=VALUE for PyG and your own layers (repeatable; VALUE "
          "is read as YAML).", type=list, cli="--arg"),
     Flag("engine", "engine", "auto | fused | reference: how a round is computed.", complete=tuple(ENGINES)),
+    Flag("spark_master", "spark.master", "engine spark: the master URL (local[*], spark://host:7077, yarn, ...).",
+         complete=("local[*]", "local[2]", "spark://", "yarn")),
     Flag("device", "device", "auto | cpu | cuda | cuda:N | mps.", complete=("auto", "cpu", "cuda", "mps")),
     Flag("dtype", "dtype", "float32 | float64.", complete=DTYPES),
     Flag("seed", "seed", "Seed for parameters and random features.", type=int),
