@@ -35,6 +35,7 @@ def spark():
                .config("spark.sql.shuffle.partitions", "2")
                .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{os.path.abspath(LOG4J)}")
                .getOrCreate())
+    session.range(1).collect()  # the JVM's first job, once
     yield session
     session.stop()
 

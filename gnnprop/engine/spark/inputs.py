@@ -89,7 +89,24 @@ def _csv(spark, path: str, width: int) -> DataFrame:
             .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt").csv(path))
 
 
+def _local_file(path: str) -> str | None:
+    """The local file ``path`` names (plain or ``file:``), or None (a cluster path, a folder, a glob)."""
+    local = path[len("file:"):] if path.startswith("file:") else path
+    if "://" in path and not path.startswith("file:"):
+        return None
+    return local if os.path.isfile(local) else None
+
+
 def _csv_header(spark, path: str) -> list[str]:
+    local = _local_file(path)
+    if local is not None:  # no Spark job for one line
+        import csv
+
+        with open(local, newline="", encoding="utf-8", errors="replace") as fh:
+            for cells in csv.reader(fh):
+                if cells and any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#"):
+                    return [c.strip() for c in cells]
+        raise InputError(f"{path}: the file is empty")
     try:
         head = spark.read.option("comment", "#").csv(path).first()
     except Exception as e:  # a path Spark cannot read: one line
@@ -256,14 +273,17 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
     if stats["bad"]:
         _raise_first(edges, path, "an edge row")
     integer_ids = not stats["strings"]
+    num_nodes = None
     if table is not None:
         tstats = table.agg(F.count(F.lit(1)).alias("n"), F.count("_bad").alias("bad"),
+                           F.countDistinct(F.col("id").cast("string")).alias("distinct"),
                            F.sum(F.when(_is_int(F.col("id")), 0).otherwise(1)).alias("strings")).first()
         if not tstats["n"]:
             raise InputError(f"{node_features}: has no nodes")
         if tstats["bad"]:
             _raise_first(table, node_features, "a node row")
         integer_ids = integer_ids and not tstats["strings"]
+        num_nodes = tstats["n"] if tstats["distinct"] == tstats["n"] else -1
     id_type = "long" if integer_ids else "string"
     edges = edges.select(F.col("src").cast("string").cast(id_type).alias("src"),
                          F.col("dst").cast("string").cast(id_type).alias("dst"),
@@ -273,8 +293,8 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
         nodes = table.select(F.col("id").cast("string").cast(id_type).alias("id"),
                              *[f"x{k}" for k in range(len(names))],
                              F.lit(0).alias("_o1"), F.lit(0).cast("long").alias("_o2"), F.col("_pos").alias("_o3"))
-        dup = nodes.groupBy("id").count().where(F.col("count") > 1).first()
-        if dup is not None:
+        if num_nodes == -1:
+            dup = nodes.groupBy("id").count().where(F.col("count") > 1).first()
             raise InputError(f"{node_features}: duplicate node id {dup['id']!r}")
         ends = edges.select(F.col("src").alias("id")).union(edges.select(F.col("dst").alias("id")))
         unknown = ends.join(nodes.select("id"), "id", "left_anti").first()
@@ -299,7 +319,7 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
         missing = reverse.join(edges.select("src", "dst").distinct(), ["src", "dst"], "left_anti")
         edges = edges.unionByName(missing)
     edges = checkpoint(edges.repartition(partitions, "src"))
-    num_edges = edges.count()
+    num_edges = edges.count() if undirected else stats["n"]
 
     if width == 0:
         if features == "degree":
@@ -313,7 +333,7 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
             width = feature_dim or 1
             nodes = nodes.select("*", *[F.lit(1.0).alias(f"x{k}") for k in range(width)])
     nodes = checkpoint(nodes.repartition(partitions, "id"))
-    num_nodes = nodes.count()
+    num_nodes = num_nodes if num_nodes is not None else nodes.count()
     if not num_nodes:
         raise InputError(f"{path}: has no edges and no nodes")
     return SparkGraph(nodes, edges, width, num_nodes, num_edges, weighted, path, integer_ids)

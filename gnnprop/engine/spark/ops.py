@@ -60,8 +60,17 @@ class Ops:
         return SparkStep(fn, width)
 
     def output(self, df: DataFrame, values: list[Column]) -> DataFrame:
-        """The round's output: ``id`` and ``values`` as ``x0..``."""
-        return df.select(self.F.col("id"), *[self.fit(v).alias(f"x{k}") for k, v in enumerate(values)])
+        """The round's output: ``id`` and ``values`` as ``x0..``; where the width is unchanged also
+        ``_change``, the node's largest absolute change (what converge mode measures, computed
+        in the same pass; the engine drops it)."""
+        F = self.F
+        new = [self.fit(v) for v in values]
+        old = [c for c in df.columns if c.startswith("x") and c[1:].isdigit()]
+        extra = []
+        if len(old) == len(new):
+            change = [F.abs(self.fit(v - F.col(c))) for v, c in zip(new, old)]  # in the run's dtype, as locally
+            extra.append((F.greatest(*change) if len(change) > 1 else change[0]).alias("_change"))
+        return df.select(F.col("id"), *[v.alias(f"x{k}") for k, v in enumerate(new)], *extra)
 
     # --- values --------------------------------------------------------------
 

@@ -91,20 +91,20 @@ class SparkRun:
         yield SparkRound(0, x, 0.0, self.graph.num_nodes)
         for r in range(1, plan.max_rounds + 1):
             t0 = time.perf_counter()
-            new = self.checkpoint(self.step.step(x))
+            step = self.step.step(x)
             cols = [F.col(f"x{k}") for k in range(self.step.width)]
             bad = F.lit(False)
             for c in cols:
                 bad = bad | F.isnan(c) | (F.abs(c) == float("inf"))
-            aggs = [F.count(F.lit(1)).alias("rows"), F.sum(F.when(bad, 1).otherwise(0)).alias("bad")]
-            checked = new
             converge = plan.mode == "converge" and self.step.width == self.graph.width
+            aggs = [F.count(F.lit(1)).alias("rows"), F.sum(F.when(bad, 1).otherwise(0)).alias("bad")]
             if converge:
-                old = x.select("id", *[F.col(f"x{k}").alias(f"_p{k}") for k in range(self.graph.width)])
-                checked = new.join(old, "id")
-                change = [F.abs(F.col(f"x{k}").cast("double") - F.col(f"_p{k}")) for k in range(self.step.width)]
-                aggs.append(F.max(F.greatest(*change) if len(change) > 1 else change[0]).alias("delta"))
-            stats = checked.agg(*aggs).first()
+                aggs.append(F.max("_change").alias("delta"))
+            # the round's checks are observed while it is computed: one Spark job a round
+            observed = Observation(f"round{r}")
+            new = self.checkpoint(step.observe(observed, *aggs))
+            stats = observed.get
+            new = new.drop("_change")
             if stats["bad"]:
                 self._nonfinite(new, bad, cols, r)
             delta = None
@@ -161,6 +161,12 @@ def _F():
     from pyspark.sql import functions as F
 
     return F
+
+
+def Observation(name: str):
+    from pyspark.sql import Observation as Obs
+
+    return Obs(name)
 
 
 def checkpointer(spark, cfg: Config):
