@@ -261,10 +261,12 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
     F = _F()
     fmt = detect_format(path, input_format)
     edges, weighted, _ = read_edges(spark, path, fmt)
-    edges = edges.withColumn("_pos", F.monotonically_increasing_id())
+    # parsed once: the checks below and the layout read the checkpoint, not the text again
+    edges = checkpoint(edges.withColumn("_pos", F.monotonically_increasing_id()))
     table, names = (None, [])
     if node_features is not None:
         table, names = read_nodes(spark, node_features)
+        table = checkpoint(table)
 
     # one pass over the edges (and one over the node table): counts, problems, id kinds
     stats = edges.agg(F.count(F.lit(1)).alias("n"), F.count("_bad").alias("bad"),
@@ -318,7 +320,9 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
         reverse = edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"), *(["w"] if weighted else []))
         missing = reverse.join(edges.select("src", "dst").distinct(), ["src", "dst"], "left_anti")
         edges = edges.unionByName(missing)
-    edges = checkpoint(edges.repartition(partitions, "src"))
+    # hashed and sorted by source: the sort-merge join with a round's nodes (hashed and sorted by id
+    # too, as every round's output is) then needs no exchange and no sort of the edges
+    edges = checkpoint(edges.repartition(partitions, "src").sortWithinPartitions("src"))
     num_edges = edges.count() if undirected else stats["n"]
 
     if width == 0:
@@ -332,7 +336,7 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
         else:
             width = feature_dim or 1
             nodes = nodes.select("*", *[F.lit(1.0).alias(f"x{k}") for k in range(width)])
-    nodes = checkpoint(nodes.repartition(partitions, "id"))
+    nodes = checkpoint(nodes.repartition(partitions, "id").sortWithinPartitions("id"))
     num_nodes = num_nodes if num_nodes is not None else nodes.count()
     if not num_nodes:
         raise InputError(f"{path}: has no edges and no nodes")

@@ -61,6 +61,13 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
             "org.apache.spark.sql.catalyst.csv.CSVHeaderChecker", jvm.org.apache.logging.log4j.Level.ERROR)
     # one number of partitions for the nodes, the edges and every shuffle, so that joins by id need no exchange
     active.conf.set("spark.sql.shuffle.partitions", str(partitions(active, cfg)))
+    # Without adaptive execution Spark keeps the checkpointed nodes' and edges' partitioning and
+    # order: a round is then one exchange (the messages, by target) and no sort of the edges.
+    # (Set spark.conf's spark.sql.adaptive.enabled: true for its skew handling instead.)
+    if "spark.sql.debug.maxToStringFields" not in cfg.conf:  # wide feature tables: no "truncated plan" warnings
+        active.conf.set("spark.sql.debug.maxToStringFields", "10000")
+    if "spark.sql.adaptive.enabled" not in cfg.conf:
+        active.conf.set("spark.sql.adaptive.enabled", "false")
     if cfg.checkpoint_dir:
         active.sparkContext.setCheckpointDir(cfg.checkpoint_dir)
     return active
