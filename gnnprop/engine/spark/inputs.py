@@ -48,6 +48,9 @@ class SparkGraph:
 
 
 def detect_format(path: str, input_format: str | None) -> str:
+    """The format of ``path`` for Spark (``input_format``, else the extension; a folder is Parquet)."""
+    if path == "-":
+        raise UsageError("the spark engine reads files Spark can reach, not stdin (-)", key="engine")
     if input_format is not None:
         name = {"edges": "edgelist", "txt": "edgelist", "tsv": "edgelist", "el": "edgelist",
                 "pq": "parquet"}.get(input_format.lower(), input_format.lower())
@@ -55,8 +58,6 @@ def detect_format(path: str, input_format: str | None) -> str:
             raise UsageError(f"the spark engine reads {', '.join(FORMATS)}, not {input_format!r}",
                              key="input_format")
         return name
-    if path == "-":
-        raise UsageError("the spark engine reads files Spark can reach, not stdin (-)", key="engine")
     ext = os.path.splitext(path.rstrip("/"))[1].lower()
     if ext == ".csv":
         return "csv"
@@ -135,9 +136,9 @@ def _first_line(e: Exception) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def read_edges(spark, path: str, fmt: str) -> tuple[DataFrame, bool, DataFrame]:
-    """``(edges src, dst[, w], weighted, problems)``: ids as strings or longs, ``w`` double;
-    ``problems`` holds a ``_bad`` text for every row that breaks the format's rules."""
+def read_edges(spark, path: str, fmt: str) -> tuple[DataFrame, bool]:
+    """``(edges src, dst[, w], _bad, weighted)``: ids as strings (Parquet: as stored), ``w`` double,
+    ``_bad`` the text of what is wrong with a row that breaks the format's rules (else null)."""
     F = _F()
     if fmt == "csv":
         names = _csv_header(spark, path)
@@ -184,7 +185,7 @@ def read_edges(spark, path: str, fmt: str) -> tuple[DataFrame, bool, DataFrame]:
     empty = F.when(F.col("src").isNull() | (F.col("src").cast("string") == ""), F.lit("empty source id")) \
         .when(F.col("dst").isNull() | (F.col("dst").cast("string") == ""), F.lit("empty target id"))
     edges = edges.withColumn("_bad", F.coalesce(F.col("_bad"), empty))
-    return edges, weighted, edges
+    return edges, weighted
 
 
 def read_nodes(spark, path: str) -> tuple[DataFrame, list[str]]:
@@ -260,7 +261,7 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
     ``partitions`` and checkpointed (``checkpoint(df)``), so each round's first join moves no node."""
     F = _F()
     fmt = detect_format(path, input_format)
-    edges, weighted, _ = read_edges(spark, path, fmt)
+    edges, weighted = read_edges(spark, path, fmt)
     # parsed once: the checks below and the layout read the checkpoint, not the text again
     edges = checkpoint(edges.withColumn("_pos", F.monotonically_increasing_id()))
     table, names = (None, [])
