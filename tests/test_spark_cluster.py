@@ -105,3 +105,39 @@ def test_run_on_a_standalone_cluster_equals_the_local_engine(cluster, tmp_path):
         x = np.array([got[i] for i in ids])
         scale = np.maximum(np.abs(rounds[r]).max(axis=0), 1e-300)
         assert (np.abs(x - rounds[r]).max(axis=0) / scale).max() <= 1e-12, r
+
+
+@pytest.mark.parametrize("how", ["interrupt", "kill"])
+def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path, how):
+    """Ctrl-C (SIGINT) mid-run: exit 130 and the folder it made is gone. SIGKILL (nothing can clean
+    up): the rounds written so far stay, but no ``_SUCCESS``, so nothing passes for a finished run."""
+    edges, nodes = write_random_graph(tmp_path, seed=22, f=2)
+    out_dir = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "gnnprop", "run", edges, "--node-features", nodes,
+                             "--engine", "spark", "--spark-master", "local[1]", "--rounds", "500", "--dtype",
+                             "float64", "--message", "0.5 * x_j", "-o", f"{out_dir}/"],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    try:
+        for line in proc.stderr:  # wait until a few rounds are on disk
+            if ": round 3:" in line:
+                break
+        assert (out_dir / "round=2").exists()
+        if how == "interrupt":
+            os.kill(proc.pid, signal.SIGINT)
+            proc.wait(timeout=120)
+            assert proc.returncode == 130
+            assert not out_dir.exists()
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+            assert out_dir.exists() and not (out_dir / "_SUCCESS").exists()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        else:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the JVM the driver started, if it outlived it
+            except ProcessLookupError:
+                pass
