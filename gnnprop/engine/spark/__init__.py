@@ -22,7 +22,7 @@ from __future__ import annotations
 from ...errors import ConfigError
 
 #: What the Spark engine runs.
-LAYERS = ("fixed", "nn", "residual")
+LAYERS = ("fixed", "nn", "residual", "sage", "graphconv")
 AGGREGATIONS = ("sum", "mean", "max", "min")
 FEATURES = ("ones", "degree")
 
@@ -35,8 +35,8 @@ def check_supported(cfg) -> None:
     if cfg.layer.type not in LAYERS:
         raise ConfigError(f"the spark engine does not run the {cfg.layer.type} layer; it supports {SUPPORTED}",
                           key="layer.type")
-    aggr = cfg.aggregation()
-    if not isinstance(aggr, str) or aggr not in AGGREGATIONS:
+    aggr = cfg.aggregation()  # None: a PyG layer's own, which its Spark form checks
+    if aggr is not None and (not isinstance(aggr, str) or aggr not in AGGREGATIONS):
         shown = f"[{', '.join(aggr)}]" if isinstance(aggr, list) else aggr
         raise ConfigError(f"the spark engine does not run the aggregation {shown}; it supports {SUPPORTED}",
                           key="aggr")
