@@ -113,9 +113,10 @@ def test_random_graph_learned_layers(tmp_path, layer, aggr):
              "float64"], exact=False)
 
 
-@pytest.mark.parametrize("layer, aggr", [("sage", []), ("graphconv", ["--aggr", "mean"])])
+@pytest.mark.parametrize("layer, aggr", [("sage", []), ("graphconv", ["--aggr", "mean"]), ("gin", [])])
 def test_pyg_layers_with_a_spark_form(tmp_path, layer, aggr):
-    """PyG's SAGEConv (its own mean) and GraphConv (edge weights included): the same numbers."""
+    """PyG's SAGEConv (its own mean), GraphConv (edge weights included) and GINConv (its MLP): the same
+    numbers."""
     edges, nodes = write_random_graph(tmp_path, seed=15, f=3, weights=True)
     compare([edges, "--node-features", nodes, "--layer", layer, *aggr, "--rounds", "2", "--dtype", "float64"],
             exact=False)
@@ -241,7 +242,7 @@ def test_collect_limit_refuses_big_results(tmp_path):
 # --- refusals before Spark starts --------------------------------------------------------
 
 @pytest.mark.parametrize("args, words", [
-    (["--layer", "gat"], ["does not run the gat layer", "layers fixed, nn, residual, sage, graphconv"]),
+    (["--layer", "gat"], ["does not run the gat layer", "layers fixed, nn, residual, sage, graphconv, gin"]),
     (["--aggr", "std"], ["does not run the aggregation std", "sum, mean, max, min"]),
     (["--features", "random"], ["cannot make random features"]),
 ])

@@ -47,7 +47,7 @@ def test_spark_section_errors_name_the_key(tmp_path, text, words):
 
 @pytest.mark.parametrize("args, words", [
     (["--layer", "gcn"], ["layer.type: the spark engine does not run the gcn layer",
-                          "it supports layers fixed, nn, residual, sage, graphconv; one aggregation of sum, mean, max, min"]),
+                          "it supports layers fixed, nn, residual, sage, graphconv, gin; one aggregation of sum, mean, max, min"]),
     (["--aggr", "mean,max"], ["the spark engine does not run the aggregation [mean, max]"]),
     (["--features", "onehot"], ["cannot make onehot features"]),
     (["--device", "cuda"], ["not on device cuda"]),

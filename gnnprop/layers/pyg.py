@@ -301,7 +301,7 @@ def _sparse_path_works(layer) -> bool:
 
 #: PyG convolutions with a Spark form: a reduction of x_j (GraphConv: times edge_weight) followed by
 #: linear maps, as the classes' own ``forward`` computes them.
-SPARK = {"SAGEConv", "GraphConv"}
+SPARK = {"SAGEConv", "GraphConv", "GINConv"}
 
 
 def _weights(lin) -> tuple[list, list | None]:
@@ -320,6 +320,8 @@ def _spark_step(params, ops):
     op = "sum" if op == "add" else op
     if name == "SAGEConv" and (params.project or params.normalize):
         return "SAGEConv with project or normalize has no Spark form"
+    if name == "GINConv":
+        return _gin_step(params, ops, op)
     rel, root = (params.lin_l, params.lin_r if params.root_weight else None) if name == "SAGEConv" \
         else (params.lin_rel, params.lin_root)
     (w_rel, b_rel), (w_root, _) = _weights(rel), (_weights(root) if root is not None else (None, None))
@@ -336,3 +338,29 @@ def _spark_step(params, ops):
             out = [ops.arith("+", o, r) for o, r in zip(out, ops.linear(w_root, None, x))]
         return ops.output(df, out)
     return ops.step(step, params.out_channels)
+
+
+def _gin_step(params, ops, op: str):
+    """GINConv: ``mlp((1 + eps) x_i + aggr_j x_j)``, its MLP made of Linear and ReLU layers."""
+    layers = list(params.nn) if isinstance(params.nn, torch.nn.Sequential) else [params.nn]
+    plan = []
+    for layer in layers:
+        if isinstance(layer, torch.nn.Linear):
+            plan.append(_weights(layer))
+        elif isinstance(layer, torch.nn.ReLU):
+            plan.append(None)
+        else:
+            return f"GINConv's nn holds {type(layer).__name__}; its Spark form takes Linear and ReLU layers"
+    eps = float(params.eps)
+    f = params.nn[0].in_features if isinstance(params.nn, torch.nn.Sequential) else params.nn.in_features
+    out_width = next(w for w in reversed(plan) if w is not None)[0]
+
+    def step(nodes):
+        x = ops.x(f)
+        df = ops.reduce(nodes, x, op)
+        h = [ops.arith("+", ops.if_edges(a), ops.arith("*", 1 + eps, xi)) for a, xi in zip(ops.x(f, "_a"), x)]
+        for w in plan:
+            h = ops.linear(w[0], w[1], h) if w is not None else \
+                [ops.F.when(v > 0, v).otherwise(ops.lit(0.0)) for v in h]
+        return ops.output(df, h)
+    return ops.step(step, len(out_width))

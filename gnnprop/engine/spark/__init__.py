@@ -22,7 +22,7 @@ from __future__ import annotations
 from ...errors import ConfigError
 
 #: What the Spark engine runs.
-LAYERS = ("fixed", "nn", "residual", "sage", "graphconv")
+LAYERS = ("fixed", "nn", "residual", "sage", "graphconv", "gin")
 AGGREGATIONS = ("sum", "mean", "max", "min")
 FEATURES = ("ones", "degree")
 
