@@ -29,7 +29,7 @@ from ..errors import ExitStatus, GnnpropError
 from . import faults
 
 #: Config file keys at the top level (a key under one of them names a place in the config).
-CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph")
+CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph", "spark")
 _BY_KEY = {f.key: f for f in FLAGS}
 
 

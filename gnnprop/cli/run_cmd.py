@@ -56,7 +56,8 @@ def run(
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | text | json | ndjson | csv | "
-                   "tsv | npy | parquet (default: from --output's extension, else table on a terminal, else json).",
+                   "tsv | npy | parquet (default: from --output's extension, else table on a terminal, else json; "
+                   "with --engine spark a folder -o OUT/ is Parquet rounds).",
                    rich_help_panel=O, autocompletion=_complete_format)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically "
                                                   "instead of stdout; DIR/ writes one file per graph, named after it "
@@ -91,12 +92,14 @@ def run(
     env = get_env(ctx.obj)
     opts = dict(weights=weights, save_weights=save_weights, input_format=input_format, node_features=node_features,
                 last=last, every=every, nodes=nodes, precision=precision, max_rows=max_rows, max_cols=max_cols,
-                no_color=no_color, allow_nonfinite=allow_nonfinite)
+                no_color=no_color, allow_nonfinite=allow_nonfinite, debug=bool(ctx.meta.get("debug")))
     paths = batch.graph_paths(graphs, paths_from)
+    cfg = o.build_config(**flags)  # a config error is said once, before any graph runs
     into_dir = output is not None and batch.is_dir_target(output)
-    hive = len(paths) == 1 and into_dir and fmt is not None and fmt.strip().lower() == "parquet"
-    if len(paths) == 1 and (not into_dir or hive):
-        _run_graph(env, paths[0], fmt=fmt, output=output, **opts, **flags)
+    # one graph into a folder: Parquet rounds (-f parquet, or the Spark engine), else the several-graphs layout
+    rounds_dir = into_dir and ((fmt is not None and fmt.strip().lower() == "parquet") or cfg.engine == "spark")
+    if len(paths) == 1 and (not into_dir or rounds_dir):
+        _run_graph(env, paths[0], fmt=fmt, output=output, cfg=cfg, **opts, **flags)
         return
     if output is not None and not into_dir:
         raise UsageError(f"--output: {len(paths):,} graphs need a folder, one file each: write -o {output}/ "
@@ -104,7 +107,6 @@ def run(
     fmt = batch.batch_format(fmt, output if into_dir else None, env, len(paths), EXTENSIONS)
     if save_weights is not None:
         raise UsageError("--save-weights: takes one graph (each graph's layer may differ)")
-    cfg = o.build_config(**flags)  # a config error is said once, before any graph runs
     jobs = batch.plan_jobs(paths, output if into_dir else None, FORMAT_EXTENSIONS[fmt])
     failures = batch.run_jobs(env, jobs, lambda job: _run_graph(env, job.graph, fmt=fmt, output=job.output,
                                                                 label=job.label, cfg=cfg, **opts, **flags))
@@ -114,7 +116,7 @@ def run(
 
 def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, input_format, node_features, last,
                every, nodes, precision, max_rows, max_cols, no_color, allow_nonfinite, label: str | None = None,
-               cfg: Any = None, **flags: Any) -> None:
+               cfg: Any = None, debug: bool = False, **flags: Any) -> None:
     """One graph's run, written to ``output`` (``None`` or ``-``: stdout); ``label`` names the graph in a
     batch, whose config ``cfg`` is built once."""
     from ..engine.session import open_session
@@ -123,6 +125,13 @@ def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, inpu
 
     output = None if output == "-" else output
     cfg = o.build_config(**flags) if cfg is None else cfg
+    if cfg.engine == "spark":  # the graph is read by Spark, not loaded here
+        from .spark_run import run_spark
+
+        return run_spark(env, cfg, graph, input_format=input_format, node_features=node_features,
+                         weights=weights, save_weights=save_weights, fmt=fmt, output=output, last=last, every=every,
+                         nodes=nodes, precision=precision, max_rows=max_rows, max_cols=max_cols, no_color=no_color,
+                         allow_nonfinite=allow_nonfinite, debug=debug, config_file=flags["config"])
     if fmt is not None and fmt.strip().lower() == "parquet" and is_folder_target(output):
         _run_hive(env, graph, output, cfg=cfg, weights=weights, input_format=input_format,
                   node_features=node_features, last=last, every=every, nodes=nodes,

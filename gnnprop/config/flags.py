@@ -56,6 +56,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("engine", "engine", "auto | fused | reference: how a round is computed.", complete=tuple(ENGINES)),
     Flag("reorder", "reorder", "auto | none | degree | bfs | rcm: node order for the fused engine (outputs keep "
          "the file's order).", complete=tuple(ORDERS)),
+    Flag("spark_master", "spark.master", "engine spark: the master URL (local[*], spark://host:7077, yarn, ...).",
+         complete=("local[*]", "local[2]", "spark://", "yarn")),
     Flag("device", "device", "auto | cpu | cuda | cuda:N | mps.", complete=("auto", "cpu", "cuda", "mps")),
     Flag("dtype", "dtype", "float32 | float64.", complete=DTYPES),
     Flag("seed", "seed", "Seed for parameters and random features.", type=int),

@@ -22,6 +22,7 @@ ENGINES = {
     "auto": "fused where it is exact for the layer and aggregation, else reference",
     "fused": "node-level dense work plus one sparse reduction per round (an error where impossible)",
     "reference": "PyG's generic propagate (gathers E x F tensors)",
+    "spark": "Apache Spark DataFrames, for graphs beyond one machine (gnnprop run only; the spark extra)",
 }
 #: Node orders for the fused engine (``reorder``; computed in :mod:`gnnprop.engine.reorder`).
 ORDERS = {

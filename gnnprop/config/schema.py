@@ -58,6 +58,16 @@ class GraphConfig:
     feature_dim: int | None = None     # width for ones / random
 
 
+@dataclass
+class SparkConfig:
+    master: str = "local[*]"           # local[*], spark://host:7077, yarn, k8s://...; under spark-submit its own
+    partitions: int | None = None      # shuffle partitions and the node/edge partitioning (default: Spark's)
+    checkpoint_dir: str | None = None  # reliable checkpoints (a cluster file system); unset: local checkpoints
+    driver_memory: str | None = None   # e.g. 4g (only when gnnprop starts the driver)
+    collect_limit: int = 10_000_000    # most values (nodes x features x rounds) json/csv/npy/table may collect
+    conf: dict[str, Any] = field(default_factory=dict)  # extra Spark settings, e.g. spark.executor.memory: 4g
+
+
 @dataclass(frozen=True)
 class LayerFacts:
     """What the layer's kind says about a config, recorded when it is checked."""
@@ -78,6 +88,7 @@ class Config:
     dtype: str = "float32"        # float32 | float64
     seed: int = 0                 # initialises parameters and random features
     graph_cfg: GraphConfig = field(default_factory=GraphConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)  # engine spark only
     #: set when the config is checked against the layer kinds (gnnprop.configure); not a YAML key
     facts: LayerFacts | None = field(default=None, repr=False, compare=False)
 
@@ -107,13 +118,16 @@ class Config:
         out.update({"rounds": rounds, "engine": self.engine, "reorder": self.reorder, "device": self.device,
                     "dtype": self.dtype,
                     "seed": self.seed, "graph": dataclasses.asdict(self.graph_cfg)})
+        if self.engine == "spark" or self.spark != SparkConfig():
+            out["spark"] = dataclasses.asdict(self.spark)
         return out
 
     def copy(self) -> "Config":
         """A copy whose nested parts can be changed without touching this one."""
         return dataclasses.replace(self, layer=dataclasses.replace(self.layer, args=dict(self.layer.args)),
                                    rounds=dataclasses.replace(self.rounds),
-                                   graph_cfg=dataclasses.replace(self.graph_cfg))
+                                   graph_cfg=dataclasses.replace(self.graph_cfg),
+                                   spark=dataclasses.replace(self.spark, conf=dict(self.spark.conf)))
 
 
 # YAML key -> dataclass field, where they differ
@@ -243,10 +257,10 @@ def fill(obj: Any, data: Mapping[str, Any], prefix: str, is_native: IsNative) ->
         if kind == "args":
             if not isinstance(value, Mapping):
                 raise ConfigError(f"expected a mapping of keyword arguments, got {show(value)}", key=path)
-            if native and value:
+            if isinstance(obj, LayerConfig) and native and value:
                 raise ConfigError(f"the {obj.type} layer takes no args; "
                                   "args are for PyG layers and your own layer classes", key=path)
-            obj.args.update({str(k): v for k, v in value.items()})
+            getattr(obj, f.name).update({str(k): v for k, v in value.items()})
         elif f.name == "rounds":
             obj.rounds = _rounds(value, path, is_native)
         elif kind == "section":
@@ -309,9 +323,22 @@ def check(cfg: Config) -> Config:
                                      key="graph.features")[0]
     if cfg.graph_cfg.feature_dim is not None and cfg.graph_cfg.feature_dim < 1:
         raise ConfigError(f"expected a positive integer, got {cfg.graph_cfg.feature_dim}", key="graph.feature_dim")
+    _check_spark(cfg.spark)
     if cfg.seed < 0 or cfg.seed >= 2**63:
         raise ConfigError(f"expected an integer in [0, 2**63), got {cfg.seed}", key="seed")
     return cfg
+
+
+def _check_spark(s: SparkConfig) -> None:
+    if s.partitions is not None and s.partitions < 1:
+        raise ConfigError(f"expected a positive integer, got {s.partitions}", key="spark.partitions")
+    if s.collect_limit < 0:
+        raise ConfigError(f"expected an integer >= 0, got {s.collect_limit}", key="spark.collect_limit")
+    if not s.master.strip():
+        raise ConfigError("expected a Spark master URL (local[*], spark://host:7077, yarn, ...)", key="spark.master")
+    for k, v in s.conf.items():
+        if isinstance(v, (dict, list)) or v is None:
+            raise ConfigError(f"expected a scalar value, got {show(v)}", key=f"spark.conf.{k}")
 
 
 def _check_count(n: int, path: str, minimum: int = 0) -> None:

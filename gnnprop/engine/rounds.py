@@ -7,8 +7,9 @@ may run at most and why (``explanation``), in words fit for a summary line.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -52,24 +53,48 @@ def plan_rounds(cfg: RoundsConfig, x: torch.Tensor, graph: Graph) -> RoundPlan:
     if cfg.mode == "converge":
         return RoundPlan("converge", cfg.max_rounds, tol=cfg.tol,
                          explanation=f"until max change <= {cfg.tol:g} (at most {cfg.max_rounds} rounds)")
-    rule = expr.parse(cfg.if_, expr.RULE, "rounds.if")
     env: dict[str, Any] = {"x": x}
     env.update(graph_stats(graph))
+    return plan_rule(cfg, lambda call: call.eval(env), env)
+
+
+def plan_rule(cfg: RoundsConfig, call_value: Callable[[expr.Call], float], names: dict[str, Any]) -> RoundPlan:
+    """The plan of a ``rule`` config, with each statistic of ``x`` given by ``call_value(call)``
+    and each graph statistic by ``names``: how any engine (the local one on a tensor, Spark with
+    its aggregates) decides the rounds with the same words."""
+    rule = expr.parse(cfg.if_, expr.RULE, "rounds.if")
     values: dict[str, float] = {}
+    calls: dict[expr.Node, float] = {}
 
     def leaf(node: expr.Node) -> str | None:
         if isinstance(node, expr.Call):
             text = node.render(lambda n: None)
-            values[text] = node.eval(env)
+            if node not in calls:
+                calls[node] = call_value(node)
+            values[text] = calls[node]
             return f"{text} = {_num(values[text])}"
         if isinstance(node, expr.Name) and node.id != "x":
-            values[node.id] = env[node.id]
-            return f"{node.id} = {_num(env[node.id])}"
+            values[node.id] = names[node.id]
+            return f"{node.id} = {_num(names[node.id])}"
         return None
 
-    held = bool(rule.eval(env))
     shown = rule.render(leaf)
+    held = bool(_substitute(rule.tree, calls).eval(names))
     n = cfg.then if held else cfg.else_
     verdict = "" if held else " is false"
     return RoundPlan("rule", n, explanation=f"rule {shown}{verdict} -> {n} round{'s' if n != 1 else ''}",
                      values=values, condition=held)
+
+
+def _substitute(node: expr.Node, calls: dict[expr.Node, float]) -> expr.Node:
+    """``node`` with every call replaced by its value."""
+    if isinstance(node, expr.Call):
+        return expr.Num(calls[node])
+    changes = {}
+    for f in dataclasses.fields(node):
+        v = getattr(node, f.name)
+        if isinstance(v, expr.Node):
+            changes[f.name] = _substitute(v, calls)
+        elif isinstance(v, tuple) and v and isinstance(v[0], expr.Node):
+            changes[f.name] = tuple(_substitute(c, calls) for c in v)
+    return dataclasses.replace(node, **changes) if changes else node

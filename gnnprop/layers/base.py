@@ -8,7 +8,12 @@ docs) and each of its lowerings:
   ``propagate``: the definition of what the layer computes, and what
   ``inspect`` listens to through PyG's hooks;
 - ``fused(params, graph)``: the same round as node-level tensor work plus
-  sparse reductions (:mod:`gnnprop.csr`), or the reason there is none.
+  sparse reductions (:mod:`gnnprop.csr`), or the reason there is none;
+- ``spark(params, ops)`` (optional): the round as a Spark DataFrame
+  transformation, built from the toolbox ``ops`` the Spark engine hands it
+  (:mod:`gnnprop.engine.spark.ops`), or the reason there is none. The kind
+  imports neither pyspark nor the engine; a kind without the method does not
+  run on Spark.
 
 gnnprop's own kinds keep their parameters in plain torch modules and build
 their PyG form only when asked, so a fused run never imports PyG. Adding a

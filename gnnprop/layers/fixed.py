@@ -115,6 +115,15 @@ class FixedKind(OwnKind):
     def reference(self, p: FixedParams):
         return _layer_class()(p).eval()
 
+    def spark(self, p: FixedParams, ops):
+        """The Spark lowering (:mod:`gnnprop.engine.spark`): an affine message is one join and one
+        ``groupBy`` (max/min reduce ``x_j`` and apply the message after, as the fused form does;
+        sum/mean sum the ``x_j`` terms and scale the rest by the in-degree); any other message
+        joins both ends of every edge and is computed per edge. ``ops`` is the engine's toolbox."""
+        if isinstance(p.aggr, (list, tuple)) or fused_op(p.aggr) is None:
+            return f"the aggregation {self.aggr_text(p)} has no Spark form"
+        return _spark_step(p, ops, p.aggr)
+
     def fused(self, p: FixedParams, graph) -> Fused | str:
         if isinstance(p.aggr, (list, tuple)):
             return "several aggregations have no fused form"
@@ -168,6 +177,65 @@ class FixedKind(OwnKind):
                 total = torch.zeros_like(x)
             return update(total.div_(adj.deg1) if op == "mean" else total, x)
         return Fused(step)
+
+
+def _spark_step(p: FixedParams, ops, op: str):
+    """The fixed layer on Spark (see :meth:`FixedKind.spark`)."""
+    f = p.in_channels
+    F = ops.F
+    poly = affine(p.message_expr.tree)
+
+    def update(df, aggr):
+        return ops.output(df, [ops.compile(p.update_expr, {"x": x, "aggr_out": a}) for x, a in zip(ops.x(f), aggr)])
+
+    if poly is not None and op in ("max", "min") and not any(w for (_, w) in poly):
+        b = poly.get(("x_j", 0), 0.0)
+        pick = op if b >= 0 else ("min" if op == "max" else "max")
+
+        def step(nodes):  # a monotone message commutes with max / min: reduce x_j, then the message
+            df = ops.reduce(nodes, ops.x(f), pick)
+            aggr = [ops.if_edges(ops.compile(p.message_expr, {"x_i": x, "x_j": F.col(f"_a{k}")}))
+                    for k, x in enumerate(ops.x(f))]
+            return update(df, aggr)
+        return ops.step(step, f)
+
+    if poly is not None and op in ("sum", "mean"):
+        gathered = [(c, w) for (v, w), c in poly.items() if v == "x_j" and c != 0]
+        local = [(v, c, w) for (v, w), c in poly.items() if v in ("x_i", "1") and c != 0]
+        weighted = any(w for (_, w) in poly)
+
+        def per_edge(q, weight):  # the x_j terms of one edge's message
+            out = []
+            for qk in q:
+                acc = None
+                for c, w in gathered:
+                    term = ops.arith("*", c, qk)
+                    term = ops.arith("*", term, weight) if w else term
+                    acc = term if acc is None else ops.arith("+", acc, term)
+                out.append(acc)
+            return out
+
+        def step(nodes):  # sum_j m_ij = (x_j terms summed) + a x_i deg_i + c deg_i
+            df = ops.reduce(nodes, ops.x(f) if gathered else [], "sum", per_edge=per_edge, weighted_degree=weighted)
+            aggr = []
+            for k, x in enumerate(ops.x(f)):
+                total = F.coalesce(F.col(f"_a{k}"), ops.lit(0.0)) if gathered else ops.lit(0.0)
+                for v, c, w in local:
+                    term = ops.arith("*", c, ops.degree(w))
+                    term = ops.arith("*", term, x) if v == "x_i" else term
+                    total = ops.arith("+", total, term)
+                aggr.append(ops.if_edges(ops.arith("/", total, ops.degree()) if op == "mean" else total))
+            return update(df, aggr)
+        return ops.step(step, f)
+
+    def message(x_i, x_j, w):  # anything else: the message per edge, from both ends
+        env = [{"x_i": a, "x_j": b} | ({"edge_weight": w} if w is not None else {}) for a, b in zip(x_i, x_j)]
+        return [ops.compile(p.message_expr, e) for e in env]
+
+    def step(nodes):
+        df = ops.reduce_messages(nodes, f, message, op)
+        return update(df, [ops.if_edges(F.col(f"_a{k}")) for k in range(f)])
+    return ops.step(step, f)
 
 
 def _composed_step(poly: Poly, update_expr: expr.Expression, op: str):

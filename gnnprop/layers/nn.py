@@ -26,6 +26,10 @@ from ..csr import fused_op, reduce_raw
 from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs
 
 
+#: Most weight entries a Spark plan carries as literals.
+LITERAL_LIMIT = 20_000
+
+
 class NNParams(nn.Module):
     def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, aggr="mean", aggr_mode: str | None = None):
         super().__init__()
@@ -79,6 +83,33 @@ class NNKind(OwnKind):
 
     def reference(self, p: NNParams):
         return _layer_class()(p).eval()
+
+    def spark(self, p: NNParams, ops):
+        """The Spark lowering: ``x W_j^T`` per node, reduced over the in-neighbours (one join, one
+        ``groupBy``), plus ``W_i x + b`` per node (times the in-degree for sum), then ``updateNN``;
+        the weights are literals in the plan."""
+        if isinstance(p.aggr, (list, tuple)) or fused_op(p.aggr) is None:
+            return f"the aggregation {self.aggr_text(p)} has no Spark form"
+        f, op = p.in_channels, p.aggr
+        terms = p.messageNN.weight.numel() + p.updateNN.weight.numel()
+        if terms > LITERAL_LIMIT:
+            return (f"its weights have {terms} entries; the Spark form writes them into the plan as literals, "
+                    f"at most {LITERAL_LIMIT}")
+        w = p.messageNN.weight.tolist()
+        w_i, w_j = [r[:f] for r in w], [r[f:] for r in w]
+        b = p.messageNN.bias.tolist()
+        w_u, b_u = p.updateNN.weight.tolist(), p.updateNN.bias.tolist()
+
+        def step(nodes):
+            x = ops.x(f)
+            df = ops.reduce(nodes, ops.linear(w_j, None, x), op)
+            aggr = []
+            for h, part in enumerate(ops.linear(w_i, b, x)):
+                a = ops.F.col(f"_a{h}")
+                part = ops.arith("*", ops.degree(), part) if op == "sum" else part
+                aggr.append(ops.if_edges(ops.arith("+", a, part)))
+            return ops.output(df, ops.linear(w_u, b_u, x + aggr))
+        return ops.step(step, p.out_channels)
 
     def fused(self, p: NNParams, graph) -> Fused | str:
         if isinstance(p.aggr, (list, tuple)):

@@ -240,6 +240,10 @@ class PygKind:
     def caller(self, layer):
         return make_caller(layer)
 
+    def spark(self, params, ops):
+        """The Spark lowering of SAGEConv and GraphConv (:func:`_spark_step`), or why there is none."""
+        return _spark_step(params, ops)
+
     def fused(self, params, graph) -> Fused | str:
         name = type(params).__name__
         if isinstance(getattr(params, "aggr", None), (list, tuple)):
@@ -294,3 +298,70 @@ def _sparse_path_works(layer) -> bool:
     except Exception:  # noqa: BLE001 - any other failure shows itself in the run, with its own message
         return True
     return True
+
+
+#: PyG convolutions with a Spark form: a reduction of x_j (GraphConv: times edge_weight) followed by
+#: linear maps, as the classes' own ``forward`` computes them.
+SPARK = {"SAGEConv", "GraphConv", "GINConv"}
+
+
+def _weights(lin) -> tuple[list, list | None]:
+    return lin.weight.tolist(), (lin.bias.tolist() if getattr(lin, "bias", None) is not None else None)
+
+
+def _spark_step(params, ops):
+    """SAGEConv: ``lin_l(aggr_j x_j) + lin_r(x_i)``; GraphConv: ``lin_rel(aggr_j w_ji x_j) + lin_root(x_i)``
+    (no input projection or normalisation: those are refused)."""
+    name = type(params).__name__
+    if name not in SPARK:
+        return f"{name} has no Spark form (the spark engine runs {', '.join(sorted(SPARK))} of PyG's layers)"
+    op = getattr(params, "aggr", None)
+    if not isinstance(op, str) or op not in ("sum", "add", "mean", "max", "min"):
+        return f"{name} with aggregation {module_aggr_text(params)} has no Spark form"
+    op = "sum" if op == "add" else op
+    if name == "SAGEConv" and (params.project or params.normalize):
+        return "SAGEConv with project or normalize has no Spark form"
+    if name == "GINConv":
+        return _gin_step(params, ops, op)
+    rel, root = (params.lin_l, params.lin_r if params.root_weight else None) if name == "SAGEConv" \
+        else (params.lin_rel, params.lin_root)
+    (w_rel, b_rel), (w_root, _) = _weights(rel), (_weights(root) if root is not None else (None, None))
+    f = params.in_channels if isinstance(params.in_channels, int) else params.in_channels[0]
+    weighted = name == "GraphConv"
+
+    def step(nodes):
+        x = ops.x(f)
+        times_w = (lambda q, w: [ops.arith("*", w, v) for v in q]) if weighted else None
+        df = ops.reduce(nodes, x, op, per_edge=times_w)
+        aggr = [ops.if_edges(a) for a in ops.x(f, "_a")]
+        out = ops.linear(w_rel, b_rel, aggr)
+        if w_root is not None:
+            out = [ops.arith("+", o, r) for o, r in zip(out, ops.linear(w_root, None, x))]
+        return ops.output(df, out)
+    return ops.step(step, params.out_channels)
+
+
+def _gin_step(params, ops, op: str):
+    """GINConv: ``mlp((1 + eps) x_i + aggr_j x_j)``, its MLP made of Linear and ReLU layers."""
+    layers = list(params.nn) if isinstance(params.nn, torch.nn.Sequential) else [params.nn]
+    plan = []
+    for layer in layers:
+        if isinstance(layer, torch.nn.Linear):
+            plan.append(_weights(layer))
+        elif isinstance(layer, torch.nn.ReLU):
+            plan.append(None)
+        else:
+            return f"GINConv's nn holds {type(layer).__name__}; its Spark form takes Linear and ReLU layers"
+    eps = float(params.eps)
+    f = params.nn[0].in_features if isinstance(params.nn, torch.nn.Sequential) else params.nn.in_features
+    out_width = next(w for w in reversed(plan) if w is not None)[0]
+
+    def step(nodes):
+        x = ops.x(f)
+        df = ops.reduce(nodes, x, op)
+        h = [ops.arith("+", ops.if_edges(a), ops.arith("*", 1 + eps, xi)) for a, xi in zip(ops.x(f, "_a"), x)]
+        for w in plan:
+            h = ops.linear(w[0], w[1], h) if w is not None else \
+                [ops.F.when(v > 0, v).otherwise(ops.lit(0.0)) for v in h]
+        return ops.output(df, h)
+    return ops.step(step, len(out_width))

@@ -88,6 +88,32 @@ class ResidualKind(OwnKind):
     def reference(self, p: ResidualParams):
         return _layer_class()(p).eval()
 
+    def spark(self, p: ResidualParams, ops):
+        """The Spark lowering: ``x W^T`` per node reduced over the in-neighbours (one join, one
+        ``groupBy``), plus ``b`` (``deg_i b`` for sum), plus the skip path; weights as literals."""
+        if isinstance(p.aggr, (list, tuple)) or fused_op(p.aggr) is None:
+            return f"the aggregation {self.aggr_text(p)} has no Spark form"
+        from .nn import LITERAL_LIMIT
+
+        terms = p.lin.weight.numel() + (p.skip.weight.numel() if p.skip is not None else 0)
+        if terms > LITERAL_LIMIT:
+            return (f"its weights have {terms} entries; the Spark form writes them into the plan as literals, "
+                    f"at most {LITERAL_LIMIT}")
+        f, op = p.in_channels, p.aggr
+        w, b = p.lin.weight.tolist(), p.lin.bias.tolist()
+        skip = p.skip.weight.tolist() if p.skip is not None else None
+
+        def step(nodes):
+            x = ops.x(f)
+            df = ops.reduce(nodes, ops.linear(w, None, x), op)
+            kept = ops.linear(skip, None, x) if skip is not None else x
+            out = []
+            for h, a in enumerate(ops.x(len(w), "_a")):
+                bias = ops.arith("*", ops.degree(), b[h]) if op == "sum" else b[h]
+                out.append(ops.arith("+", ops.if_edges(ops.arith("+", a, bias)), kept[h]))
+            return ops.output(df, out)
+        return ops.step(step, p.out_channels)
+
     def fused(self, p: ResidualParams, graph) -> Fused | str:
         if isinstance(p.aggr, (list, tuple)):
             return "several aggregations have no fused form"

@@ -1,0 +1,56 @@
+"""The Spark engine: the same config, run on Apache Spark DataFrames.
+
+A graph that does not fit one machine is read by Spark (CSV edge files, edge
+lists, Parquet), never collected to the driver, and propagated round by round
+with plain DataFrame joins and aggregations:
+
+- nodes are a DataFrame ``id, x0..x{F-1}`` (double, or float for float32 runs,
+  cast after every operation), hash-partitioned by ``id``;
+- edges are ``src, dst[, w]``, partitioned by ``src``, so joining a round's
+  nodes to the edges' sources moves no node row;
+- each layer kind owns its Spark lowering (``kind.spark(params, ops)``), built
+  from the helpers of :mod:`.ops` (the expression language compiled to Spark
+  Columns, linear maps with the weights as literals, reductions);
+- every round is checkpointed, so the plan does not grow with the rounds.
+
+pyspark is imported only inside this package (and lazily by the kinds' ``spark``
+methods through the ops they are given); ``import gnnprop`` never needs it.
+"""
+
+from __future__ import annotations
+
+from ...errors import ConfigError
+
+#: What the Spark engine runs.
+LAYERS = ("fixed", "nn", "residual", "sage", "graphconv", "gin")
+AGGREGATIONS = ("sum", "mean", "max", "min")
+FEATURES = ("ones", "degree")
+
+SUPPORTED = (f"layers {', '.join(LAYERS)}; one aggregation of {', '.join(AGGREGATIONS)}; "
+             f"rounds static, rule or converge; features from a node file or {' or '.join(FEATURES)}")
+
+
+def check_supported(cfg) -> None:
+    """Refuse, before Spark starts, what the Spark engine cannot run (listing what it can)."""
+    if cfg.layer.type not in LAYERS:
+        raise ConfigError(f"the spark engine does not run the {cfg.layer.type} layer; it supports {SUPPORTED}",
+                          key="layer.type")
+    aggr = cfg.aggregation()  # None: a PyG layer's own, which its Spark form checks
+    if aggr is not None and (not isinstance(aggr, str) or aggr not in AGGREGATIONS):
+        shown = f"[{', '.join(aggr)}]" if isinstance(aggr, list) else aggr
+        raise ConfigError(f"the spark engine does not run the aggregation {shown}; it supports {SUPPORTED}",
+                          key="aggr")
+    if cfg.graph_cfg.features not in FEATURES:
+        raise ConfigError(f"the spark engine cannot make {cfg.graph_cfg.features} features (they would need "
+                          f"every node on the driver); it supports {SUPPORTED}", key="graph.features")
+    if cfg.device not in ("auto", "cpu"):
+        raise ConfigError(f"the spark engine runs on Spark's executors, not on device {cfg.device}", key="device")
+
+
+def pyspark_missing() -> str | None:
+    """Why pyspark cannot be used here, or None."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed; install the extra: pip install 'gnnprop[spark]'"
+    return None

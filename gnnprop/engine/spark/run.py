@@ -1,0 +1,246 @@
+"""A run on Spark: the graph read by Spark, the layer kind's Spark lowering, round by round.
+
+    run = prepare_spark(spark, "edges.csv", config)
+    for r in run.propagate():       # SparkRound: round 0 (the input), 1, 2, ...
+        r.df.write.parquet(...)     # id, x0..  (materialised: every round is checkpointed)
+    run.meta()
+
+Every round is checkpointed (``localCheckpoint`` unless ``spark.checkpoint_dir``
+is set), so round R's plan is one round deep, not R. One Spark aggregate a
+round counts the rows, finds non-finite values and, in converge mode, the
+largest change.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+
+from ... import expr
+from ...config.schema import Config
+from ...errors import ConfigError, RunError, setting
+from ...layers import build, resolve_kind
+from ...weights import load_weights
+from ..rounds import RoundPlan, plan_rounds, plan_rule
+from . import check_supported
+from .inputs import SparkGraph, read_graph
+from .ops import Ops, SparkStep
+from .session import partitions
+
+DataFrame = Any
+
+
+@dataclass
+class SparkRound:
+    round: int                    # 0 = the input
+    df: DataFrame                 # id, x0.. (checkpointed)
+    seconds: float                # to compute and check this round
+    rows: int                     # nodes in this round
+    delta: float | None = None    # converge mode: max |x_r - x_(r-1)|
+
+
+@dataclass
+class SparkRun:
+    spark: Any
+    config: Config
+    graph: SparkGraph
+    kind: Any
+    params: torch.nn.Module
+    step: SparkStep
+    plan: RoundPlan
+    allow_nonfinite: bool = False
+    rounds_run: int = 0
+    converged: bool | None = None
+    deltas: list[float] = field(default_factory=list)
+    nonfinite_round: int | None = None
+    stop_reason: str = "not started"
+    started: float = field(default_factory=time.perf_counter)
+    load_seconds: float = 0.0
+
+    @property
+    def dtype(self) -> str:
+        return self.config.dtype
+
+    @property
+    def width(self) -> int:
+        return max(self.graph.width, self.step.width)
+
+    def checkpoint(self, df: DataFrame) -> DataFrame:
+        return checkpointer(self.spark, self.config)(df)
+
+    def input(self) -> DataFrame:
+        F = _F()
+        t = "float" if self.dtype == "float32" else "double"
+        return self.graph.nodes.select("id", *[F.col(f"x{k}").cast(t).alias(f"x{k}") for k in range(self.graph.width)])
+
+    def order(self) -> list:
+        """The node ids in gnnprop's node order (node table order; else integer ids ascending,
+        then the others by first appearance): collects one column of ids."""
+        rows = self.graph.nodes.select("id", "_o1", "_o2", "_o3").orderBy("_o1", "_o2", "_o3").collect()
+        return [r["id"] for r in rows]
+
+    def propagate(self) -> Iterator[SparkRound]:
+        F = _F()
+        self.started = time.perf_counter()
+        plan = self.plan
+        x = self.input()  # a projection of the checkpointed nodes
+        yield SparkRound(0, x, 0.0, self.graph.num_nodes)
+        for r in range(1, plan.max_rounds + 1):
+            t0 = time.perf_counter()
+            step = self.step.step(x)
+            cols = [F.col(f"x{k}") for k in range(self.step.width)]
+            bad = F.lit(False)
+            for c in cols:
+                bad = bad | F.isnan(c) | (F.abs(c) == float("inf"))
+            converge = plan.mode == "converge" and self.step.width == self.graph.width
+            aggs = [F.count(F.lit(1)).alias("rows"), F.sum(F.when(bad, 1).otherwise(0)).alias("bad")]
+            if converge:
+                aggs.append(F.max("_change").alias("delta"))
+            # the round's checks are observed while it is computed: one Spark job a round
+            observed = Observation(f"round{r}")
+            new = self.checkpoint(step.observe(observed, *aggs))
+            stats = observed.get
+            new = new.drop("_change")
+            if stats["bad"]:
+                self._nonfinite(new, bad, cols, r)
+            delta = None
+            if converge:
+                delta = float(stats["delta"]) if stats["delta"] is not None else 0.0
+                self.deltas.append(delta)
+            self.rounds_run = r
+            yield SparkRound(r, new, time.perf_counter() - t0, int(stats["rows"]), delta)
+            x = new
+            if converge and delta is not None and delta <= plan.tol:
+                self.converged = True
+                self.stop_reason = f"converged after {r} round{'s' if r != 1 else ''} " \
+                                   f"(max change {delta:.3g} <= tol {plan.tol:g})"
+                return
+        if plan.mode == "converge":
+            self.converged = False
+            last = f"; last max change {self.deltas[-1]:.3g}" if self.deltas else ""
+            self.stop_reason = f"did not converge: hit max_rounds = {plan.max_rounds} (tol {plan.tol:g}{last})"
+        else:
+            self.stop_reason = plan.explanation
+
+    def _nonfinite(self, df: DataFrame, bad, cols, r: int) -> None:
+        if self.nonfinite_round is None:
+            self.nonfinite_round = r
+        if self.allow_nonfinite:
+            return
+        row = df.where(bad).first()
+        k = next(k for k in range(len(cols)) if not math.isfinite(row[f"x{k}"]))
+        value = row[f"x{k}"]
+        raise RunError(
+            f"round {r}: node {row['id']} feature {k} became {value} "
+            f"({self.dtype} {'overflow' if math.isinf(value) else 'invalid operation'}); "
+            f"try {setting('dtype', 'float64')} or fewer rounds, or {setting('allow_nonfinite')} to keep going")
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "layer": self.config.layer.type,
+            "aggr": self.kind.aggr_text(self.params),
+            "rounds_run": self.rounds_run,
+            "stop_reason": self.stop_reason,
+            "converged": self.converged,
+            "device": f"spark {self.spark.sparkContext.master}",
+            "dtype": self.dtype,
+            "engine": "spark",
+            "engine_note": f"{self.kind.name}'s Spark form; every round checkpointed",
+            "seed": self.config.seed,
+            "num_nodes": self.graph.num_nodes,
+            "num_edges": self.graph.num_edges,
+            "seconds": round(time.perf_counter() - self.started, 6),
+        }
+
+
+def _F():
+    from pyspark.sql import functions as F
+
+    return F
+
+
+def Observation(name: str):
+    from pyspark.sql import Observation as Obs
+
+    return Obs(name)
+
+
+def checkpointer(spark, cfg: Config):
+    """``df -> df`` materialised and cut from its lineage: a reliable checkpoint in
+    ``spark.checkpoint_dir`` when set, else a local one (executor storage)."""
+    reliable = bool(cfg.spark.checkpoint_dir)
+
+    def cut(df: DataFrame) -> DataFrame:
+        return df.checkpoint(eager=True) if reliable else df.localCheckpoint(eager=True)
+    return cut
+
+
+def _rule_plan(cfg: Config, g: SparkGraph, x: DataFrame) -> RoundPlan:
+    """A rule's statistics as Spark aggregates over all features of all nodes, and the graph's."""
+    F = _F()
+    cols = [F.col(f"x{k}").cast("double") for k in range(g.width)]
+    flat = x.select(F.explode(F.array(*cols)).alias("v"))
+    s = flat.agg(F.count("v").alias("n"), F.sum("v").alias("sum"), F.min("v").alias("min"),
+                 F.max("v").alias("max"), F.sum(F.col("v") * F.col("v")).alias("sq")).first()
+    n = s["n"]
+    mean = s["sum"] / n if n else math.nan
+    values = {"sum": s["sum"], "min": s["min"], "max": s["max"], "mean": mean,
+              "norm": math.sqrt(s["sq"]) if n else math.nan}
+
+    def stat(call: expr.Call) -> float:
+        if call.func == "std":
+            if "std" not in values:
+                dev = flat.agg(F.sum((F.col("v") - F.lit(mean)) ** 2).alias("d")).first()["d"]
+                values["std"] = math.sqrt(dev / (n - 1)) if n > 1 else math.nan
+        return float(values[call.func])
+
+    nn, ne = g.num_nodes, g.num_edges
+    top = g.edges.groupBy("dst").count().agg(F.max("count").alias("m")).first()["m"] if ne else 0
+    names = {"num_nodes": nn, "num_edges": ne, "density": ne / (nn * (nn - 1)) if nn > 1 else 0.0,
+             "mean_degree": ne / nn if nn else 0.0, "max_degree": int(top or 0)}
+    return plan_rule(cfg.rounds, stat, names)
+
+
+def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str | None = None,
+                  node_features: str | None = None, weights: str | None = None,
+                  allow_nonfinite: bool = False) -> SparkRun:
+    """Read the graph with Spark and build the run: the layer's parameters (from the seed or
+    ``weights``), its Spark lowering and the rounds plan. Nothing is computed but the input's
+    layout and counts (and a rule's statistics)."""
+    cfg = config
+    check_supported(cfg)
+    started = time.perf_counter()
+    g = read_graph(spark, graph_path, input_format=input_format, node_features=node_features,
+                   undirected=cfg.graph_cfg.undirected, features=cfg.graph_cfg.features,
+                   feature_dim=cfg.graph_cfg.feature_dim, partitions=partitions(spark, cfg.spark),
+                   checkpoint=checkpointer(spark, cfg))
+    if g.width == 0:
+        raise ConfigError(f"{g.source}: the node features have width 0; nothing to propagate")
+    kind = resolve_kind(cfg.layer.type)
+    params = build(kind, cfg.layer, g.width, cfg.aggregation(), cfg.seed, aggr_mode=cfg.aggr_mode)
+    if weights is not None:
+        load_weights(params, weights)
+    params = params.to(torch.float32 if cfg.dtype == "float32" else torch.float64)
+    edges = g.edges
+    if not g.weighted:
+        edges = edges.withColumn("w", _F().lit(1.0))  # edge_weight is 1 where a graph has none
+    step = kind.spark(params, Ops(edges, cfg.dtype, weighted=True))
+    if isinstance(step, str):
+        raise ConfigError(f"the spark engine cannot run this {kind.name} layer: {step}", key="layer")
+    if cfg.rounds.mode == "rule":
+        plan = _rule_plan(cfg, g, g.nodes)
+    else:
+        plan = plan_rounds(cfg.rounds, None, None)  # static / converge: no statistics
+    if step.width != g.width and (plan.max_rounds > 1 or plan.mode == "converge"):
+        why = plan.explanation if plan.mode != "static" else f"{plan.max_rounds} rounds"
+        raise ConfigError(
+            f"the {cfg.layer.type} layer maps width {g.width} to width {step.width}, so its output cannot "
+            f"be fed back in: it can run only 1 round, but the config asks for {why}; "
+            f"set layer.out_dim to {g.width} or rounds to 1", key="layer")
+    run = SparkRun(spark, cfg, g, kind, params, step, plan, allow_nonfinite=allow_nonfinite)
+    run.load_seconds = time.perf_counter() - started
+    return run

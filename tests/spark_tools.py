@@ -1,0 +1,96 @@
+"""What the Spark tests share: why they would be skipped, tiny graphs written as files, and
+comparison with the local engine (the reference: gnnprop's own engine on the same files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+
+import numpy as np
+
+from .clitools import cli
+
+
+def skip_reason() -> str | None:
+    """Why Spark tests cannot run here (None: they can)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install -e '.[spark]')"
+    java_home = os.environ.get("JAVA_HOME")
+    java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    if not java or not os.path.exists(java):
+        return "Java is not installed (Spark needs Java 17+)"
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60).stderr
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"java -version failed: {e}"
+    version = out.split('"')[1] if '"' in out else "0"
+    if int(version.split(".")[0]) < 17:
+        return f"Java {version} is too old (Spark 4 needs 17+)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_random_graph(folder, seed: int, n: int = 12, e: int = 30, f: int = 2, string_ids: bool = True,
+                       weights: bool = False) -> tuple[str, str]:
+    """A CSV edge file and a node table: isolated nodes, self loops and duplicate edges included;
+    string ids (``n3``) or integers in a shuffled, non-contiguous order."""
+    rng = random.Random(seed)
+    ids = [f"n{k}" for k in range(n)] if string_ids else [k * 7 - 20 for k in range(n)]
+    rng.shuffle(ids)
+    active = ids[: n - 2]                         # the last two nodes have no edges at all
+    edges = [(rng.choice(active), rng.choice(active)) for _ in range(e)]
+    edges += [(active[0], active[0]), (active[1], active[2]), (active[1], active[2])]  # a self loop, a duplicate
+    edge_file = os.path.join(folder, f"g{seed}.csv")
+    with open(edge_file, "w") as fh:
+        fh.write("src,dst,weight\n" if weights else "source,target\n")
+        for a, b in edges:
+            fh.write(f"{a},{b},{rng.uniform(0.1, 2.0)!r}\n" if weights else f"{a},{b}\n")
+    node_file = os.path.join(folder, f"g{seed}.nodes.csv")
+    with open(node_file, "w") as fh:
+        fh.write("id," + ",".join(f"f{k}" for k in range(f)) + "\n")
+        for v in ids:
+            fh.write(f"{v}," + ",".join(repr(rng.uniform(-2, 2)) for _ in range(f)) + "\n")
+    return edge_file, node_file
+
+
+def rounds_of(out) -> tuple[list, dict[int, np.ndarray], dict]:
+    data = json.loads(out.stdout)
+    return data["nodes"], {r["round"]: np.array(r["x"], dtype=np.float64) for r in data["rounds"]}, data["meta"]
+
+
+def compare(args: list, exact: bool, tol: float = 1e-12) -> dict:
+    """Run ``gnnprop run ARGS -f json`` on the local engine and on Spark; assert the same nodes in the
+    same order, the same rounds, and values bit-exact (``exact``) or within ``tol`` norm-wise
+    (max |diff| / max |x| per feature column). Returns the Spark run's meta."""
+    local = cli("run", *args, "-f", "json")
+    assert local.code == 0, local.stderr
+    spark = cli("run", *args, "-f", "json", "--engine", "spark")
+    assert spark.code == 0, spark.stderr
+    ids_l, rounds_l, meta_l = rounds_of(local)
+    ids_s, rounds_s, meta_s = rounds_of(spark)
+    assert ids_s == ids_l
+    assert sorted(rounds_s) == sorted(rounds_l)
+    for r in rounds_l:
+        a, b = rounds_l[r], rounds_s[r]
+        assert a.shape == b.shape, (r, a.shape, b.shape)
+        if exact:
+            assert np.array_equal(a, b), (r, np.abs(a - b).max())
+        else:
+            scale = np.maximum(np.abs(a).max(axis=0), 1e-300)
+            err = (np.abs(a - b).max(axis=0) / scale).max()
+            assert err <= tol, (r, err)
+    for key in ("rounds_run", "stop_reason", "converged", "num_nodes", "num_edges", "layer", "aggr", "dtype"):
+        assert meta_s[key] == meta_l[key], (key, meta_s[key], meta_l[key])
+    assert meta_s["engine"] == "spark"
+    return meta_s
