@@ -37,3 +37,4 @@ def seed_example() -> Graph:
 
 # the layer-zoo fixtures (karate and its edge-feature variants), for every test_zoo_* file
 from .zoo import graph_files, karate  # noqa: E402, F401
+from .iosamples import here  # noqa: E402, F401  (the loader tests' working folder)
