@@ -91,30 +91,35 @@ def plot(
     if feature >= width:
         raise UsageError(f"--feature: {feature} is beyond the features (width {width}; "
                          f"0 is the first)")
-    what = f"{cfg.layer.type} layer, {session.aggr} aggregation"
-    if kind == "derivation":
-        fig = _derivation(session, node, spec, precision)
-    else:
-        series = _series(session, feature)
-        if kind == "graph":
-            r = len(series) - 1 if round_ is None else round_
-            if r >= len(series):
-                raise UsageError(f"--round: round {r} is beyond the run, which stopped after {len(series) - 1} "
-                                 f"round{'s' if len(series) != 2 else ''}")
-            values = series[r]
-            fig = P.draw_graph(values, session.graph.node_ids, session.graph.edge_index.numpy(), spec,
-                               f"{what}: x{feature} after round {r}", seed=cfg.seed)
-        else:
-            values = series
-            fig = P.draw_evolution(series, session.graph.node_ids, spec,
-                                   f"{what}: x{feature} over {len(series) - 1} rounds")
-        if not log and P.explodes(values):
-            sys.stderr.write("gnnprop: note: the values grow or spread over orders of magnitude; "
-                             "--log may read better\n")
+    fig = _derivation(session, node, spec, precision) if kind == "derivation" else _picture(session, spec)
     faults.doing(f"writing {output}")
     with open_output(out_t, binary=True) as f:
         P.save(fig, f, fmt)
     sys.stderr.write(f"gnnprop: wrote {output}\n")
+
+
+def _picture(session, spec):
+    """The graph or evolution picture of ``spec.feature`` (a note on stderr where --log would read better)."""
+    from .. import plot as P
+
+    what = f"{session.config.layer.type} layer, {session.aggr} aggregation"
+    series = _series(session, spec.feature)
+    if spec.kind == "graph":
+        r = len(series) - 1 if spec.round is None else spec.round
+        if r >= len(series):
+            raise UsageError(f"--round: round {r} is beyond the run, which stopped after {len(series) - 1} "
+                             f"round{'s' if len(series) != 2 else ''}")
+        values = series[r]
+        fig = P.draw_graph(values, session.graph.node_ids, session.graph.edge_index.numpy(), spec,
+                           f"{what}: x{spec.feature} after round {r}", seed=session.config.seed)
+    else:
+        values = series
+        fig = P.draw_evolution(series, session.graph.node_ids, spec,
+                               f"{what}: x{spec.feature} over {len(series) - 1} rounds")
+    if not spec.log and P.explodes(values):
+        sys.stderr.write("gnnprop: note: the values grow or spread over orders of magnitude; "
+                         "--log may read better\n")
+    return fig
 
 
 def _size(text: str) -> tuple[float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Iterable, Iterator, Optional
 
 import typer
 
@@ -176,23 +176,10 @@ def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, inpu
                 emit = writer.round
             if out_t.kind != "file" and state.streamed:
                 emit = state.whole_rounds(emit)
-            pending = None
-            emitted = -1
             faults.doing("computing round 0")
-            for result in session.propagate():
-                state.done = result.round
-                faults.doing(f"computing round {result.round + 1}")
-                progress.advance(result.round)
-                x = result.x if picked is None else result.x[picked]
-                if not last and result.round % every == 0:
-                    emit(result.round, _numpy(x))
-                    emitted = result.round
-                    pending = None
-                else:
-                    pending = (result.round, x)
+            for result in rounds_to_write(_watched(session.propagate(), state, progress), last, every):
+                emit(result.round, _numpy(result.x if picked is None else result.x[picked]))
             faults.doing(f"writing {out_t.name}")
-            if pending is not None and pending[0] != emitted:
-                emit(pending[0], _numpy(pending[1]))
             meta = session.meta()
             if fmt in VIEWS:
                 view.summary(_summary_fields(meta))
@@ -257,18 +244,34 @@ def _run_hive(env: Env, graph: str, output: str, *, cfg, weights, input_format, 
     with atomic_folder(output) as folder:
         writer = HiveParquetWriter(folder)
         writer.begin(ids, session.width)
-        kept = None
-        for result in session.propagate():
-            faults.doing(f"computing round {result.round + 1}")
-            x = result.x if picked is None else result.x[picked]
-            if not last and result.round % every == 0:
-                writer.round(result.round, _numpy(x))
-                kept = None
-            else:
-                kept = (result.round, x)
-        if kept is not None:
-            writer.round(kept[0], _numpy(kept[1]))
+        for result in rounds_to_write(_watched(session.propagate()), last, every):
+            writer.round(result.round, _numpy(result.x if picked is None else result.x[picked]))
         writer.end(session.meta())
+
+
+def rounds_to_write(results: Iterable, last: bool, every: int) -> Iterator:
+    """The rounds a run writes, as they come: every ``every``-th (none with ``last``), and always
+    the final one (which the run knows to be final only when it has stopped)."""
+    pending = None
+    for result in results:
+        if not last and result.round % every == 0:
+            pending = None
+            yield result
+        else:
+            pending = result
+    if pending is not None:
+        yield pending
+
+
+def _watched(results: Iterable, state: "_RunState | None" = None, progress: "_Progress | None" = None) -> Iterator:
+    """``results``, saying what is being computed (for an interruption's line) and advancing the progress bar."""
+    for result in results:
+        if state is not None:
+            state.done = result.round
+        faults.doing(f"computing round {result.round + 1}")
+        if progress is not None:
+            progress.advance(result.round)
+        yield result
 
 
 def _numpy(x):

@@ -37,12 +37,11 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
               config_file: str | None = None) -> None:
     from ..engine.spark import check_supported
     from ..engine.spark.inputs import detect_format
-    from ..engine.spark.output import Collector, ParquetRounds, check_collect
+    from ..engine.spark.output import ParquetRounds
     from ..engine.spark.run import prepare_spark
     from ..engine.spark.session import start
-    from ..output import make_writer
     from ..weights import encode_weights
-    from .run_cmd import _TableView, _choose_format, _summary_fields
+    from .run_cmd import _choose_format, _summary_fields
 
     check_supported(cfg)  # before Spark starts
     detect_format(graph, input_format)
@@ -69,33 +68,42 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
         err.write(f"gnnprop: warning: {g.source} has no edges: nothing propagates (every node aggregates to 0)\n")
     weights_data = None if weights_t is None else encode_weights(run.params)
     picked = _pick(nodes, g.integer_ids)
-
-    def keep(r: int, final: bool) -> bool:
-        return final or (not last and r % every == 0)
-
     if sink is not None:
-        try:
-            pending = None
-            for result in run.propagate():
-                _progress(err, result)
-                df = result.df if picked is None else result.df.where(result.df.id.isin(picked))
-                if keep(result.round, False):
-                    sink.round(result.round, df)
-                    pending = None
-                else:
-                    pending = (result.round, df)
-            if pending is not None:
-                sink.round(*pending)
-            meta = run.meta()
-            sink.finish(meta)
-        except BaseException:
-            sink.abort()
-            raise
+        _write_rounds(run, sink, picked, last, every, err)
         if weights_t is not None:  # only once the run succeeded
             write_bytes(weights_t, weights_data)
-        err.write(f"gnnprop: spark: wrote {output}: {'; '.join(_summary_fields(meta))}\n")
+        err.write(f"gnnprop: spark: wrote {output}: {'; '.join(_summary_fields(run.meta()))}\n")
         return
+    _collect_rounds(env, run, cfg, fmt, out_t, output, picked, last, every, precision, max_rows, max_cols, no_color)
+    if weights_t is not None:  # only once the run succeeded
+        write_bytes(weights_t, weights_data)
+    if run.nonfinite_round is not None:
+        err.write(f"gnnprop: warning: values became inf or nan from round {run.nonfinite_round}\n")
 
+
+def _write_rounds(run, sink, picked, last: bool, every: int, err) -> None:
+    """The kept rounds as Parquet parts, never collected; the folder is removed if the run fails."""
+    from .run_cmd import rounds_to_write
+
+    try:
+        for result in rounds_to_write(_reported(run.propagate(), err), last, every):
+            df = result.df if picked is None else result.df.where(result.df.id.isin(picked))
+            sink.round(result.round, df)
+        sink.finish(run.meta())
+    except BaseException:
+        sink.abort()
+        raise
+
+
+def _collect_rounds(env: Env, run, cfg, fmt: str, out_t, output, picked, last: bool, every: int, precision,
+                    max_rows, max_cols, no_color) -> None:
+    """The kept rounds collected to the driver (within ``spark.collect_limit``) and written as the local
+    engine writes them."""
+    from ..engine.spark.output import Collector, check_collect
+    from ..output import make_writer
+    from .run_cmd import _TableView, _summary_fields, rounds_to_write
+
+    g = run.graph
     top = run.plan.max_rounds
     kept = 1 if last else len({r for r in range(0, top + 1, every)} | {top})
     ids = run.order()
@@ -110,8 +118,7 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
     collector = Collector(ids)
     dtype = "float32" if cfg.dtype == "float32" else "float64"
     shown = ids if rows is None else [ids[k] for k in rows]
-    binary = fmt == "npy"
-    with open_output(out_t, binary, stream=fmt == "ndjson") as stream:
+    with open_output(out_t, fmt == "npy", stream=fmt == "ndjson") as stream:
         if fmt in ("table", "text"):
             console = env.console(stream, tty=env.out_is_tty() and output is None and fmt == "table",
                                   no_color=no_color)
@@ -121,27 +128,20 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
             writer = make_writer(fmt, stream)
             writer.begin(shown, run.width)
             emit = writer.round
-        pending = None
-        for result in run.propagate():
-            _progress(err, result)
-            if keep(result.round, False):
-                x = collector.numpy(result.df, run.step.width if result.round else g.width, dtype)
-                emit(result.round, x if rows is None else x[rows])
-                pending = None
-            else:
-                pending = result
-        if pending is not None:
-            x = collector.numpy(pending.df, run.step.width, dtype)
-            emit(pending.round, x if rows is None else x[rows])
+        for result in rounds_to_write(_reported(run.propagate(), env.err), last, every):
+            x = collector.numpy(result.df, run.step.width if result.round else g.width, dtype)
+            emit(result.round, x if rows is None else x[rows])
         meta = run.meta()
         if fmt in ("table", "text"):
             view.summary(_summary_fields(meta))
         else:
             writer.end(meta)
-    if weights_t is not None:  # only once the run succeeded
-        write_bytes(weights_t, weights_data)
-    if run.nonfinite_round is not None:
-        err.write(f"gnnprop: warning: values became inf or nan from round {run.nonfinite_round}\n")
+
+
+def _reported(results, err):
+    for result in results:
+        _progress(err, result)
+        yield result
 
 
 def _progress(err, result) -> None:
