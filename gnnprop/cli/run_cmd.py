@@ -341,18 +341,6 @@ def _summary_fields(meta: dict) -> list[str]:
             f"{meta['seconds']:.3g} s"]
 
 
-def _summary_fields(meta: dict) -> list[str]:
-    """The closing summary, as fields to join with ``; `` (and to wrap between)."""
-    n = meta["rounds_run"]
-    return [f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}",
-            f"{n:,} round{'s' if n != 1 else ''} run",
-            f"{meta['num_nodes']:,} node{'s' if meta['num_nodes'] != 1 else ''}, "
-            f"{meta['num_edges']:,} edge{'s' if meta['num_edges'] != 1 else ''}",
-            f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}"
-            + (f", node order {meta['reorder']}" if meta.get("reorder", "none") != "none" else ""),
-            f"{meta['seconds']:.3g} s"]
-
-
 class _RunState:
     """What a run has done so far: for the line an interruption prints, and ndjson's error record."""
 

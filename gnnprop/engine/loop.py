@@ -20,7 +20,7 @@ from ..csr import build_adjacency
 from ..errors import RunError, setting
 from ..graph import DeviceGraph
 from ..layers.base import Caller, Fused
-from .rounds import RoundPlan
+from .rounds import RoundPlan, converged_reason, finished_reason
 
 
 #: Below this many nodes + edges a round runs on one thread: starting torch's thread pool costs
@@ -128,15 +128,9 @@ class Propagation:
                 x = new
                 if plan.mode == "converge" and delta is not None and delta <= plan.tol:
                     self.converged = True
-                    self.stop_reason = f"converged after {r} round{'s' if r != 1 else ''} " \
-                                       f"(max change {delta:.3g} <= tol {plan.tol:g})"
+                    self.stop_reason = converged_reason(r, delta, plan.tol)
                     return
-        if plan.mode == "converge":
-            self.converged = False
-            last = f"; last max change {self.deltas[-1]:.3g}" if self.deltas else ""
-            self.stop_reason = f"did not converge: hit max_rounds = {plan.max_rounds} (tol {plan.tol:g}{last})"
-        else:
-            self.stop_reason = plan.explanation
+        self.converged, self.stop_reason = finished_reason(plan, self.deltas)
 
     def _check_finite(self, x: torch.Tensor, r: int) -> None:
         finite = torch.isfinite(x)

@@ -98,3 +98,16 @@ def _substitute(node: expr.Node, calls: dict[expr.Node, float]) -> expr.Node:
         elif isinstance(v, tuple) and v and isinstance(v[0], expr.Node):
             changes[f.name] = tuple(_substitute(c, calls) for c in v)
     return dataclasses.replace(node, **changes) if changes else node
+
+
+def converged_reason(r: int, delta: float, tol: float) -> str:
+    """Why a converge run stopped at round ``r``, in words for the summary."""
+    return f"converged after {r} round{'s' if r != 1 else ''} (max change {delta:.3g} <= tol {tol:g})"
+
+
+def finished_reason(plan: RoundPlan, deltas: list[float]) -> tuple[bool | None, str]:
+    """``(converged, why)`` for a run that ran every round its plan allows."""
+    if plan.mode == "converge":
+        last = f"; last max change {deltas[-1]:.3g}" if deltas else ""
+        return False, f"did not converge: hit max_rounds = {plan.max_rounds} (tol {plan.tol:g}{last})"
+    return None, plan.explanation

@@ -127,6 +127,24 @@ def module_aggr_text(layer: torch.nn.Module) -> str:
     return _AGGR_CLASSES.get(name, name)
 
 
+def module_formulas(layer: torch.nn.Module, whole: str | None = None) -> dict[str, str]:
+    """What a ``MessagePassing`` class computes, from its own methods: their signatures (and
+    ``whole``, the layer's formula in words, where it is known)."""
+    def params(fn) -> str:
+        try:
+            return ", ".join(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            return "..."
+
+    name = type(layer).__name__
+    out = {"message": f"{name}.message({params(layer.message)})",
+           "update": f"{name}.update({params(layer.update)}), then the rest of {name}.forward"}
+    if whole is not None:
+        out["layer"] = whole
+    out["aggregate"] = f"{module_aggr_text(layer)} over the incoming messages"
+    return out
+
+
 KNOWN = ("x", "edge_index", "edge_weight", "edge_attr", "num_iterations")
 
 

@@ -23,7 +23,7 @@ import torch
 from ..errors import ConfigError
 from ..resolver import normalize
 from . import PYG_FRIENDLY
-from .base import Fused, make_caller, module_aggr_text
+from .base import Fused, make_caller, module_aggr_text, module_formulas
 
 FRIENDLY = PYG_FRIENDLY
 # defaults that let a layer run from a plain YAML file
@@ -186,13 +186,6 @@ GCN_NORM = {"GCNConv", "SGConv", "APPNP"}
 CACHE_ADJ = {"GCNConv", "APPNP"}
 
 
-def signature_text(fn) -> str:
-    try:
-        return ", ".join(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        return "..."
-
-
 class PygKind:
     """A PyG convolution class: its parameters are the PyG module itself."""
 
@@ -226,13 +219,7 @@ class PygKind:
         return None
 
     def formulas(self, params) -> dict[str, str]:
-        name = type(params).__name__
-        out = {"message": f"{name}.message({signature_text(params.message)})",
-               "update": f"{name}.update({signature_text(params.update)}), then the rest of {name}.forward"}
-        if name in FORMULAS:
-            out["layer"] = FORMULAS[name]
-        out["aggregate"] = f"{module_aggr_text(params)} over the incoming messages"
-        return out
+        return module_formulas(params, FORMULAS.get(type(params).__name__))
 
     def reference(self, params):
         return params

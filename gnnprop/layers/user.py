@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError, UserCodeError
 from ..guards import OutputShape, user_code, user_traceback
-from .base import Caller, Fused, make_caller, module_aggr_text
+from .base import Caller, Fused, make_caller, module_aggr_text, module_formulas
 
 IN_NAMES = ("in_channels", "input_dim", "in_dim", "in_features", "channels")
 OUT_NAMES = ("out_channels", "output_dim", "out_dim", "out_features")
@@ -144,12 +144,7 @@ class UserKind:
         return None
 
     def formulas(self, params) -> dict[str, str]:
-        from .pyg import signature_text
-
-        name = type(params).__name__
-        return {"message": f"{name}.message({signature_text(params.message)})",
-                "update": f"{name}.update({signature_text(params.update)}), then the rest of {name}.forward",
-                "aggregate": f"{module_aggr_text(params)} over the incoming messages"}
+        return module_formulas(params)
 
     def reference(self, params):
         return params

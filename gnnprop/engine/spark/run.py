@@ -25,7 +25,7 @@ from ...config.schema import Config
 from ...errors import ConfigError, RunError, setting
 from ...layers import build, resolve_kind
 from ...weights import load_weights
-from ..rounds import RoundPlan, plan_rounds, plan_rule
+from ..rounds import RoundPlan, converged_reason, finished_reason, plan_rounds, plan_rule
 from . import check_supported
 from .inputs import SparkGraph, read_graph
 from .ops import Ops, SparkStep
@@ -116,15 +116,9 @@ class SparkRun:
             x = new
             if converge and delta is not None and delta <= plan.tol:
                 self.converged = True
-                self.stop_reason = f"converged after {r} round{'s' if r != 1 else ''} " \
-                                   f"(max change {delta:.3g} <= tol {plan.tol:g})"
+                self.stop_reason = converged_reason(r, delta, plan.tol)
                 return
-        if plan.mode == "converge":
-            self.converged = False
-            last = f"; last max change {self.deltas[-1]:.3g}" if self.deltas else ""
-            self.stop_reason = f"did not converge: hit max_rounds = {plan.max_rounds} (tol {plan.tol:g}{last})"
-        else:
-            self.stop_reason = plan.explanation
+        self.converged, self.stop_reason = finished_reason(plan, self.deltas)
 
     def _nonfinite(self, df: DataFrame, bad, cols, r: int) -> None:
         if self.nonfinite_round is None:
