@@ -13,8 +13,6 @@ import sys
 from dataclasses import dataclass
 from typing import IO
 
-from rich.console import Console
-
 from ..errors import UsageError
 from ..resolver import did_you_mean
 
@@ -55,14 +53,16 @@ class Env:
     def term_width(self) -> int:
         return self.width or shutil.get_terminal_size((100, 24)).columns
 
-    def console(self, file: IO, *, tty: bool, no_color: bool = False) -> Console:
+    def console(self, file: IO, *, tty: bool, no_color: bool = False):
         """A Rich console writing to ``file``, styled only for a terminal with colour on."""
+        from rich.console import Console
+
         color = tty and self.use_color(no_color)
         return Console(file=file, force_terminal=color, no_color=not color,
                        color_system="auto" if color else None, width=self.term_width(),
                        highlight=False, emoji=False, soft_wrap=False)
 
-    def err_console(self, no_color: bool = False) -> Console:
+    def err_console(self, no_color: bool = False):
         return self.console(sys.stderr, tty=self.err_is_tty(), no_color=no_color)
 
     def choose_format(self, fmt: str | None, valid: tuple[str, ...], pipe: str = "json") -> str:

@@ -12,7 +12,6 @@ from . import options as o
 from .app import app
 from .env import get_env
 from .notes import warn_about_graph
-from .render import escape_id
 
 
 @app.command(**helptext.spec("validate"))
@@ -31,6 +30,7 @@ def validate(
 
     from ..graph import report
     from ..io import load_graph
+    from .render import escape_id
 
     env = get_env(ctx.obj)
     fmt = env.choose_format(fmt, ("table", "json"))
