@@ -153,3 +153,30 @@ def test_edge_weight_is_substituted(tmp_path):
     assert "from node 1: 0.5*(3, 4) = (1.5, 2)" in out.stdout
     doc = json.loads(cli("inspect", str(p), "--node", "0", "--message", "edge_weight * x_j").stdout)
     assert doc["steps"][0]["messages"][0]["inputs"]["edge_weight"] == [0.5]
+
+
+def test_inspect_from_a_runs_parquet_rounds_equals_inspect(tmp_path):
+    """inspect --from-run reads round R-1's rows of the node and its in-neighbours from a run's
+    Parquet rounds and shows the derivation inspect computes, without recomputing the rounds."""
+    pytest.importorskip("pyarrow")
+    karate = str(SAMPLES / "karate.json")
+    flags = ["--features", "random", "--feature-dim", "3", "--aggr", "mean", "--rounds", "3", "--dtype", "float64"]
+    out = tmp_path / "run"
+    assert cli("run", karate, *flags, "-f", "parquet", "-o", f"{out}/").code == 0
+    for node, r in (("33", 2), ("0", 1), ("11", 3)):
+        want = json.loads(cli("inspect", karate, *flags, "--node", node, "--round", str(r), "-f", "json").stdout)
+        got = cli("inspect", karate, *flags, "--node", node, "--round", str(r), "-f", "json", "--from-run", str(out))
+        assert got.code == 0, got.stderr
+        got = json.loads(got.stdout)
+        assert got["steps"] == want["steps"] and got["formulas"] == want["formulas"]
+        assert got["meta"]["from_run"] == str(out)
+    text = cli("inspect", karate, *flags, "--node", "33", "--round", "2", "--from-run", str(out), tty=True).stdout
+    assert text.startswith(f"from the run in {out}") and "node 33, round 2" in text
+    every = tmp_path / "every"
+    assert cli("run", karate, *flags, "--every", "2", "-f", "parquet", "-o", f"{every}/").code == 0
+    fails(cli("inspect", karate, *flags, "--node", "0", "--round", "2", "--from-run", str(every)), 2,
+          "--from-run", "has no round 1", "rounds kept: 0, 2, 3")
+    fails(cli("inspect", karate, "--layer", "gcn", "--node", "0", "--from-run", str(out)), 2,
+          "only gnnprop's own layers")
+    fails(cli("inspect", karate, *flags, "--node", "0", "--from-run", str(tmp_path / "nope")), 2,
+          "nope: no such folder")

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..errors import UsageError
+
 from . import faults
 from . import helptext
 from . import options as o
@@ -25,6 +27,10 @@ def inspect(
     node: Annotated[str, typer.Option("--node", "-n", help="The node's id.", show_default=False)],
     round_: Annotated[int, typer.Option("--round", "-r", help="The round to explain (1 = the first).")] = 1,
     all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round the run computes.")] = False,
+    from_run: Annotated[Optional[str], typer.Option("--from-run", metavar="OUT", help="Explain from a finished "
+                        "run's Parquet rounds (OUT/round=R/, from -f parquet -o OUT/ or --engine spark): reads round "
+                        "R-1 of the node and its in-neighbours instead of recomputing the rounds.",
+                        show_default=False)] = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
@@ -58,7 +64,14 @@ def inspect(
     session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
                            allow_nonfinite=allow_nonfinite, loaded=lambda g: warn_about_graph(env.err, g, cfg, flags))
     faults.doing(f"explaining node {node}")
-    ex = explain(session, node, [round_], all_rounds=all_rounds)
+    if from_run is not None:
+        from ..tracing.from_run import explain_from_run
+
+        if all_rounds:
+            raise UsageError("--all-rounds: explain one --round at a time from a run's rows")
+        ex = explain_from_run(session, from_run, node, round_)
+    else:
+        ex = explain(session, node, [round_], all_rounds=all_rounds)
     if weights_t is not None:  # only once the explanation succeeded, like run's
         write_bytes(weights_t, encode_weights(session.params))
     if fmt == "json":
@@ -77,6 +90,9 @@ def _plan_line(ex, fmt) -> str:
     engine = ex.meta.get("engine", "reference")
     how = " (the node's messages replayed on the reference path)" if engine != "reference" else ""
     line = f"engine: {engine}{how}; rounds: {plan['explanation']}"
+    if "from_run" in ex.meta:
+        line = (f"from the run in {ex.meta['from_run']}: the rows of the round before, replayed on the reference "
+                f"path; rounds: {plan['explanation']}")
     if plan["mode"] == "converge" and plan.get("max_change"):
         changes = ", ".join(f"{r}: {d:.3g}" for r, d in enumerate(plan["max_change"], start=1))
         verdict = "converged" if plan.get("converged") else "not converged (yet)"
