@@ -122,6 +122,60 @@ def test_pyg_layers_with_a_spark_form(tmp_path, layer, aggr):
             exact=False)
 
 
+def _gcn_graph(tmp_path):
+    """A weighted random graph whose first node has three self loops: PyG's gcn_norm drops them all and
+    adds one back with the last one's weight."""
+    edges, nodes = write_random_graph(tmp_path, seed=23, f=2, weights=True)
+    first = open(edges).read().splitlines()[1].split(",")[0]
+    with open(edges, "a") as fh:
+        fh.write(f"{first},{first},0.25\n{first},{first},3.5\n")
+    return edges, nodes
+
+
+@pytest.mark.parametrize("layer, dtype", [
+    ({"type": "gcn", "args": {"improved": True}}, "float64"),
+    ({"type": "gcn", "args": {"improved": True}}, "float32"),
+    ({"type": "gcn", "args": {"normalize": False, "bias": False}}, "float64"),
+    ({"type": "sg", "args": {"K": 3}}, "float64"),
+    ({"type": "appnp", "args": {"K": 4, "alpha": 0.3}}, "float32"),
+    ({"type": "appnp", "args": {"K": 3, "alpha": 0.2, "add_self_loops": False}}, "float64"),
+])
+def test_gcn_norm_family(tmp_path, layer, dtype):
+    """GCNConv, SGConv and APPNP: self loops (the file's last weight kept), improved, normalize, K
+    propagations a round; float32 computed as float32."""
+    edges, nodes = _gcn_graph(tmp_path)
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps({"layer": layer, "rounds": 2}))
+    compare([edges, "--node-features", nodes, "-c", config, "--dtype", dtype], exact=False,
+            tol=1e-12 if dtype == "float64" else 1e-6)
+
+
+def test_gcn_unweighted_ignores_improved(tmp_path):
+    """Without edge weights PyG's gcn_norm gives every self loop weight 1, improved or not."""
+    edges, nodes = write_random_graph(tmp_path, seed=21, f=2)
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps({"layer": {"type": "gcn", "args": {"improved": True}}, "aggr": "max",
+                                  "rounds": 2}))
+    compare([edges, "--node-features", nodes, "-c", config, "--dtype", "float64"], exact=False)
+
+
+@pytest.mark.parametrize("config, exact", [
+    ({"aggr": ["mean", "min", "max"], "aggr_mode": "max", "layer": {"message": "x_j * edge_weight - x_i"}}, True),
+    ({"aggr": ["mean", "max"], "aggr_mode": "std"}, False),
+    ({"aggr": ["sum", "min"], "aggr_mode": "logsumexp"}, False),
+    ({"aggr": ["sum", "max"], "aggr_mode": "var", "layer": {"type": "residual"}}, False),
+    ({"aggr": ["mean", "max"], "layer": {"type": "nn"}}, False),                 # cat: updateNN takes 2H
+    ({"aggr": ["mean", "max"], "layer": {"type": "sage"}}, False),               # cat: lin_l takes 2F
+    ({"aggr": ["sum", "max"], "aggr_mode": "min", "layer": {"type": "gcn"}}, False),
+])
+def test_lists_of_aggregations(tmp_path, config, exact):
+    """Several aggregations reduced in one groupBy and combined as PyG's MultiAggregation does."""
+    edges, nodes = write_random_graph(tmp_path, seed=31, f=3, weights=True)
+    path = tmp_path / "c.yaml"
+    path.write_text(json.dumps({"rounds": 2, **config}))
+    compare([edges, "--node-features", nodes, "-c", path, "--dtype", "float64"], exact=exact)
+
+
 def test_weights_file_reaches_spark(tmp_path):
     edges, nodes = write_random_graph(tmp_path, seed=6, f=2)
     w = tmp_path / "w.safetensors"
@@ -242,8 +296,9 @@ def test_collect_limit_refuses_big_results(tmp_path):
 # --- refusals before Spark starts --------------------------------------------------------
 
 @pytest.mark.parametrize("args, words", [
-    (["--layer", "gat"], ["does not run the gat layer", "layers fixed, nn, residual, sage, graphconv, gin"]),
-    (["--aggr", "std"], ["does not run the aggregation std", "sum, mean, max, min"]),
+    (["--layer", "gat"], ["does not run the gat layer", "layers fixed, nn, residual, gcn, sage, graphconv, gin, sg, appnp"]),
+    (["--aggr", "std"], ["does not run the aggregation std", "sum, mean, max, min or a list of them"]),
+    (["--aggr", "sum,std"], ["does not run the aggregation [sum, std]"]),
     (["--features", "random"], ["cannot make random features"]),
 ])
 def test_unsupported_is_refused_listing_what_is_supported(args, words):
@@ -261,16 +316,39 @@ def test_other_commands_refuse_the_spark_engine():
 
 # --- the hidden costs -------------------------------------------------------------------
 
-def test_plan_does_not_grow_with_the_rounds(tmp_path, spark):
-    """Every round is checkpointed: round 10's plan is as long as round 1's."""
+@pytest.mark.parametrize("config, rounds", [
+    ({"aggr": "sum"}, 10),
+    ({"layer": {"type": "appnp", "args": {"K": 6, "alpha": 0.1}}}, 3),  # K propagations within a round
+])
+def test_plan_does_not_grow_with_the_rounds(tmp_path, spark, config, rounds, monkeypatch):
+    """Every round (and every propagation within one) is checkpointed: what is materialised in the
+    last round has a plan as long as round 1's, one propagation deep (two joins), not K or R."""
     from gnnprop.configure import from_mapping
-    from gnnprop.engine.spark.run import prepare_spark
+    from gnnprop.engine.spark import run as spark_run
 
+    plans: list[str] = []
+    real = spark_run.checkpointer
+
+    def recording(session, cfg):
+        cut = real(session, cfg)
+
+        def checkpoint(df):
+            plans.append(df._jdf.queryExecution().optimizedPlan().toString())
+            return cut(df)
+        return checkpoint
+    monkeypatch.setattr(spark_run, "checkpointer", recording)
     edges, nodes = write_random_graph(tmp_path, seed=14, f=2)
-    run = prepare_spark(spark, edges, from_mapping({"rounds": 10, "aggr": "sum"}), node_features=nodes)
-    sizes = [len(r.df._jdf.queryExecution().optimizedPlan().toString()) for r in run.propagate() if r.round]
-    assert len(sizes) == 10
-    assert max(sizes) <= sizes[0] * 1.1, sizes
+    run = spark_run.prepare_spark(spark, edges, from_mapping({"rounds": rounds, **config}), node_features=nodes)
+    per_round = []
+    for r in run.propagate():
+        if r.round:
+            per_round.append(plans[:])
+        plans.clear()
+    assert len(per_round) == rounds
+    first, last = per_round[0], per_round[-1]
+    assert len(last) == (6 if "layer" in config else 1), len(last)  # appnp: K - 1 inner checkpoints + the round
+    assert max(map(len, last)) <= max(map(len, first)) * 1.1, ([len(p) for p in first], [len(p) for p in last])
+    assert max(p.count("Join ") for p in last) == 2, last[-1]
 
 
 def test_inspect_from_a_spark_run_equals_inspect(tmp_path, spark):

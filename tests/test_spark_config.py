@@ -46,9 +46,10 @@ def test_spark_section_errors_name_the_key(tmp_path, text, words):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--layer", "gcn"], ["layer.type: the spark engine does not run the gcn layer",
-                          "it supports layers fixed, nn, residual, sage, graphconv, gin; one aggregation of sum, mean, max, min"]),
-    (["--aggr", "mean,max"], ["the spark engine does not run the aggregation [mean, max]"]),
+    (["--layer", "gat"], ["layer.type: the spark engine does not run the gat layer",
+                          "it supports layers fixed, nn, residual, gcn, sage, graphconv, gin, sg, appnp; "
+                          "aggregations sum, mean, max, min or a list of them"]),
+    (["--aggr", "mean,std"], ["the spark engine does not run the aggregation [mean, std]"]),
     (["--features", "onehot"], ["cannot make onehot features"]),
     (["--device", "cuda"], ["not on device cuda"]),
 ])

@@ -30,7 +30,7 @@ from typing import Any, Callable, Protocol
 import torch
 
 from ..config.schema import LayerConfig
-from ..csr import Adjacency
+from ..csr import Adjacency, fused_op
 from ..errors import ConfigError
 from ..graph import DeviceGraph
 
@@ -92,6 +92,15 @@ def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
     if isinstance(aggr, list) and (aggr_mode or "cat") == "cat":
         return len(aggr)
     return 1
+
+
+def spark_aggr(aggr: Any) -> str | list[str] | None:
+    """What a Spark lowering reduces with: one of sum, mean, max, min, or a list of them (combined
+    by the layer's ``aggr_mode``); ``None`` for anything else."""
+    names = [aggr] if isinstance(aggr, str) else list(aggr) if isinstance(aggr, (list, tuple)) else []
+    if not names or any(fused_op(n) is None for n in names):
+        return None
+    return names[0] if isinstance(aggr, str) else names
 
 
 def aggr_text(aggr: Any, aggr_mode: str | None) -> str:

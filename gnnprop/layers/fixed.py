@@ -30,7 +30,7 @@ from .. import expr
 from ..config.schema import LayerConfig
 from ..csr import Poly, affine, eval_into, fused_op, reduce_raw
 from ..errors import ConfigError
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs
+from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
 
 
 def _fit(value, like: torch.Tensor) -> torch.Tensor:
@@ -120,9 +120,10 @@ class FixedKind(OwnKind):
         ``groupBy`` (max/min reduce ``x_j`` and apply the message after, as the fused form does;
         sum/mean sum the ``x_j`` terms and scale the rest by the in-degree); any other message
         joins both ends of every edge and is computed per edge. ``ops`` is the engine's toolbox."""
-        if isinstance(p.aggr, (list, tuple)) or fused_op(p.aggr) is None:
+        op = spark_aggr(p.aggr)
+        if op is None:
             return f"the aggregation {self.aggr_text(p)} has no Spark form"
-        return _spark_step(p, ops, p.aggr)
+        return _spark_step(p, ops, op)
 
     def fused(self, p: FixedParams, graph) -> Fused | str:
         if isinstance(p.aggr, (list, tuple)):
@@ -179,11 +180,11 @@ class FixedKind(OwnKind):
         return Fused(step)
 
 
-def _spark_step(p: FixedParams, ops, op: str):
-    """The fixed layer on Spark (see :meth:`FixedKind.spark`)."""
+def _spark_step(p: FixedParams, ops, op):
+    """The fixed layer on Spark (see :meth:`FixedKind.spark`); ``op`` is one aggregation or a list."""
     f = p.in_channels
     F = ops.F
-    poly = affine(p.message_expr.tree)
+    poly = affine(p.message_expr.tree) if isinstance(op, str) else None  # several: per edge, below
 
     def update(df, aggr):
         return ops.output(df, [ops.compile(p.update_expr, {"x": x, "aggr_out": a}) for x, a in zip(ops.x(f), aggr)])
@@ -232,9 +233,9 @@ def _spark_step(p: FixedParams, ops, op: str):
         env = [{"x_i": a, "x_j": b} | ({"edge_weight": w} if w is not None else {}) for a, b in zip(x_i, x_j)]
         return [ops.compile(p.message_expr, e) for e in env]
 
-    def step(nodes):
+    def step(nodes):  # several aggregations: each over the same messages, combined by aggr_mode
         df = ops.reduce_messages(nodes, f, message, op)
-        return update(df, [ops.if_edges(F.col(f"_a{k}")) for k in range(f)])
+        return update(df, ops.reduced(f, op, p.aggr_mode))
     return ops.step(step, f)
 
 

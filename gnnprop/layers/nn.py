@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..csr import fused_op, reduce_raw
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs
+from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
 
 
 #: Most weight entries a Spark plan carries as literals.
@@ -86,11 +86,13 @@ class NNKind(OwnKind):
 
     def spark(self, p: NNParams, ops):
         """The Spark lowering: ``x W_j^T`` per node, reduced over the in-neighbours (one join, one
-        ``groupBy``), plus ``W_i x + b`` per node (times the in-degree for sum), then ``updateNN``;
-        the weights are literals in the plan."""
-        if isinstance(p.aggr, (list, tuple)) or fused_op(p.aggr) is None:
+        ``groupBy``, every aggregation of a list in it), plus ``W_i x + b`` per node (times the
+        in-degree for sum), combined by ``aggr_mode``, then ``updateNN``; the weights are literals
+        in the plan."""
+        op = spark_aggr(p.aggr)
+        if op is None:
             return f"the aggregation {self.aggr_text(p)} has no Spark form"
-        f, op = p.in_channels, p.aggr
+        f = p.in_channels
         terms = p.messageNN.weight.numel() + p.updateNN.weight.numel()
         if terms > LITERAL_LIMIT:
             return (f"its weights have {terms} entries; the Spark form writes them into the plan as literals, "
@@ -103,11 +105,12 @@ class NNKind(OwnKind):
         def step(nodes):
             x = ops.x(f)
             df = ops.reduce(nodes, ops.linear(w_j, None, x), op)
-            aggr = []
-            for h, part in enumerate(ops.linear(w_i, b, x)):
-                a = ops.F.col(f"_a{h}")
-                part = ops.arith("*", ops.degree(), part) if op == "sum" else part
-                aggr.append(ops.if_edges(ops.arith("+", a, part)))
+            part = ops.linear(w_i, b, x)
+
+            def plus_part(o, cols):  # the x_i part and the bias of every message: deg_i times for sum
+                return [ops.arith("+", a, ops.arith("*", ops.degree(), v) if o == "sum" else v)
+                        for a, v in zip(cols, part)]
+            aggr = ops.reduced(p.hidden_channels, op, p.aggr_mode, plus_part)
             return ops.output(df, ops.linear(w_u, b_u, x + aggr))
         return ops.step(step, p.out_channels)
 

@@ -23,7 +23,7 @@ import torch
 from ..errors import ConfigError
 from ..resolver import normalize
 from . import PYG_FRIENDLY
-from .base import Fused, make_caller, module_aggr_text, module_formulas
+from .base import Fused, make_caller, module_aggr_text, module_formulas, spark_aggr
 
 FRIENDLY = PYG_FRIENDLY
 # defaults that let a layer run from a plain YAML file
@@ -287,48 +287,66 @@ def _sparse_path_works(layer) -> bool:
     return True
 
 
-#: PyG convolutions with a Spark form: a reduction of x_j (GraphConv: times edge_weight) followed by
-#: linear maps, as the classes' own ``forward`` computes them.
-SPARK = {"SAGEConv", "GraphConv", "GINConv"}
+#: PyG convolutions with a Spark form: a reduction of x_j (GraphConv: times edge_weight; the gcn_norm
+#: family: times the normalised weight) and linear maps, as the classes' own ``forward`` computes them.
+SPARK = {"SAGEConv", "GraphConv", "GINConv", "GCNConv", "SGConv", "APPNP"}
 
 
 def _weights(lin) -> tuple[list, list | None]:
     return lin.weight.tolist(), (lin.bias.tolist() if getattr(lin, "bias", None) is not None else None)
 
 
+def _spark_aggr(params) -> tuple:
+    """``(aggregation or list, aggr_mode)`` of a PyG layer for its Spark form, or ``(None, None)``."""
+    aggr = getattr(params, "aggr", None)
+    names = [aggr] if isinstance(aggr, str) else list(aggr) if isinstance(aggr, (list, tuple)) else []
+    names = ["sum" if n == "add" else n for n in names if isinstance(n, str)]
+    op = spark_aggr(names[0] if isinstance(aggr, str) and names else names)
+    module = getattr(params, "aggr_module", None)
+    return op, getattr(module, "mode", None)
+
+
+def _aggr_width(op, mode, width: int) -> int:
+    return width * len(op) if isinstance(op, list) and (mode or "cat") == "cat" else width
+
+
 def _spark_step(params, ops):
     """SAGEConv: ``lin_l(aggr_j x_j) + lin_r(x_i)``; GraphConv: ``lin_rel(aggr_j w_ji x_j) + lin_root(x_i)``
-    (no input projection or normalisation: those are refused)."""
+    (no input projection or normalisation: those are refused); GINConv and the gcn_norm family
+    (GCNConv, SGConv, APPNP) below. A list of aggregations is reduced in the same ``groupBy`` and
+    combined as the layer's ``MultiAggregation`` does."""
     name = type(params).__name__
     if name not in SPARK:
         return f"{name} has no Spark form (the spark engine runs {', '.join(sorted(SPARK))} of PyG's layers)"
-    op = getattr(params, "aggr", None)
-    if not isinstance(op, str) or op not in ("sum", "add", "mean", "max", "min"):
+    op, mode = _spark_aggr(params)
+    if op is None:
         return f"{name} with aggregation {module_aggr_text(params)} has no Spark form"
-    op = "sum" if op == "add" else op
     if name == "SAGEConv" and (params.project or params.normalize):
         return "SAGEConv with project or normalize has no Spark form"
     if name == "GINConv":
-        return _gin_step(params, ops, op)
+        return _gin_step(params, ops, op, mode)
+    if name in GCN_NORM:
+        return _gcn_step(params, ops, op, mode)
     rel, root = (params.lin_l, params.lin_r if params.root_weight else None) if name == "SAGEConv" \
         else (params.lin_rel, params.lin_root)
     (w_rel, b_rel), (w_root, _) = _weights(rel), (_weights(root) if root is not None else (None, None))
     f = params.in_channels if isinstance(params.in_channels, int) else params.in_channels[0]
+    if len(w_rel[0]) != _aggr_width(op, mode, f):
+        return f"{name}'s {'lin_l' if name == 'SAGEConv' else 'lin_rel'} does not take the aggregation's width"
     weighted = name == "GraphConv"
 
     def step(nodes):
         x = ops.x(f)
         times_w = (lambda q, w: [ops.arith("*", w, v) for v in q]) if weighted else None
         df = ops.reduce(nodes, x, op, per_edge=times_w)
-        aggr = [ops.if_edges(a) for a in ops.x(f, "_a")]
-        out = ops.linear(w_rel, b_rel, aggr)
+        out = ops.linear(w_rel, b_rel, ops.reduced(f, op, mode))
         if w_root is not None:
             out = [ops.arith("+", o, r) for o, r in zip(out, ops.linear(w_root, None, x))]
         return ops.output(df, out)
     return ops.step(step, params.out_channels)
 
 
-def _gin_step(params, ops, op: str):
+def _gin_step(params, ops, op, mode):
     """GINConv: ``mlp((1 + eps) x_i + aggr_j x_j)``, its MLP made of Linear and ReLU layers."""
     layers = list(params.nn) if isinstance(params.nn, torch.nn.Sequential) else [params.nn]
     plan = []
@@ -341,14 +359,76 @@ def _gin_step(params, ops, op: str):
             return f"GINConv's nn holds {type(layer).__name__}; its Spark form takes Linear and ReLU layers"
     eps = float(params.eps)
     f = params.nn[0].in_features if isinstance(params.nn, torch.nn.Sequential) else params.nn.in_features
+    if _aggr_width(op, mode, f) != f:
+        return "GINConv with several aggregations concatenated has no Spark form (x_i and the aggregation differ in width)"
     out_width = next(w for w in reversed(plan) if w is not None)[0]
 
     def step(nodes):
         x = ops.x(f)
         df = ops.reduce(nodes, x, op)
-        h = [ops.arith("+", ops.if_edges(a), ops.arith("*", 1 + eps, xi)) for a, xi in zip(ops.x(f, "_a"), x)]
+        h = [ops.arith("+", a, ops.arith("*", 1 + eps, xi)) for a, xi in zip(ops.reduced(f, op, mode), x)]
         for w in plan:
             h = ops.linear(w[0], w[1], h) if w is not None else \
                 [ops.F.when(v > 0, v).otherwise(ops.lit(0.0)) for v in h]
         return ops.output(df, h)
     return ops.step(step, len(out_width))
+
+
+def _gcn_step(params, ops, op, mode):
+    """The gcn_norm family, each propagation a reduction of ``norm_ji x_j`` over PyG's normalised
+    edges (:meth:`Ops.gcn_normalized`; the raw edge weights with ``normalize: false``):
+
+    - GCNConv: ``aggr_j norm_ji (W x)_j + b``;
+    - SGConv: ``W (aggr_j norm_ji .)^K x + b``;
+    - APPNP: ``h <- (1 - alpha) aggr_j norm_ji h_j + alpha x``, K times.
+
+    A round of SGConv or APPNP propagates K times; each is checkpointed, so the plan stays one
+    propagation deep."""
+    name = type(params).__name__
+    if params.flow != "source_to_target":
+        return f"{name} with flow {params.flow} has no Spark form"
+    if name == "SGConv" and params.cached:
+        return "SGConv with cached (its first round's features reused) has no Spark form"
+    if _aggr_width(op, mode, 1) != 1:
+        return f"{name} with several aggregations concatenated has no Spark form (the width would change)"
+    normalize = getattr(params, "normalize", True)
+    loops = bool(params.add_self_loops) and normalize
+    fill = 2.0 if getattr(params, "improved", False) else 1.0
+    K = getattr(params, "K", 1)
+    alpha = float(getattr(params, "alpha", 0.0))
+    if name == "GCNConv":
+        width = params.out_channels
+        first, _ = _weights(params.lin)
+        bias = params.bias.tolist() if params.bias is not None else None
+    elif name == "SGConv":
+        width = params.out_channels
+        last, last_bias = _weights(params.lin)
+    else:
+        width = ops.width
+
+    def propagate(edges, nodes, q):
+        """``nodes`` with ``_a..``, and aggr over the in-edges of ``norm_ji q_j`` (0 where there are none)."""
+        df = edges.reduce(nodes, q, op, per_edge=lambda values, w: [edges.arith("*", w, v) for v in values])
+        return df, ops.reduced(len(q), op, mode)
+
+    def step(nodes):
+        edges = ops.gcn_normalized(nodes, self_loops=loops, fill=fill) if normalize else ops
+        x = ops.x(ops.width)
+        if name == "GCNConv":
+            df, a = propagate(edges, nodes, ops.linear(first, None, x))
+            return ops.output(df, [ops.arith("+", v, b) for v, b in zip(a, bias)] if bias is not None else a)
+        h = x
+        df = nodes
+        for k in range(K):  # K propagations, h kept beside the round's input x
+            df, a = propagate(edges, df, h)
+            if name == "APPNP":
+                a = [ops.arith("+", ops.arith("*", 1 - alpha, v), ops.arith("*", alpha, xv)) for v, xv in zip(a, x)]
+            if k < K - 1:
+                df = ops.checkpoint(df.select("id", *x, *[v.alias(f"_h{j}") for j, v in enumerate(a)]))
+                h = ops.x(len(a), "_h")
+            else:
+                h = a
+        if name == "SGConv":
+            return ops.output(df, ops.linear(last, last_bias, h))
+        return ops.output(df, h)
+    return ops.step(step, width)

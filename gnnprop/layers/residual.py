@@ -21,7 +21,7 @@ from torch import nn
 
 from ..csr import fused_op, reduce_raw
 from ..errors import ConfigError
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs
+from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
 
 
 class ResidualParams(nn.Module):
@@ -90,8 +90,10 @@ class ResidualKind(OwnKind):
 
     def spark(self, p: ResidualParams, ops):
         """The Spark lowering: ``x W^T`` per node reduced over the in-neighbours (one join, one
-        ``groupBy``), plus ``b`` (``deg_i b`` for sum), plus the skip path; weights as literals."""
-        if isinstance(p.aggr, (list, tuple)) or fused_op(p.aggr) is None:
+        ``groupBy``, every aggregation of a list in it), plus ``b`` (``deg_i b`` for sum), combined
+        by ``aggr_mode``, plus the skip path; weights as literals."""
+        op = spark_aggr(p.aggr)
+        if op is None:
             return f"the aggregation {self.aggr_text(p)} has no Spark form"
         from .nn import LITERAL_LIMIT
 
@@ -99,19 +101,19 @@ class ResidualKind(OwnKind):
         if terms > LITERAL_LIMIT:
             return (f"its weights have {terms} entries; the Spark form writes them into the plan as literals, "
                     f"at most {LITERAL_LIMIT}")
-        f, op = p.in_channels, p.aggr
+        f = p.in_channels
         w, b = p.lin.weight.tolist(), p.lin.bias.tolist()
         skip = p.skip.weight.tolist() if p.skip is not None else None
+
+        def plus_bias(o, cols):  # every message's bias: deg_i times for sum
+            return [ops.arith("+", a, ops.arith("*", ops.degree(), bh) if o == "sum" else bh) for a, bh in zip(cols, b)]
 
         def step(nodes):
             x = ops.x(f)
             df = ops.reduce(nodes, ops.linear(w, None, x), op)
             kept = ops.linear(skip, None, x) if skip is not None else x
-            out = []
-            for h, a in enumerate(ops.x(len(w), "_a")):
-                bias = ops.arith("*", ops.degree(), b[h]) if op == "sum" else b[h]
-                out.append(ops.arith("+", ops.if_edges(ops.arith("+", a, bias)), kept[h]))
-            return ops.output(df, out)
+            aggr = ops.reduced(len(w), op, p.aggr_mode, plus_bias)
+            return ops.output(df, [ops.arith("+", a, k) for a, k in zip(aggr, kept)])
         return ops.step(step, p.out_channels)
 
     def fused(self, p: ResidualParams, graph) -> Fused | str:

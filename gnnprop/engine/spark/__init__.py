@@ -22,11 +22,11 @@ from __future__ import annotations
 from ...errors import ConfigError
 
 #: What the Spark engine runs.
-LAYERS = ("fixed", "nn", "residual", "sage", "graphconv", "gin")
+LAYERS = ("fixed", "nn", "residual", "gcn", "sage", "graphconv", "gin", "sg", "appnp")
 AGGREGATIONS = ("sum", "mean", "max", "min")
 FEATURES = ("ones", "degree")
 
-SUPPORTED = (f"layers {', '.join(LAYERS)}; one aggregation of {', '.join(AGGREGATIONS)}; "
+SUPPORTED = (f"layers {', '.join(LAYERS)}; aggregations {', '.join(AGGREGATIONS)} or a list of them; "
              f"rounds static, rule or converge; features from a node file or {' or '.join(FEATURES)}")
 
 
@@ -36,7 +36,8 @@ def check_supported(cfg) -> None:
         raise ConfigError(f"the spark engine does not run the {cfg.layer.type} layer; it supports {SUPPORTED}",
                           key="layer.type")
     aggr = cfg.aggregation()  # None: a PyG layer's own, which its Spark form checks
-    if aggr is not None and (not isinstance(aggr, str) or aggr not in AGGREGATIONS):
+    names = [aggr] if isinstance(aggr, str) else list(aggr) if isinstance(aggr, list) else []
+    if aggr is not None and (not names or any(a not in AGGREGATIONS for a in names)):
         shown = f"[{', '.join(aggr)}]" if isinstance(aggr, list) else aggr
         raise ConfigError(f"the spark engine does not run the aggregation {shown}; it supports {SUPPORTED}",
                           key="aggr")

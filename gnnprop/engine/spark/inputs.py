@@ -45,6 +45,7 @@ class SparkGraph:
     weighted: bool
     source: str
     integer_ids: bool
+    loops: DataFrame | None = None  # id, w: each node's last self loop's weight in file order (weighted files)
 
 
 def detect_format(path: str, input_format: str | None) -> str:
@@ -316,6 +317,10 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
                                  F.when(isint, F.col("id").try_cast("long")).otherwise(0).alias("_o2"), "_o3")
         width = 0
 
+    loops = None
+    if weighted:  # only what PyG's gcn_norm reads (the weight it keeps for a self loop), computed if asked
+        loops = edges.where(F.col("src") == F.col("dst")).groupBy(F.col("src").alias("id")) \
+            .agg(F.max_by("w", "_pos").alias("w"))
     edges = edges.drop("_pos")
     if undirected:
         reverse = edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"), *(["w"] if weighted else []))
@@ -341,4 +346,4 @@ def read_graph(spark, path: str, *, input_format: str | None, node_features: str
     num_nodes = num_nodes if num_nodes is not None else nodes.count()
     if not num_nodes:
         raise InputError(f"{path}: has no edges and no nodes")
-    return SparkGraph(nodes, edges, width, num_nodes, num_edges, weighted, path, integer_ids)
+    return SparkGraph(nodes, edges, width, num_nodes, num_edges, weighted, path, integer_ids, loops)

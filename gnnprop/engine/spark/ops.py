@@ -12,7 +12,11 @@ A kind's ``spark(params, ops)`` gets an :class:`Ops` and returns a
 - :meth:`Ops.reduce`: ``op`` over each node's in-neighbours of node-level
   columns (one join of the nodes to the edges' sources, one ``groupBy(dst)``);
 - :meth:`Ops.reduce_messages`: the same for messages that need both ends of
-  an edge (two joins).
+  an edge (two joins);
+- :meth:`Ops.gcn_normalized`: the same toolbox over PyG's ``gcn_norm`` edges
+  (self loops added, ``D^-1/2 A D^-1/2``), computed once and checkpointed;
+- :meth:`Ops.checkpoint`: a DataFrame materialised and cut from its lineage,
+  for a kind that propagates several times within one round.
 
 In a float32 run every operation is cast back to float (Spark computes in
 double), which gives float32 arithmetic's own results; reductions are left
@@ -23,13 +27,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 from ... import expr
 
 Column = Any      # pyspark.sql.Column (pyspark is imported lazily)
 DataFrame = Any   # pyspark.sql.DataFrame
 Value = Any       # a Column or a Python float
+Op = Union[str, list[str]]  # an aggregation (sum, mean, max, min) or a list of them
+
+
+def each(op) -> list[str]:
+    """The aggregations ``op`` names (one, or a list)."""
+    return [op] if isinstance(op, str) else list(op)
 
 
 @dataclass(frozen=True)
@@ -49,11 +59,20 @@ def _functions():
 class Ops:
     """The helpers a kind's Spark lowering uses, for one run's edges and dtype."""
 
-    def __init__(self, edges: DataFrame, dtype: str, weighted: bool):
+    def __init__(self, edges: DataFrame, dtype: str, weighted: bool, *, width: int = 0,
+                 checkpoint: Callable[[DataFrame], DataFrame] = lambda df: df, partitions: int = 1,
+                 loops: DataFrame | None = None, file_weights: bool = False):
         self.edges = edges            # src, dst[, w]: partitioned by src
+        self.dtype = dtype
+        self.width = width            # the input's feature width
         self.float32 = dtype == "float32"
         self.weighted = weighted      # edges has a w column
+        self.checkpoint = checkpoint  # df -> df, materialised and cut from its lineage
+        self.partitions = partitions  # what the nodes and edges are hashed into
+        self.loops = loops            # id, w: a node's last self loop's weight in file order (weighted files)
+        self.file_weights = file_weights  # the graph file had edge weights (else w is 1)
         self.F = _functions()
+        self._normalized: dict[tuple, "Ops"] = {}
 
     def step(self, fn: Callable[[DataFrame], DataFrame], width: int) -> SparkStep:
         """A kind's round, as the engine runs it."""
@@ -160,6 +179,8 @@ class Ops:
 
     def linear(self, weight: list[list[float]], bias: list[float] | None, inputs: list[Value]) -> list[Column]:
         """``W x + b`` per output, with ``W`` and ``b`` as literals (summed left to right)."""
+        if weight and len(weight[0]) != len(inputs):
+            raise ValueError(f"a {len(weight)} x {len(weight[0])} weight on {len(inputs)} inputs")
         out = []
         for h, row in enumerate(weight):
             acc: Column | None = None
@@ -173,37 +194,40 @@ class Ops:
 
     # --- reductions over in-neighbours -------------------------------------------
 
-    def _aggregate(self, grouped: DataFrame, values: list[Column], op: str, weighted_degree: bool) -> DataFrame:
+    def _aggregate(self, grouped: DataFrame, values: list[Column], op: Op, weighted_degree: bool) -> DataFrame:
         F = self.F
-        fn = {"sum": F.sum, "mean": F.sum, "max": F.max, "min": F.min}[op]
-        cols = [fn(v).alias(f"_a{k}") for k, v in enumerate(values)]
+        fns = {"sum": F.sum, "mean": F.sum, "max": F.max, "min": F.min}
+        cols = [fns[o](v).alias(f"_a{m * len(values) + k}") for m, o in enumerate(each(op)) for k, v in enumerate(values)]
         cols.append(F.count(F.lit(1)).alias("_deg"))
         if weighted_degree:
             cols.append(F.sum(self.fit(F.col("w"))).alias("_wdeg"))
         return grouped.agg(*cols)
 
-    def _join_back(self, nodes: DataFrame, agg: DataFrame, width: int, op: str, weighted_degree: bool) -> DataFrame:
+    def _join_back(self, nodes: DataFrame, agg: DataFrame, width: int, op: Op, weighted_degree: bool) -> DataFrame:
         F = self.F
         agg = agg.withColumnRenamed("dst", "id")
         keep = [F.col(c) for c in nodes.columns]
         reduced = []
-        for k in range(width):
-            a = F.col(f"_a{k}")
-            if op == "mean":
-                a = self.fit(a / F.col("_deg"))  # mean = sum / count, as PyG's scatter mean
-            reduced.append(self.fit(a).alias(f"_a{k}"))
+        for m, o in enumerate(each(op)):
+            for k in range(width):
+                a = F.col(f"_a{m * width + k}")
+                if o == "mean":
+                    a = self.fit(a / F.col("_deg"))  # mean = sum / count, as PyG's scatter mean
+                reduced.append(self.fit(a).alias(f"_a{m * width + k}"))
         degs = [F.coalesce(F.col("_deg"), F.lit(0)).alias("_deg")]
         if weighted_degree:
             degs.append(self.fit(F.coalesce(F.col("_wdeg"), F.lit(0.0))).alias("_wdeg"))
         return nodes.join(agg, "id", "left").select(*keep, *reduced, *degs)
 
-    def reduce(self, nodes: DataFrame, q: list[Column], op: str, *,
+    def reduce(self, nodes: DataFrame, q: list[Column], op: Op, *,
                per_edge: Callable[[list[Column], Column | None], list[Column]] | None = None,
                weighted_degree: bool = False) -> DataFrame:
         """``nodes`` with ``_a{k}`` = ``op`` over each node's in-neighbours ``j`` of ``q[k]`` at ``j``,
         null where there are none, and ``_deg`` (with ``weighted_degree`` also ``_wdeg``, the
         weighted in-degree) beside them. ``per_edge(q_j, edge_weight)`` turns the gathered
-        columns into the values reduced (e.g. times the edge weight). One join, one ``groupBy``."""
+        columns into the values reduced (e.g. times the edge weight). One join, one ``groupBy``.
+        With a list of aggregations, the ``m``-th one's columns are ``_a{m * len(q) + k}`` (read
+        them with :meth:`reduced`)."""
         F = self.F
         sources = nodes.select(F.col("id").alias("src"), *[c.alias(f"_q{k}") for k, c in enumerate(q)])
         joined = self.edges.join(sources, "src")
@@ -211,11 +235,11 @@ class Ops:
         if per_edge is not None:
             values = per_edge(values, self.fit(F.col("w")) if self.weighted else None)
         agg = self._aggregate(joined.groupBy("dst"), values, op, weighted_degree)
-        return self._join_back(nodes, agg, len(q), op, weighted_degree)
+        return self._join_back(nodes, agg, len(values), op, weighted_degree)
 
     def reduce_messages(self, nodes: DataFrame, in_width: int,
                         message: Callable[[list[Column], list[Column], Column | None], list[Column]],
-                        op: str) -> DataFrame:
+                        op: Op) -> DataFrame:
         """Like :meth:`reduce`, for messages computed per edge from both ends:
         ``message(x_i, x_j, edge_weight)`` gives the columns of one edge's message."""
         F = self.F
@@ -227,3 +251,106 @@ class Ops:
         agg = self._aggregate(joined.groupBy("dst"), values, op, False)
         return self._join_back(nodes, agg, len(values), op, False)
 
+    def reduced(self, width: int, op: Op, mode: str | None = None,
+                per_op: Callable[[str, list[Column]], list[Column]] | None = None) -> list[Column]:
+        """The aggregated messages on the output of :meth:`reduce` (``width`` columns per
+        aggregation): ``per_op(aggregation, columns)`` applied to each aggregation's columns (a
+        kind's node-level part of the message), 0 where a node has no incoming edge (PyG's empty
+        aggregation), then several aggregations combined as PyG's ``MultiAggregation`` does
+        (:meth:`combine`)."""
+        parts = []
+        for m, o in enumerate(each(op)):
+            cols = [self.F.col(f"_a{m * width + k}") for k in range(width)]
+            if per_op is not None:
+                cols = per_op(o, cols)
+            parts.append([self.if_edges(c) for c in cols])
+        return self.combine(parts, mode)
+
+    def combine(self, parts: list[list[Column]], mode: str | None) -> list[Column]:
+        """Several aggregations' columns as one: ``cat`` (the default) concatenates them, the other
+        modes combine them feature by feature, as torch's ``sum``, ``mean``, ``max``, ``min``,
+        ``std``, ``var`` and ``logsumexp`` over the stacked aggregations do."""
+        if len(parts) == 1:
+            return parts[0]
+        mode = mode or "cat"
+        if mode == "cat":
+            return [c for part in parts for c in part]
+        F = self.F
+        k = len(parts)
+        out = []
+        for cols in zip(*parts):
+            if mode == "max":
+                out.append(F.greatest(*cols))
+                continue
+            if mode == "min":
+                out.append(F.least(*cols))
+                continue
+            if mode == "logsumexp":  # m + log(sum exp(c - m)), m the largest, as torch computes it
+                top = F.greatest(*cols).cast("double")
+                total = None
+                for c in cols:
+                    e = F.exp(c.cast("double") - top)
+                    total = e if total is None else total + e
+                out.append(self.fit(F.when(F.abs(top) == math.inf, top).otherwise(top + F.log(total))))
+                continue
+            total = cols[0]
+            for c in cols[1:]:
+                total = self.arith("+", total, c)
+            if mode == "sum":
+                out.append(total)
+                continue
+            mean = self.arith("/", total, float(k))
+            if mode == "mean":
+                out.append(mean)
+                continue
+            dev = None
+            for c in cols:
+                d = self.arith("-", c, mean)
+                d = self.arith("*", d, d)
+                dev = d if dev is None else self.arith("+", dev, d)
+            var = self.arith("/", dev, float(k - 1))
+            out.append(var if mode == "var" else self.fit(F.sqrt(var.cast("double"))))
+        return out
+
+    # --- PyG's gcn_norm ----------------------------------------------------------------
+
+    def gcn_normalized(self, nodes: DataFrame, *, self_loops: bool, fill: float) -> "Ops":
+        """This toolbox over the edges PyG's ``gcn_norm`` makes (its ``edge_index`` form, which
+        gnnprop's local engine runs on graphs with self loops or duplicate edges):
+
+        - with ``self_loops``, every self loop of the file is dropped and each node gets one, of
+          weight 1 where the file has no weights, else its last self loop's weight in the file or
+          ``fill`` (GCNConv's ``improved``: 2);
+        - ``w`` becomes ``dinv[src] * w * dinv[dst]``, ``dinv = 1 / sqrt(weighted in-degree)``
+          (0 where that is infinite), computed as torch computes ``deg.pow(-0.5)``.
+
+        ``nodes`` gives the node ids. Computed once per run (the graph does not change between
+        rounds), hashed by source and checkpointed like the input's edges."""
+        key = (self_loops, fill)
+        if key in self._normalized:
+            return self._normalized[key]
+        F = self.F
+        edges = self.edges.select("src", "dst", self.fit(F.col("w")).alias("w"))
+        if self_loops:
+            loops = nodes.select(F.col("id").alias("src"), F.col("id").alias("dst"))
+            if self.file_weights and self.loops is not None:
+                kept = self.loops.select(F.col("id").alias("src"), F.col("w").alias("_w"))
+                weight = F.coalesce(self.fit(F.col("_w")), self.lit(fill))
+                loops = loops.join(kept, "src", "left").select("src", "dst", weight.alias("w"))
+            else:
+                loops = loops.select("src", "dst", self.lit(1.0).alias("w"))
+            edges = edges.where(F.col("src") != F.col("dst")).unionByName(loops)
+        degree = edges.groupBy("dst").agg(self.fit(F.sum("w")).alias("_d"))
+        root = self.fit(F.sqrt(F.col("_d").cast("double")))
+        inv = self.fit(F.lit(1.0) / root)                # torch's pow(-0.5): 1 / sqrt, rounded twice
+        inv = F.when(inv == math.inf, self.lit(0.0)).otherwise(inv)
+        dinv = degree.select(F.col("dst").alias("_id"), inv.alias("_inv"))
+        at_src = dinv.select(F.col("_id").alias("src"), F.col("_inv").alias("_s"))
+        at_dst = dinv.select(F.col("_id").alias("dst"), F.col("_inv").alias("_t"))
+        zero = self.lit(0.0)
+        norm = self.fit(self.fit(F.coalesce(F.col("_s"), zero) * F.col("w")) * F.coalesce(F.col("_t"), zero))
+        edges = edges.join(at_src, "src", "left").join(at_dst, "dst", "left").select("src", "dst", norm.alias("w"))
+        edges = self.checkpoint(edges.repartition(self.partitions, "src").sortWithinPartitions("src"))
+        out = Ops(edges, self.dtype, True, width=self.width, checkpoint=self.checkpoint, partitions=self.partitions)
+        self._normalized[key] = out
+        return out

@@ -222,7 +222,9 @@ def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str |
     edges = g.edges
     if not g.weighted:
         edges = edges.withColumn("w", _F().lit(1.0))  # edge_weight is 1 where a graph has none
-    step = kind.spark(params, Ops(edges, cfg.dtype, weighted=True))
+    ops = Ops(edges, cfg.dtype, weighted=True, width=g.width, checkpoint=checkpointer(spark, cfg),
+              partitions=partitions(spark, cfg.spark), loops=g.loops, file_weights=g.weighted)
+    step = kind.spark(params, ops)
     if isinstance(step, str):
         raise ConfigError(f"the spark engine cannot run this {kind.name} layer: {step}", key="layer")
     if cfg.rounds.mode == "rule":
