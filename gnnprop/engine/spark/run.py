@@ -13,6 +13,7 @@ largest change.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from .ops import Ops, SparkStep
 from .session import partitions
 
 DataFrame = Any
+
+#: A round table of at least this many values (8 MB of doubles) has its predecessors' storage
+#: released as soon as the round is done (:meth:`SparkRun._release`).
+RELEASE_VALUES = 1 << 20
 
 
 @dataclass
@@ -103,6 +108,7 @@ class SparkRun:
             # the round's checks are observed while it is computed: one Spark job a round
             observed = Observation(f"round{r}")
             new = self.checkpoint(step.observe(observed, *aggs))
+            del step  # its plan reads round r - 1's checkpoint
             stats = observed.get
             new = new.drop("_change")
             if stats["bad"]:
@@ -112,13 +118,28 @@ class SparkRun:
                 delta = float(stats["delta"]) if stats["delta"] is not None else 0.0
                 self.deltas.append(delta)
             self.rounds_run = r
-            yield SparkRound(r, new, time.perf_counter() - t0, int(stats["rows"]), delta)
-            x = new
+            x = new  # round r - 1 is no longer read here
+            del new
+            self._release(int(stats["rows"]))
+            yield SparkRound(r, x, time.perf_counter() - t0, int(stats["rows"]), delta)
             if converge and delta is not None and delta <= plan.tol:
                 self.converged = True
                 self.stop_reason = converged_reason(r, delta, plan.tol)
                 return
         self.converged, self.stop_reason = finished_reason(plan, self.deltas)
+
+    def _release(self, rows: int) -> None:
+        """Let Spark free what the earlier rounds left behind: their checkpointed blocks and shuffle
+        files. Spark's ContextCleaner releases both once nothing on the driver references them,
+        which it learns from a JVM garbage collection (else only every 30 minutes); the JVM learns
+        what Python dropped when py4j's proxies die, and PySpark's DataFrames and Columns sit in
+        reference cycles, so Python collects first. Called when round r is checkpointed: round
+        r - 1 and everything before it that the consumer no longer holds go. Once a round's
+        table is big enough for its storage to matter (RELEASE_VALUES values) every round ends
+        with this (about 0.1 s); smaller runs leave it to Spark."""
+        if rows * max(self.width, 1) >= RELEASE_VALUES:
+            gc.collect()
+            self.spark.sparkContext._jvm.System.gc()
 
     def _nonfinite(self, df: DataFrame, bad, cols, r: int) -> None:
         if self.nonfinite_round is None:
