@@ -259,7 +259,7 @@ def _median_rounds(runs: list[list[float]]) -> list[float]:
 def bench_case(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, jvm_pid: int | None,
                say: Say) -> dict[str, Any]:
     """Case ``name`` on Spark and on the local engine, alternating, ``spec.repeat`` times."""
-    from .engine.spark.session import release_cached
+    from .engine.spark.session import cached_ids, release_cached
 
     ids = np.arange(spec.nodes, dtype=np.int64)
     runs, local_runs, peaks, local_peaks, jvm_peaks = [], [], [], [], []
@@ -267,9 +267,10 @@ def bench_case(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, j
     for k in range(spec.repeat):
         say(f"{name} {k + 1}/{spec.repeat}: spark")
         _jvm_reset(jvm_pid)
+        before = cached_ids(spark)
         run, got = _spark_run(spark, name, edges, nodes, spec, ids, say)
         jvm_peaks.append(_jvm_hwm(jvm_pid))
-        release_cached(spark)  # this run's checkpoints: the next starts from an empty cache
+        release_cached(spark, keep=before)  # this run's checkpoints go: the next starts as this one did
         say(f"{name} {k + 1}/{spec.repeat}: local")
         local, want = _local_run(name, edges, nodes, spec, say)
         runs.append(run)

@@ -105,12 +105,19 @@ def driver_jvm_pid(spark: Any) -> int | None:
         return None
 
 
-def release_cached(spark: Any) -> None:
-    """Unpersist every RDD this session holds (a finished run's checkpointed rounds and inputs),
-    so that what runs next starts from an empty block store. Spark's warning that a local
-    checkpoint cannot be recomputed once unpersisted (what is meant here) is kept at ERROR."""
+def cached_ids(spark: Any) -> set[int]:
+    """The ids of the RDDs this session holds persisted (cached or locally checkpointed)."""
+    return {int(k) for k in spark.sparkContext._jsc.getPersistentRDDs().keys()}
+
+
+def release_cached(spark: Any, keep: set[int] = frozenset()) -> None:
+    """Unpersist the RDDs this session holds but for those in ``keep`` (:func:`cached_ids` taken
+    before a run: a finished run's checkpointed rounds and inputs go, anything of the user's
+    stays), so that what runs next starts from an empty block store. Spark's warning that a
+    local checkpoint cannot be recomputed once unpersisted (what is meant here) is kept at ERROR."""
     jvm = spark.sparkContext._jvm
     jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
         "org.apache.spark.rdd.MapPartitionsRDD", jvm.org.apache.logging.log4j.Level.ERROR)
-    for rdd in list(spark.sparkContext._jsc.getPersistentRDDs().values()):
-        rdd.unpersist(True)
+    for key, rdd in list(spark.sparkContext._jsc.getPersistentRDDs().items()):
+        if int(key) not in keep:
+            rdd.unpersist(True)
