@@ -1,6 +1,6 @@
 """``gnnprop bench --engine spark``: Spark against gnnprop's engine on one tiny graph, through the real CLI.
 
-Two CLI runs start Spark (JSON from a pipe, a table on a terminal); the rest (refusals, the
+Two CLI runs use Spark (JSON from a pipe; a table on a terminal, joining a session); the rest (refusals, the
 agreement check, the node table) needs no Spark. The Spark runs are skipped, with the reason,
 where pyspark or Java 17+ is missing.
 """
@@ -78,14 +78,27 @@ def test_progress_goes_to_stderr(spark_json):
 
 @pytest.mark.spark
 @needs_spark
-def test_table_on_a_terminal():
+def test_table_on_a_terminal_joining_a_session():
+    """A session that exists is joined, kept and its cached data left alone; the table fits 80 columns."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    out = cli("bench", *TINY, "--cases", "fixed-sum", "-q", tty=True)
-    assert out.code == 0, out.stderr
-    assert out.stderr == "" or "gnnprop bench" not in out.stderr  # -q: no progress (the JVM may still warn)
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.master("local[2]").appName("gnnprop-tests").config("spark.ui.enabled", "false") \
+        .getOrCreate()
+    try:
+        mine = session.range(10).cache()
+        assert mine.count() == 10
+        held = set(session.sparkContext._jsc.getPersistentRDDs().keys())
+        out = cli("bench", *TINY, "--cases", "fixed-sum", "-q", tty=True)
+        assert out.code == 0, out.stderr
+        assert SparkSession.getActiveSession() is not None  # not stopped
+        assert set(session.sparkContext._jsc.getPersistentRDDs().keys()) == held  # the bench's own are gone
+    finally:
+        session.stop()
+    assert "gnnprop bench" not in out.stderr  # -q
     text = out.stdout
     assert not text.lstrip().startswith("{")
-    for words in ("300 nodes, 1,500 edges, 3 features", "Spark 4.", "local[2], 2 partitions", "session start ",
+    for words in ("300 nodes, 1,500 edges, 3 features", "Spark 4.", "local[2], 2 partitions", "session joined ",
                   "Spark against gnnprop's engine", "fixed/sum", "spark", "local", "yes", "ratio", "peak MB",
                   "every round (milliseconds)"):
         assert words in text, words
