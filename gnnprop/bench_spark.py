@@ -13,7 +13,8 @@ master runs its JVM as a child of it):
   simple, reproducible from ``seed``), written in a temporary folder as a CSV
   edge file (``src,dst``) and a node table (``id,x0..x{F-1}``: the bench's
   standard normal float32 features, written with 9 significant digits), the
-  files ``gnnprop run --engine spark`` reads.
+  files ``gnnprop run --engine spark`` reads. With a cluster master the
+  executors read them too: point ``TMPDIR`` at a file system they share.
 - **session start**: :func:`gnnprop.engine.spark.session.start` (the JVM and
   the SparkContext), timed once and apart; ``joined`` when a session existed;
   then the session's first job (``spark.range(1).collect()``), also apart.
