@@ -33,9 +33,13 @@ What is measured, all in this one process:
   :data:`BOUND_FORMULA`, at the measured copy bandwidth (:func:`copy_bandwidth`
   of 512 MiB, or of 4x the round's bytes but at least 64 MiB on small graphs).
 
+``engine`` picks the benchmark (:data:`ENGINES`): ``local`` is this module's,
+``spark`` the Spark engine against gnnprop's own (:mod:`gnnprop.bench_spark`,
+with its own schema section).
+
 JSON schema (``"schema": 1``; keys are only ever added)::
 
-    {"schema": 1, "repeat": 3,
+    {"schema": 1, "engine": "local", "repeat": 3,
      "graph":   {"kind": "uniform" | "rmat" | "file", "file", "nodes", "edges", "features", "seed",
                  "simple" (no self loops or duplicates: the drawn graphs), "csv_mb"},
      "machine": {"cpus", "torch_threads", "torch", "torch_geometric", "numpy", "python",
@@ -72,7 +76,7 @@ import torch
 import torch.nn as nn
 from torch_geometric.nn import MessagePassing  # the reference classes below are PyG's, by design
 
-from .errors import UsageError, setting
+from .errors import ConfigError, UsageError, setting
 from .graph import Graph
 from .resolver import resolve
 from .memory import proc_bytes
@@ -191,6 +195,22 @@ CASES: dict[str, Case] = {
     "residual/add": Case({"layer": {"type": "residual"}, "aggr": "add"}, _residual_ref),
     "gcn": Case({"layer": {"type": "gcn"}}, _gcn_ref),
 }
+
+
+#: The benchmarks ``bench --engine`` picks from.
+ENGINES: dict[str, str] = {
+    "local": "gnnprop's engine against plain PyG: one round of each case (this module)",
+    "spark": "the Spark engine against gnnprop's engine: load, rounds and memory (gnnprop.bench_spark)",
+}
+
+
+def resolve_engine(name: str) -> str:
+    """The canonical name in :data:`ENGINES` (``Spark`` -> ``spark``); else a :class:`UsageError` with
+    the closest names."""
+    try:
+        return resolve(name, ENGINES, what="engine", key="engine")[0]
+    except ConfigError as e:
+        raise UsageError(e.message, key="engine", argument=True) from None
 
 
 def resolve_cases(names: Sequence[str] | None) -> list[str]:
@@ -585,5 +605,5 @@ def run_bench(spec: BenchSpec, say: Say = lambda _: None) -> dict[str, Any]:
     gbytes = gather_bytes(spec.nodes, spec.edges, spec.features)
     bound["gather"] = {"formula": GATHER_FORMULA, "bytes": gbytes, "seconds": _s(gbytes / bw),
                        "multiple": _s(fixed_max["engine_s"] / (gbytes / bw)) if fixed_max else None}
-    return {"schema": 1, "repeat": spec.repeat, "graph": graph_info, "machine": machine, "load": load,
+    return {"schema": 1, "engine": "local", "repeat": spec.repeat, "graph": graph_info, "machine": machine, "load": load,
             "cases": cases, "bound": bound}

@@ -22,7 +22,7 @@ def tiny_json():
 
 def test_json_schema(tiny_json):
     r = json.loads(tiny_json.stdout)
-    assert r["schema"] == 1 and r["repeat"] == 1
+    assert r["schema"] == 1 and r["engine"] == "local" and r["repeat"] == 1
     assert r["graph"] == {"kind": "uniform", "file": None, "nodes": 2000, "edges": 20000, "features": 4, "seed": 0,
                           "simple": True, "csv_mb": r["graph"]["csv_mb"]}
     m = r["machine"]

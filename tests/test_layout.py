@@ -27,7 +27,7 @@ LAYERS = [
     ["gnnprop.configure"],
     ["gnnprop.engine"],
     ["gnnprop.tracing"],
-    ["gnnprop.api", "gnnprop.bench", "gnnprop.plot"],
+    ["gnnprop.api", "gnnprop.bench", "gnnprop.bench_spark", "gnnprop.plot"],
     ["gnnprop.cli", "gnnprop._entry", "gnnprop.__main__"],
 ]
 

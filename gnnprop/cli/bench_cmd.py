@@ -1,4 +1,5 @@
-"""``gnnprop bench``: gnnprop's loader and engine against numpy and plain PyG, on a random graph."""
+"""``gnnprop bench``: gnnprop's loader and engine against numpy and plain PyG, on a random graph;
+``--engine spark``: the Spark engine against gnnprop's (:mod:`gnnprop.bench_spark`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..errors import setting
+from ..errors import UsageError, setting
 from . import helptext
 from .app import app
 from .env import get_env
+from .options import complete
 
 FORMATS = ("table", "json")
 
@@ -18,23 +20,35 @@ FORMATS = ("table", "json")
 @app.command(**helptext.spec("bench"))
 def bench(
     ctx: typer.Context,
-    nodes: Annotated[int, typer.Option("--nodes", "-n", help="Nodes of the random graph.")] = 1_000_000,
-    edges: Annotated[int, typer.Option("--edges", "-e", help="Distinct directed edges (no self loops).")] = 10_000_000,
+    engine: Annotated[str, typer.Option("--engine", help="local: gnnprop's engine against plain PyG, one round "
+                                        "a case | spark: the Spark engine against gnnprop's, load, rounds and "
+                                        "memory (the spark extra and Java 17+).",
+                                        autocompletion=complete("local", "spark"))] = "local",
+    nodes: Annotated[Optional[int], typer.Option("--nodes", "-n", help="Nodes of the random graph (default "
+                                                 "1,000,000; 100,000 with --engine spark).")] = None,
+    edges: Annotated[Optional[int], typer.Option("--edges", "-e", help="Distinct directed edges, no self loops "
+                                                 "(default 10,000,000; 1,000,000 with --engine spark).")] = None,
     features: Annotated[int, typer.Option("--features", "-f", help="Features per node (standard normal, float32).")] = 16,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the graph, the features and the weights.")] = 0,
-    repeat: Annotated[int, typer.Option("--repeat", help="Timed repetitions of each phase (medians are reported).")] = 3,
+    repeat: Annotated[Optional[int], typer.Option("--repeat", help="Timed repetitions of each phase (medians are "
+                                                  "reported; default 3, 1 with --engine spark).")] = None,
     cases: Annotated[Optional[str], typer.Option("--cases", help="Comma-separated subset of fixed/max, fixed/sum, "
-                                                 "nn/mean, residual/add, gcn (default: all).")] = None,
+                                                 "nn/mean, residual/add, gcn (default: all; with --engine spark "
+                                                 "all those it runs).")] = None,
     graph: Annotated[str, typer.Option("--graph", help="uniform | rmat (R-MAT, a, b, c = 0.57, 0.19, 0.19) "
-                                       "| a graph file (its edges; random features).")] = "uniform",
+                                       "| a graph file (its edges; random features; not with spark).")] = "uniform",
     reorder: Annotated[str, typer.Option("--reorder", help="The engine's node order: auto | none | degree | bfs "
                                          "| rcm (its cost is reported apart).")] = "auto",
+    rounds: Annotated[Optional[int], typer.Option("--rounds", help="--engine spark: rounds of each case "
+                                                  "(default 10), timed one by one.")] = None,
+    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="--engine spark: the master URL "
+                                                        "(default local[*]).")] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help="table | json (default: table on a terminal, "
                                                "else json).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")] = False,
 ) -> None:
-    """Time loading and one round of each layer: gnnprop's engine against plain PyG, on a random graph or yours.
+    """Time loading and rounds: gnnprop's engine against plain PyG, or the Spark engine against gnnprop's.
 
     Writes the graph as a CSV edge file in a temporary folder and loads it with
     gnnprop and numpy.loadtxt; runs each case on the engine (engine auto) and on
@@ -42,15 +56,42 @@ def bench(
     reference / engine, peak memory, whether the outputs agree, and the engine's
     fixed/max time as a multiple of a bytes-moved lower bound. The default graph
     (1M nodes, 10M edges) takes minutes and several GB of memory.
+
+    With --engine spark: writes the graph as a CSV edge file and a node table,
+    starts a Spark session (timed apart), then runs each case's rounds (float64)
+    on Spark and on gnnprop's engine from the same files, alternating; reports
+    the load, every round, peak memory of the Python process and of Spark's JVM,
+    the ratio Spark / local, and whether the last rounds agree.
     """
     from .. import memory
-    from ..bench import BenchSpec, run_bench
+    from ..bench import resolve_engine
 
     env = get_env(ctx.obj)
+    which = resolve_engine(engine)
     name = env.choose_format(fmt, FORMATS)
     picked = None if cases is None else [c for c in cases.split(",")]
-    spec = BenchSpec(nodes=nodes, edges=edges, features=features, seed=seed, repeat=repeat, cases=picked,
-                     graph=graph, reorder=reorder)
+    if which == "local":
+        for value, flag in ((rounds, "--rounds"), (spark_master, "--spark-master")):
+            if value is not None:
+                raise UsageError("applies only to --engine spark (the local bench times one round of each case)",
+                                 key=flag)
+        from ..bench import BenchSpec, run_bench
+
+        spec = BenchSpec(features=features, seed=seed, cases=picked, graph=graph, reorder=reorder)
+        run = run_bench
+    else:
+        from ..bench_spark import SparkBenchSpec, run_spark_bench
+
+        spec = SparkBenchSpec(features=features, seed=seed, cases=picked, graph=graph, reorder=reorder,
+                              debug=bool(ctx.meta.get("debug")))
+        if rounds is not None:
+            spec.rounds = rounds
+        if spark_master is not None:
+            spec.master = spark_master
+        run = run_spark_bench
+    for value, field in ((nodes, "nodes"), (edges, "edges"), (repeat, "repeat")):
+        if value is not None:
+            setattr(spec, field, value)
 
     def say(line: str) -> None:
         if not quiet:
@@ -58,16 +99,18 @@ def bench(
             env.err.flush()
 
     spec.check()
+    n, e = spec.nodes, spec.edges
     # at the least: the features (float32) and node ids, the edges as int64 pairs and the loaded copy
-    need = nodes * (features * 4 + memory.BYTES_PER_NODE) + edges * 16 * 2
-    memory.require(need, f"the benchmark graph ({nodes:,} nodes, {edges:,} edges, {features} features)",
+    need = n * (features * 4 + memory.BYTES_PER_NODE) + e * 16 * 2
+    memory.require(need, f"the benchmark graph ({n:,} nodes, {e:,} edges, {features} features)",
                    hint=f"use smaller {setting('nodes')} / {setting('edges')}")
-    result = run_bench(spec, say)
+    result = run(spec, say)
     if name == "json":
         env.out.write(json.dumps(result, indent=2) + "\n")
         env.out.flush()
     else:
-        render(env.console(env.out, tty=env.out_is_tty(), no_color=no_color), result)
+        console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
+        (render if which == "local" else render_spark)(console, result)
 
 
 def _num(x: Any, spec: str = ".3g") -> str:
@@ -125,3 +168,56 @@ def render(console, r: dict[str, Any]) -> None:
         console.print(f"= {gather['bytes'] / 1e6:,.1f} MB -> {_num(gather['seconds'])} s"
                       + (f"; engine fixed/max = {_num(gather['multiple'])}x" if gather["multiple"] is not None
                          else ""), markup=False)
+
+
+def _times(x: Any) -> str:
+    return "-" if x is None else (f"{x:,.0f}x" if x >= 100 else f"{x:.3g}x")
+
+
+def _ms(t: float) -> str:
+    ms = t * 1000
+    return f"{ms:.0f}" if ms >= 100 else f"{ms:.3g}" if ms >= 1 else f"{ms:.2g}"
+
+
+def render_spark(console, r: dict[str, Any]) -> None:
+    """A Spark bench result (``--engine spark``) as Rich tables, readable at 80 columns."""
+    from rich.table import Table
+    from rich.text import Text
+
+    g, m, sp = r["graph"], r["machine"], r["spark"]
+    jvm = sp["jvm"]
+    console.print(Text(f"graph: {g['kind']}, {g['nodes']:,} nodes, {g['edges']:,} edges, {g['features']} features, "
+                       f"seed {g['seed']}", style="bold"))
+    console.print(f"files: edges.csv {g['csv_mb']} MB, nodes.csv {g['nodes_csv_mb']} MB; {sp['rounds']} rounds "
+                  f"a case, {sp['dtype']}", markup=False)
+    console.print(f"Spark {sp['version']}, {sp['master']}, {sp['partitions']} partitions; {m['cpus']} cpus, "
+                  f"torch {m['torch_threads']} threads", markup=False)
+    local_master = sp["master"].startswith("local")
+    console.print(f"session {'joined' if sp['joined'] else 'start'} {_num(sp['session_start_s'])} s, first job "
+                  f"{_num(sp.get('first_job_s'))} s; JVM {_num(jvm['start_mb'], '.0f')} MB, peak "
+                  f"{_num(jvm['peak_mb'], '.0f')} MB", markup=False)
+    console.print(f"executors: {sp['executors']}; medians of {r['repeat']}" if not local_master
+                  else f"executors: threads of that JVM (local master); medians of {r['repeat']}", markup=False)
+    console.print()
+
+    t = Table(title="Spark against gnnprop's engine (seconds, MB)", title_justify="left")
+    for col in ("case", "engine", "load", "round", "ratio", "peak MB", "agree"):
+        t.add_column(col, justify="left" if col in ("case", "engine", "agree") else "right", no_wrap=True)
+    for c in sp["cases"]:
+        lo = c["local"]
+        agree = Text("yes" if c["agree"] else "NO", style="green" if c["agree"] else "bold red")
+        peak = f"{_num(c['peak_mb']['jvm'], '.0f')}+{_num(c['peak_mb']['driver'], '.0f')}"
+        t.add_row(c["case"], "spark", _num(c["load_s"]), _num(c["round_median_s"]), _times(c["ratio"]), peak, agree)
+        t.add_row("", "local", _num(lo["load_s"]), _num(lo["round_median_s"]), "",
+                  _num(lo["peak_mb"], ".0f"), "")
+    console.print(t)
+    console.print("round: the median round; ratio: spark / local, a round. peak MB: spark = the", markup=False)
+    console.print("JVM's resident peak + the Python process's above its start; local = the Python", markup=False)
+    console.print("process's above its start (gnnprop's engine: auto).", markup=False)
+    console.print("agree: the last rounds by node id; max/min bit-exact, others within 1e-12", markup=False)
+    console.print("norm-wise.", markup=False)
+    console.print()
+    console.print(Text("every round (milliseconds)", style="bold"))
+    for c in sp["cases"]:
+        for label, ts in ((f"{c['case']} spark", c["rounds_s"]), (f"{c['case']} local", c["local"]["rounds_s"])):
+            console.print(f"{label:<19} {' '.join(_ms(t_) for t_ in ts)}", markup=False)

@@ -17,7 +17,7 @@ SUMMARIES: dict[str, str] = {
     "run": "Propagate features round by round; show or write every round.",
     "inspect": "How one node's value was derived, message by message.",
     "plot": "Draw the graph, the rounds, or one node's derivation.",
-    "bench": "Time loading and a round of each layer against plain PyG.",
+    "bench": "Time the engine against plain PyG, or Spark against the engine.",
     "validate": "Load a graph and report what it holds.",
     "convert": "Write a graph in another format (JSON, CSV, edge list).",
     "layers": "List layers, aggregations, round modes and features.",
@@ -45,6 +45,8 @@ EXAMPLES: dict[str, list[str]] = {
     "bench": [
         "gnnprop bench -n 100000 -e 1000000",
         "gnnprop bench -n 10000 -e 100000 --cases fixed/max,gcn --format json",
+        "gnnprop bench --engine spark --cases fixed/max,nn/mean --format json",
+        "gnnprop bench --engine spark -n 10000 -e 100000 --spark-master 'local[2]'",
     ],
     "validate": [
         "gnnprop validate sample_graphs/ca-grqc.txt",

@@ -86,3 +86,38 @@ def partitions(spark: Any, cfg: SparkConfig) -> int:
         return int(cfg.conf["spark.sql.shuffle.partitions"])
     # Spark's default of 200 shuffle partitions is for clusters; use the cores Spark has
     return max(1, int(spark.sparkContext.defaultParallelism))
+
+
+def active() -> Any:
+    """The active SparkSession of this process, or None (also where pyspark is not installed)."""
+    if pyspark_missing():
+        return None
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
+def driver_jvm_pid(spark: Any) -> int | None:
+    """The process id of the driver's JVM (with a local master the executors are its threads), or None."""
+    try:
+        return int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    except Exception:  # a gateway without java.lang.ProcessHandle: unknown
+        return None
+
+
+def cached_ids(spark: Any) -> set[int]:
+    """The ids of the RDDs this session holds persisted (cached or locally checkpointed)."""
+    return {int(k) for k in spark.sparkContext._jsc.getPersistentRDDs().keys()}
+
+
+def release_cached(spark: Any, keep: set[int] = frozenset()) -> None:
+    """Unpersist the RDDs this session holds but for those in ``keep`` (:func:`cached_ids` taken
+    before a run: a finished run's checkpointed rounds and inputs go, anything of the user's
+    stays), so that what runs next starts from an empty block store. Spark's warning that a
+    local checkpoint cannot be recomputed once unpersisted (what is meant here) is kept at ERROR."""
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.rdd.MapPartitionsRDD", jvm.org.apache.logging.log4j.Level.ERROR)
+    for key, rdd in list(spark.sparkContext._jsc.getPersistentRDDs().items()):
+        if int(key) not in keep:
+            rdd.unpersist(True)
