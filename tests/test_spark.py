@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ LOG4J = os.path.join(os.path.dirname(__file__), "..", "gnnprop", "engine", "spar
 def spark():
     """One local[2] SparkSession: UI off, loopback, 1 GB driver, 2 shuffle partitions."""
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the Python workers of the wide linear maps
     from pyspark.sql import SparkSession
 
     session = (SparkSession.builder.master("local[2]").appName("gnnprop-tests")
@@ -174,6 +176,21 @@ def test_lists_of_aggregations(tmp_path, config, exact):
     path = tmp_path / "c.yaml"
     path.write_text(json.dumps({"rounds": 2, **config}))
     compare([edges, "--node-features", nodes, "-c", path, "--dtype", "float64"], exact=exact)
+
+
+@pytest.mark.parametrize("layer, aggr, dtype", [
+    ("nn", "mean", "float64"), ("nn", "max,sum", "float32"), ("residual", "sum", "float64"),
+    ("gin", None, "float64"), ("gcn", None, "float32"), ("sage", None, "float64"),
+])
+def test_wide_linear_maps_as_matrix_products(tmp_path, monkeypatch, layer, aggr, dtype):
+    """Weights past the literal limit are applied per Arrow batch with a matrix product in the executors'
+    Python (forced here on a narrow graph by a limit of 0): the same numbers."""
+    from gnnprop.engine.spark import ops
+
+    monkeypatch.setattr(ops, "LITERAL_LIMIT", 0)
+    edges, nodes = write_random_graph(tmp_path, seed=41, f=3, weights=True)
+    compare([edges, "--node-features", nodes, "--layer", layer, *(["--aggr", aggr] if aggr else []), "--rounds", "2",
+             "--dtype", dtype], exact=False, tol=1e-12 if dtype == "float64" else 1e-6)
 
 
 def test_weights_file_reaches_spark(tmp_path):

@@ -26,9 +26,6 @@ from ..csr import fused_op, reduce_raw
 from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
 
 
-#: Most weight entries a Spark plan carries as literals.
-LITERAL_LIMIT = 20_000
-
 
 class NNParams(nn.Module):
     def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, aggr="mean", aggr_mode: str | None = None):
@@ -87,16 +84,13 @@ class NNKind(OwnKind):
     def spark(self, p: NNParams, ops):
         """The Spark lowering: ``x W_j^T`` per node, reduced over the in-neighbours (one join, one
         ``groupBy``, every aggregation of a list in it), plus ``W_i x + b`` per node (times the
-        in-degree for sum), combined by ``aggr_mode``, then ``updateNN``; the weights are literals
-        in the plan."""
+        in-degree for sum), combined by ``aggr_mode``, then ``updateNN``. The linear maps are
+        literals in the plan for narrow features, a per-partition matrix product for wide ones
+        (``ops.linear_map``)."""
         op = spark_aggr(p.aggr)
         if op is None:
             return f"the aggregation {self.aggr_text(p)} has no Spark form"
         f = p.in_channels
-        terms = p.messageNN.weight.numel() + p.updateNN.weight.numel()
-        if terms > LITERAL_LIMIT:
-            return (f"its weights have {terms} entries; the Spark form writes them into the plan as literals, "
-                    f"at most {LITERAL_LIMIT}")
         w = p.messageNN.weight.tolist()
         w_i, w_j = [r[:f] for r in w], [r[f:] for r in w]
         b = p.messageNN.bias.tolist()
@@ -104,14 +98,16 @@ class NNKind(OwnKind):
 
         def step(nodes):
             x = ops.x(f)
-            df = ops.reduce(nodes, ops.linear(w_j, None, x), op)
-            part = ops.linear(w_i, b, x)
+            df, q = ops.linear_map(nodes, w_j, None, x, "_q")
+            df, part = ops.linear_map(df, w_i, b, x, "_p")
+            df = ops.reduce(df, q, op)
 
             def plus_part(o, cols):  # the x_i part and the bias of every message: deg_i times for sum
                 return [ops.arith("+", a, ops.arith("*", ops.degree(), v) if o == "sum" else v)
                         for a, v in zip(cols, part)]
-            aggr = ops.reduced(p.hidden_channels, op, p.aggr_mode, plus_part)
-            return ops.output(df, ops.linear(w_u, b_u, x + aggr))
+            df, aggr = ops.stage(df, ops.reduced(p.hidden_channels, op, p.aggr_mode, plus_part), "_g")
+            df, out = ops.linear_map(df, w_u, b_u, x + aggr, "_u")
+            return ops.output(df, out)
         return ops.step(step, p.out_channels)
 
     def fused(self, p: NNParams, graph) -> Fused | str:

@@ -339,9 +339,10 @@ def _spark_step(params, ops):
         x = ops.x(f)
         times_w = (lambda q, w: [ops.arith("*", w, v) for v in q]) if weighted else None
         df = ops.reduce(nodes, x, op, per_edge=times_w)
-        out = ops.linear(w_rel, b_rel, ops.reduced(f, op, mode))
+        df, out = ops.linear_map(df, w_rel, b_rel, ops.reduced(f, op, mode), "_l")
         if w_root is not None:
-            out = [ops.arith("+", o, r) for o, r in zip(out, ops.linear(w_root, None, x))]
+            df, root = ops.linear_map(df, w_root, None, x, "_r")
+            out = [ops.arith("+", o, r) for o, r in zip(out, root)]
         return ops.output(df, out)
     return ops.step(step, params.out_channels)
 
@@ -367,9 +368,12 @@ def _gin_step(params, ops, op, mode):
         x = ops.x(f)
         df = ops.reduce(nodes, x, op)
         h = [ops.arith("+", a, ops.arith("*", 1 + eps, xi)) for a, xi in zip(ops.reduced(f, op, mode), x)]
-        for w in plan:
-            h = ops.linear(w[0], w[1], h) if w is not None else \
-                [ops.F.when(v > 0, v).otherwise(ops.lit(0.0)) for v in h]
+        for i, w in enumerate(plan):
+            if w is None:
+                h = [ops.F.when(v > 0, v).otherwise(ops.lit(0.0)) for v in h]
+                continue
+            df, h = ops.stage(df, h, f"_s{i}_")  # each input once, not copied into every output
+            df, h = ops.linear_map(df, w[0], w[1], h, f"_m{i}_")
         return ops.output(df, h)
     return ops.step(step, len(out_width))
 
@@ -415,7 +419,8 @@ def _gcn_step(params, ops, op, mode):
         edges = ops.gcn_normalized(nodes, self_loops=loops, fill=fill) if normalize else ops
         x = ops.x(ops.width)
         if name == "GCNConv":
-            df, a = propagate(edges, nodes, ops.linear(first, None, x))
+            df, q = ops.linear_map(nodes, first, None, x, "_w")
+            df, a = propagate(edges, df, q)
             return ops.output(df, [ops.arith("+", v, b) for v, b in zip(a, bias)] if bias is not None else a)
         h = x
         df = nodes
@@ -429,6 +434,7 @@ def _gcn_step(params, ops, op, mode):
             else:
                 h = a
         if name == "SGConv":
-            return ops.output(df, ops.linear(last, last_bias, h))
+            df, out = ops.linear_map(df, last, last_bias, h, "_w")
+            return ops.output(df, out)
         return ops.output(df, h)
     return ops.step(step, width)

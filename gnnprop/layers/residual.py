@@ -91,16 +91,11 @@ class ResidualKind(OwnKind):
     def spark(self, p: ResidualParams, ops):
         """The Spark lowering: ``x W^T`` per node reduced over the in-neighbours (one join, one
         ``groupBy``, every aggregation of a list in it), plus ``b`` (``deg_i b`` for sum), combined
-        by ``aggr_mode``, plus the skip path; weights as literals."""
+        by ``aggr_mode``, plus the skip path; the linear maps as ``ops.linear_map`` applies them
+        (literals for narrow features, a per-partition matrix product for wide ones)."""
         op = spark_aggr(p.aggr)
         if op is None:
             return f"the aggregation {self.aggr_text(p)} has no Spark form"
-        from .nn import LITERAL_LIMIT
-
-        terms = p.lin.weight.numel() + (p.skip.weight.numel() if p.skip is not None else 0)
-        if terms > LITERAL_LIMIT:
-            return (f"its weights have {terms} entries; the Spark form writes them into the plan as literals, "
-                    f"at most {LITERAL_LIMIT}")
         f = p.in_channels
         w, b = p.lin.weight.tolist(), p.lin.bias.tolist()
         skip = p.skip.weight.tolist() if p.skip is not None else None
@@ -110,8 +105,9 @@ class ResidualKind(OwnKind):
 
         def step(nodes):
             x = ops.x(f)
-            df = ops.reduce(nodes, ops.linear(w, None, x), op)
-            kept = ops.linear(skip, None, x) if skip is not None else x
+            df, q = ops.linear_map(nodes, w, None, x, "_q")
+            df, kept = ops.linear_map(df, skip, None, x, "_k") if skip is not None else (df, x)
+            df = ops.reduce(df, q, op)
             aggr = ops.reduced(len(w), op, p.aggr_mode, plus_bias)
             return ops.output(df, [ops.arith("+", a, k) for a, k in zip(aggr, kept)])
         return ops.step(step, p.out_channels)

@@ -37,6 +37,11 @@ Value = Any       # a Column or a Python float
 Op = Union[str, list[str]]  # an aggregation (sum, mean, max, min) or a list of them
 
 
+#: Most entries of a weight matrix written into a Spark plan as literals; a bigger one is applied
+#: as a matrix product per Arrow batch (:meth:`Ops.matmul`).
+LITERAL_LIMIT = 128
+
+
 def each(op) -> list[str]:
     """The aggregations ``op`` names (one, or a list)."""
     return [op] if isinstance(op, str) else list(op)
@@ -81,15 +86,28 @@ class Ops:
     def output(self, df: DataFrame, values: list[Column]) -> DataFrame:
         """The round's output: ``id`` and ``values`` as ``x0..``; where the width is unchanged also
         ``_change``, the node's largest absolute change (what converge mode measures, computed
-        in the same pass; the engine drops it)."""
+        in the same pass; the engine drops it). The values are computed once (:meth:`stage`),
+        then compared with the old ones."""
         F = self.F
         new = [self.fit(v) for v in values]
         old = [c for c in df.columns if c.startswith("x") and c[1:].isdigit()]
-        extra = []
-        if len(old) == len(new):
-            change = [F.abs(self.fit(v - F.col(c))) for v, c in zip(new, old)]  # in the run's dtype, as locally
-            extra.append((F.greatest(*change) if len(change) > 1 else change[0]).alias("_change"))
-        return df.select(F.col("id"), *[v.alias(f"x{k}") for k, v in enumerate(new)], *extra)
+        if len(old) != len(new):
+            return df.select(F.col("id"), *[v.alias(f"x{k}") for k, v in enumerate(new)])
+        staged = df.select(F.col("id"), *[F.col(c).alias(f"_old{k}") for k, c in enumerate(old)],
+                           *[v.alias(f"x{k}") for k, v in enumerate(new)])
+        change = [F.abs(self.fit(F.col(f"x{k}") - F.col(f"_old{k}"))) for k in range(len(new))]  # in the run's dtype
+        return staged.select("id", *[f"x{k}" for k in range(len(new))],
+                             (F.greatest(*change) if len(change) > 1 else change[0]).alias("_change"))
+
+    def stage(self, df: DataFrame, values: list[Column], prefix: str) -> tuple[DataFrame, list[Column]]:
+        """``df`` with ``values`` computed once, as columns ``{prefix}0..``, and those columns: an
+        expression that later ones read several times (an aggregation that every output of a
+        linear map reads) is then evaluated once a row, and the plan holds it once, instead of
+        copying it into each reader (Spark keeps a projection whose columns are read more than
+        once)."""
+        F = self.F
+        df = df.select("*", *[v.alias(f"{prefix}{k}") for k, v in enumerate(values)])
+        return df, [F.col(f"{prefix}{k}") for k in range(len(values))]
 
     # --- values --------------------------------------------------------------
 
@@ -191,6 +209,53 @@ class Ops:
                 acc = self.arith("+", acc, self.lit(bias[h])) if acc is not None else self.lit(bias[h])
             out.append(acc if acc is not None else self.lit(0.0))
         return out
+
+    def linear_map(self, df: DataFrame, weight: list[list[float]], bias: list[float] | None,
+                   inputs: list[Value], prefix: str) -> tuple[DataFrame, list[Column]]:
+        """``W x + b`` for every row of ``df``: ``(df with what it needs, the outputs)``. A small
+        ``W`` (at most :data:`LITERAL_LIMIT` entries) is written into the plan as literals
+        (:meth:`linear`); a bigger one is a matrix product per Arrow batch in the executors' Python
+        (:meth:`matmul`), its outputs the columns ``{prefix}0..``."""
+        if len(weight) * len(inputs) <= LITERAL_LIMIT:
+            return df, self.linear(weight, bias, inputs)
+        df, names = self.stage(df, inputs, f"{prefix}in")
+        return self.matmul(df, [f"{prefix}in{k}" for k in range(len(names))], weight, bias, prefix)
+
+    def matmul(self, df: DataFrame, inputs: list[str], weight: list[list[float]], bias: list[float] | None,
+               prefix: str) -> tuple[DataFrame, list[Column]]:
+        """``df`` with the columns ``{prefix}k = sum_i W[k][i] inputs[i] + b[k]``, computed per Arrow
+        batch with numpy's matrix product (BLAS; in float32 for a float32 run) in the executors'
+        Python; ``W`` and ``b`` reach the executors once, as a broadcast. The summation order is
+        BLAS's, as torch's is, so sums agree with the local engine within rounding."""
+        import numpy as np
+        from pyspark.sql.types import DoubleType, FloatType, StructField, StructType
+
+        F = self.F
+        dtype = np.float32 if self.float32 else np.float64
+        w = np.asarray(weight, dtype=dtype).T.copy()   # [in, out]
+        b = None if bias is None else np.asarray(bias, dtype=dtype)
+        shared = df.sparkSession.sparkContext.broadcast((w, b))
+        names = [f"{prefix}{k}" for k in range(w.shape[1])]
+        kind = FloatType() if self.float32 else DoubleType()
+        schema = StructType(list(df.schema.fields) + [StructField(n, kind, True) for n in names])
+        columns = list(inputs)
+
+        def apply(batches):
+            import numpy as np
+            import pyarrow as pa
+
+            w, b = shared.value
+            for batch in batches:
+                x = np.empty((batch.num_rows, len(columns)), dtype=w.dtype)
+                for i, name in enumerate(columns):
+                    x[:, i] = batch.column(name).to_numpy(zero_copy_only=False)
+                y = x @ w
+                if b is not None:
+                    y += b
+                y = np.ascontiguousarray(y.T)
+                yield pa.RecordBatch.from_arrays(list(batch.columns) + [pa.array(v) for v in y],
+                                                 names=list(batch.schema.names) + names)
+        return df.mapInArrow(apply, schema), [F.col(n) for n in names]
 
     # --- reductions over in-neighbours -------------------------------------------
 

@@ -10,6 +10,7 @@ Spark's own log is kept at WARN unless ``debug``.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from ...config.schema import SparkConfig
@@ -45,6 +46,10 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
             log = os.path.join(os.path.dirname(__file__), "log4j2.properties")
             builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log}")
         builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        if cfg.master.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+            # the Python workers (wide linear maps run there) are this Python, with gnnprop's
+            # packages, not whatever python3 the PATH finds first
+            os.environ["PYSPARK_PYTHON"] = sys.executable
         if cfg.driver_memory:
             builder = builder.config("spark.driver.memory", cfg.driver_memory)
         for key, value in cfg.conf.items():
