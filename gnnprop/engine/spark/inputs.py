@@ -256,94 +256,128 @@ def _raise_first(df: DataFrame, path: str, what: str) -> None:
     raise InputError(f"{path}: {what}{f' ({place})' if place else ''}: {row['_bad']}")
 
 
-def read_graph(spark, path: str, *, input_format: str | None, node_features: str | None, undirected: bool,
-               features: str, feature_dim: int | None, partitions: int, checkpoint) -> SparkGraph:
-    """Read, check and lay out the graph: edges hashed by ``src``, nodes by ``id``, both into
-    ``partitions`` and checkpointed (``checkpoint(df)``), so each round's first join moves no node."""
-    F = _F()
-    fmt = detect_format(path, input_format)
-    edges, weighted = read_edges(spark, path, fmt)
-    # parsed once: the checks below and the layout read the checkpoint, not the text again
-    edges = checkpoint(edges.withColumn("_pos", F.monotonically_increasing_id()))
-    table, names = (None, [])
-    if node_features is not None:
-        table, names = read_nodes(spark, node_features)
-        table = checkpoint(table)
+def _observed(df: DataFrame, checkpoint, name: str, *aggs) -> tuple[DataFrame, dict]:
+    """``df`` checkpointed, and ``aggs`` over it computed in the same job (a Spark Observation)."""
+    from pyspark.sql import Observation
 
-    # one pass over the edges (and one over the node table): counts, problems, id kinds
-    stats = edges.agg(F.count(F.lit(1)).alias("n"), F.count("_bad").alias("bad"),
-                      F.sum(F.when(_is_int(F.col("src")) & _is_int(F.col("dst")), 0).otherwise(1)).alias("strings"),
-                      ).first()
+    seen = Observation(name)
+    df = checkpoint(df.observe(seen, *aggs))
+    return df, seen.get
+
+
+def _edge_table(spark, path: str, fmt: str, checkpoint) -> tuple[DataFrame, bool, dict]:
+    """The edges as read, with ``_pos`` (their order), checkpointed and checked in one pass:
+    ``(edges, weighted, {"n": rows, "strings": rows with a non-integer id})``."""
+    F = _F()
+    edges, weighted = read_edges(spark, path, fmt)
+    both_int = _is_int(F.col("src")) & _is_int(F.col("dst"))
+    edges, stats = _observed(edges.withColumn("_pos", F.monotonically_increasing_id()), checkpoint, "edges",
+                             F.count(F.lit(1)).alias("n"), F.count("_bad").alias("bad"),
+                             F.sum(F.when(both_int, 0).otherwise(1)).alias("strings"))
     if stats["bad"]:
         _raise_first(edges, path, "an edge row")
-    integer_ids = not stats["strings"]
-    num_nodes = None
-    if table is not None:
-        tstats = table.agg(F.count(F.lit(1)).alias("n"), F.count("_bad").alias("bad"),
-                           F.countDistinct(F.col("id").cast("string")).alias("distinct"),
-                           F.sum(F.when(_is_int(F.col("id")), 0).otherwise(1)).alias("strings")).first()
-        if not tstats["n"]:
-            raise InputError(f"{node_features}: has no nodes")
-        if tstats["bad"]:
-            _raise_first(table, node_features, "a node row")
-        integer_ids = integer_ids and not tstats["strings"]
-        num_nodes = tstats["n"] if tstats["distinct"] == tstats["n"] else -1
-    id_type = "long" if integer_ids else "string"
-    edges = edges.select(F.col("src").cast("string").cast(id_type).alias("src"),
-                         F.col("dst").cast("string").cast(id_type).alias("dst"),
-                         *([F.col("w")] if weighted else []), "_pos")
+    return edges, weighted, stats
 
-    if table is not None:
-        nodes = table.select(F.col("id").cast("string").cast(id_type).alias("id"),
-                             *[f"x{k}" for k in range(len(names))],
-                             F.lit(0).alias("_o1"), F.lit(0).cast("long").alias("_o2"), F.col("_pos").alias("_o3"))
-        if num_nodes == -1:
-            dup = nodes.groupBy("id").count().where(F.col("count") > 1).first()
-            raise InputError(f"{node_features}: duplicate node id {dup['id']!r}")
-        ends = edges.select(F.col("src").alias("id")).union(edges.select(F.col("dst").alias("id")))
-        unknown = ends.join(nodes.select("id"), "id", "left_anti").first()
-        if unknown is not None:
-            raise InputError(f"{path}: node {unknown['id']!r} is not in the node table {node_features}")
-        width = len(names)
-    else:
-        ends = edges.select(F.col("src").alias("id"), (F.col("_pos") * 2).alias("_p")) \
-            .union(edges.select(F.col("dst").alias("id"), (F.col("_pos") * 2 + 1).alias("_p")))
-        first = ends.groupBy("id").agg(F.min("_p").alias("_o3"))
-        if integer_ids:  # integer ids ascending
-            nodes = first.select("id", F.lit(0).alias("_o1"), F.col("id").alias("_o2"), "_o3")
-        else:            # integer-looking ids ascending, then strings by first appearance
-            isint = _is_int(F.col("id"))
-            nodes = first.select("id", F.when(isint, 0).otherwise(1).alias("_o1"),
-                                 F.when(isint, F.col("id").try_cast("long")).otherwise(0).alias("_o2"), "_o3")
-        width = 0
 
-    loops = None
-    if weighted:  # only what PyG's gcn_norm reads (the weight it keeps for a self loop), computed if asked
-        loops = edges.where(F.col("src") == F.col("dst")).groupBy(F.col("src").alias("id")) \
-            .agg(F.max_by("w", "_pos").alias("w"))
+def _node_table(spark, path: str, checkpoint) -> tuple[DataFrame, list[str], dict]:
+    """The node table, checkpointed and checked in one pass (and its ids' distinctness in another)."""
+    F = _F()
+    table, names = read_nodes(spark, path)
+    table, stats = _observed(table, checkpoint, "nodes", F.count(F.lit(1)).alias("n"), F.count("_bad").alias("bad"),
+                             F.sum(F.when(_is_int(F.col("id")), 0).otherwise(1)).alias("strings"))
+    if not stats["n"]:
+        raise InputError(f"{path}: has no nodes")
+    if stats["bad"]:
+        _raise_first(table, path, "a node row")
+    dup = table.groupBy(F.col("id").cast("string").alias("id")).count().where(F.col("count") > 1) \
+        .agg(F.first("id").alias("id")).collect()[0]["id"]
+    if dup is not None:
+        raise InputError(f"{path}: duplicate node id {dup!r}")
+    return table, names, stats
+
+
+def _nodes_of_table(table: DataFrame, names: list[str], id_type: str, edges: DataFrame, path: str,
+                    node_features: str) -> DataFrame:
+    """The node table's nodes in its order; every edge's ends must be among them."""
+    F = _F()
+    nodes = table.select(F.col("id").cast("string").cast(id_type).alias("id"), *[f"x{k}" for k in range(len(names))],
+                         F.lit(0).alias("_o1"), F.lit(0).cast("long").alias("_o2"), F.col("_pos").alias("_o3"))
+    ends = edges.select(F.col("src").alias("id")).union(edges.select(F.col("dst").alias("id")))
+    unknown = ends.join(nodes.select("id"), "id", "left_anti").agg(F.first("id").alias("id")).collect()[0]["id"]
+    if unknown is not None:
+        raise InputError(f"{path}: node {unknown!r} is not in the node table {node_features}")
+    return nodes
+
+
+def _nodes_of_edges(edges: DataFrame, integer_ids: bool) -> DataFrame:
+    """The nodes the edges name, in gnnprop's order: integer ids ascending; else integer-looking ids
+    ascending, then the others by first appearance (``_o1, _o2, _o3``)."""
+    F = _F()
+    ends = edges.select(F.col("src").alias("id"), (F.col("_pos") * 2).alias("_p")) \
+        .union(edges.select(F.col("dst").alias("id"), (F.col("_pos") * 2 + 1).alias("_p")))
+    first = ends.groupBy("id").agg(F.min("_p").alias("_o3"))
+    if integer_ids:
+        return first.select("id", F.lit(0).alias("_o1"), F.col("id").alias("_o2"), "_o3")
+    isint = _is_int(F.col("id"))
+    return first.select("id", F.when(isint, 0).otherwise(1).alias("_o1"),
+                        F.when(isint, F.col("id").try_cast("long")).otherwise(0).alias("_o2"), "_o3")
+
+
+def _laid_out_edges(edges: DataFrame, weighted: bool, undirected: bool, partitions: int, checkpoint) -> DataFrame:
+    """The edges (with their reverses where ``undirected`` and missing), hashed and sorted by source:
+    the sort-merge join with a round's nodes (hashed and sorted by id too, as every round's output
+    is) then needs no exchange and no sort of the edges."""
+    F = _F()
     edges = edges.drop("_pos")
     if undirected:
         reverse = edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"), *(["w"] if weighted else []))
         missing = reverse.join(edges.select("src", "dst").distinct(), ["src", "dst"], "left_anti")
         edges = edges.unionByName(missing)
-    # hashed and sorted by source: the sort-merge join with a round's nodes (hashed and sorted by id
-    # too, as every round's output is) then needs no exchange and no sort of the edges
-    edges = checkpoint(edges.repartition(partitions, "src").sortWithinPartitions("src"))
-    num_edges = edges.count() if undirected else stats["n"]
+    return checkpoint(edges.repartition(partitions, "src").sortWithinPartitions("src"))
 
+
+def _with_features(nodes: DataFrame, edges: DataFrame, features: str, feature_dim: int | None) -> tuple[DataFrame, int]:
+    """Nodes without a table get ``degree`` (in-degree, width 1) or ``ones`` features."""
+    F = _F()
+    if features == "degree":
+        if feature_dim not in (None, 1):
+            from ...errors import ConfigError
+            raise ConfigError(f"the degree feature has width 1, got {feature_dim}", key="graph.feature_dim")
+        deg = edges.groupBy(F.col("dst").alias("id")).agg(F.count(F.lit(1)).cast("double").alias("x0"))
+        return nodes.join(deg, "id", "left").withColumn("x0", F.coalesce(F.col("x0"), F.lit(0.0))), 1
+    width = feature_dim or 1
+    return nodes.select("*", *[F.lit(1.0).alias(f"x{k}") for k in range(width)]), width
+
+
+def read_graph(spark, path: str, *, input_format: str | None, node_features: str | None, undirected: bool,
+               features: str, feature_dim: int | None, partitions: int, checkpoint) -> SparkGraph:
+    """Read, check and lay out the graph: edges hashed by ``src``, nodes by ``id``, both into
+    ``partitions`` and checkpointed (``checkpoint(df)``), so each round's first join moves no node.
+    The text is parsed once: the checks and the layout read the first checkpoints."""
+    F = _F()
+    edges, weighted, stats = _edge_table(spark, path, detect_format(path, input_format), checkpoint)
+    table, names, tstats = _node_table(spark, node_features, checkpoint) if node_features is not None \
+        else (None, [], None)
+    integer_ids = not stats["strings"] and not (tstats and tstats["strings"])
+    id_type = "long" if integer_ids else "string"
+    edges = edges.select(F.col("src").cast("string").cast(id_type).alias("src"),
+                         F.col("dst").cast("string").cast(id_type).alias("dst"),
+                         *([F.col("w")] if weighted else []), "_pos")
+    if table is not None:
+        nodes, width = _nodes_of_table(table, names, id_type, edges, path, node_features), len(names)
+    else:
+        nodes, width = _nodes_of_edges(edges, integer_ids), 0
+    loops = None
+    if weighted:  # only what PyG's gcn_norm reads (the weight it keeps for a self loop), computed if asked
+        loops = edges.where(F.col("src") == F.col("dst")).groupBy(F.col("src").alias("id")) \
+            .agg(F.max_by("w", "_pos").alias("w"))
+    edges = _laid_out_edges(edges, weighted, undirected, partitions, checkpoint)
+    num_edges = edges.count() if undirected else stats["n"]
     if width == 0:
-        if features == "degree":
-            if feature_dim not in (None, 1):
-                from ...errors import ConfigError
-                raise ConfigError(f"the degree feature has width 1, got {feature_dim}", key="graph.feature_dim")
-            deg = edges.groupBy(F.col("dst").alias("id")).agg(F.count(F.lit(1)).cast("double").alias("x0"))
-            nodes = nodes.join(deg, "id", "left").withColumn("x0", F.coalesce(F.col("x0"), F.lit(0.0)))
-            width = 1
-        else:
-            width = feature_dim or 1
-            nodes = nodes.select("*", *[F.lit(1.0).alias(f"x{k}") for k in range(width)])
-    nodes = checkpoint(nodes.repartition(partitions, "id").sortWithinPartitions("id"))
-    num_nodes = num_nodes if num_nodes is not None else nodes.count()
+        nodes, width = _with_features(nodes, edges, features, feature_dim)
+    nodes, counted = _observed(nodes.repartition(partitions, "id").sortWithinPartitions("id"), checkpoint,
+                               "node layout", F.count(F.lit(1)).alias("n"))
+    num_nodes = tstats["n"] if tstats else counted["n"]
     if not num_nodes:
         raise InputError(f"{path}: has no edges and no nodes")
     return SparkGraph(nodes, edges, width, num_nodes, num_edges, weighted, path, integer_ids, loops)
