@@ -38,3 +38,13 @@ def seed_example() -> Graph:
 # the layer-zoo fixtures (karate and its edge-feature variants), for every test_zoo_* file
 from .zoo import graph_files, karate  # noqa: E402, F401
 from .iosamples import here  # noqa: E402, F401  (the loader tests' working folder)
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local[2] SparkSession for every Spark test module (a JVM start is seconds); stopped at the end."""
+    from .spark_tools import local_session
+
+    session = local_session()
+    yield session
+    session.stop()

@@ -9,6 +9,7 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 
 import numpy as np
 
@@ -94,3 +95,22 @@ def compare(args: list, exact: bool, tol: float = 1e-12) -> dict:
         assert meta_s[key] == meta_l[key], (key, meta_s[key], meta_l[key])
     assert meta_s["engine"] == "spark"
     return meta_s
+
+
+LOG4J = os.path.join(os.path.dirname(__file__), "..", "gnnprop", "engine", "spark", "log4j2.properties")
+
+
+def local_session():
+    """The tests' one local[2] SparkSession: UI off, loopback, 1 GB driver, 2 shuffle partitions; the Python
+    workers (wide linear maps) are this Python."""
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("gnnprop-tests")
+               .config("spark.ui.enabled", "false").config("spark.driver.memory", "1g")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{os.path.abspath(LOG4J)}")
+               .getOrCreate())
+    session.range(1).collect()  # the JVM's first job, once
+    return session

@@ -30,8 +30,12 @@ TINY = ("--engine", "spark", "-n", "300", "-e", "1500", "-f", "3", "--rounds", "
 def spark_json():
     """One bench run: two cases (max: bit-exact; nn/mean: within 1e-12), JSON on a pipe."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from gnnprop.engine.spark.session import active
+
+    joined = active() is not None  # another Spark test module's session, if it ran first
     out = cli("bench", *TINY, "--cases", "fixed/max,nn/mean")
     assert out.code == 0, out.stderr
+    out.joined = joined
     return out
 
 
@@ -45,7 +49,7 @@ def test_json_schema_and_agreement(spark_json):
     s = r["spark"]
     assert s["master"] == "local[2]" and s["partitions"] == 2 and s["dtype"] == "float64" and s["rounds"] == 2
     assert s["version"].startswith("4.") and s["session_start_s"] > 0 and s["first_job_s"] > 0
-    assert s["joined"] is False and s["load_s"] > 0 and s["local_load_s"] > 0
+    assert s["joined"] is spark_json.joined and s["load_s"] > 0 and s["local_load_s"] > 0
     assert s["executors_peak_mb"] is None and "local master" in s["executors"]
     if sys.platform == "linux":  # the JVM is a child of this process: its /proc is readable
         assert isinstance(s["jvm"]["pid"], int) and s["jvm"]["start_mb"] > 0
@@ -78,23 +82,21 @@ def test_progress_goes_to_stderr(spark_json):
 
 @pytest.mark.spark
 @needs_spark
-def test_table_on_a_terminal_joining_a_session():
-    """A session that exists is joined, kept and its cached data left alone; the table fits 80 columns."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+def test_table_on_a_terminal_joining_a_session(spark_session):
+    """A session that exists (the tests' shared one) is joined, kept and its cached data left alone; the table
+    fits 80 columns."""
     from pyspark.sql import SparkSession
 
-    session = SparkSession.builder.master("local[2]").appName("gnnprop-tests").config("spark.ui.enabled", "false") \
-        .getOrCreate()
+    mine = spark_session.range(10).cache()
     try:
-        mine = session.range(10).cache()
         assert mine.count() == 10
-        held = set(session.sparkContext._jsc.getPersistentRDDs().keys())
+        held = set(spark_session.sparkContext._jsc.getPersistentRDDs().keys())
         out = cli("bench", *TINY, "--cases", "fixed-sum", "-q", tty=True)
         assert out.code == 0, out.stderr
         assert SparkSession.getActiveSession() is not None  # not stopped
-        assert set(session.sparkContext._jsc.getPersistentRDDs().keys()) == held  # the bench's own are gone
+        assert set(spark_session.sparkContext._jsc.getPersistentRDDs().keys()) == held  # the bench's own are gone
     finally:
-        session.stop()
+        mine.unpersist()
     assert "gnnprop bench" not in out.stderr  # -q
     text = out.stdout
     assert not text.lstrip().startswith("{")

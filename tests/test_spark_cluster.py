@@ -1,6 +1,7 @@
 """A real Spark cluster of separate processes: a standalone master and two workers (one core,
-1 GB each) from the pip package, on loopback, and ``gnnprop run`` as its driver. The plan, with
-the layer's weights as literals, is shipped to executors in other JVMs; the numbers must be the
+1 GB each) from the pip package, on loopback, and ``gnnprop run`` as its driver. The plan and the
+layer's weights (12 features: nn's linear maps run as matrix products in the executors' Python
+workers, the weights a broadcast) are shipped to executors in other JVMs; the numbers must be the
 local engine's. Ports are chosen free; the processes are ended by their pid.
 """
 
@@ -81,7 +82,7 @@ def cluster(tmp_path_factory):
 
 
 def test_run_on_a_standalone_cluster_equals_the_local_engine(cluster, tmp_path):
-    edges, nodes = write_random_graph(tmp_path, seed=21, n=40, e=160, f=3, string_ids=True)
+    edges, nodes = write_random_graph(tmp_path, seed=21, n=40, e=160, f=12, string_ids=True)
     config = tmp_path / "cluster.yaml"
     config.write_text(f"layer: {{type: nn}}\naggr: max\nrounds: 3\ndtype: float64\nengine: spark\n"
                       f"spark: {{master: '{cluster}', partitions: 4, conf: {{spark.executor.memory: 512m, "
@@ -101,43 +102,47 @@ def test_run_on_a_standalone_cluster_equals_the_local_engine(cluster, tmp_path):
 
     for r in range(4):
         table = pq.read_table(out_dir / f"round={r}").to_pydict()
-        got = dict(zip(table["id"], zip(*[table[f"x{k}"] for k in range(3)])))
+        got = dict(zip(table["id"], zip(*[table[f"x{k}"] for k in range(12)])))
         x = np.array([got[i] for i in ids])
         scale = np.maximum(np.abs(rounds[r]).max(axis=0), 1e-300)
         assert (np.abs(x - rounds[r]).max(axis=0) / scale).max() <= 1e-12, r
 
 
-@pytest.mark.parametrize("how", ["interrupt", "kill"])
-def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path, how):
+def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path):
     """Ctrl-C (SIGINT) mid-run: exit 130 and the folder it made is gone. SIGKILL (nothing can clean
-    up): the rounds written so far stay, but no ``_SUCCESS``, so nothing passes for a finished run."""
+    up): the rounds written so far stay, but no ``_SUCCESS``, so nothing passes for a finished run.
+    The two runs go side by side (each start is a JVM's)."""
     edges, nodes = write_random_graph(tmp_path, seed=22, f=2)
-    out_dir = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "gnnprop", "run", edges, "--node-features", nodes,
-                             "--engine", "spark", "--spark-master", "local[1]", "--rounds", "500", "--dtype",
-                             "float64", "--message", "0.5 * x_j", "-o", f"{out_dir}/"],
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    procs = {}
+    for how in ("interrupt", "kill"):
+        out_dir = tmp_path / how
+        procs[how] = (out_dir, subprocess.Popen(
+            [sys.executable, "-m", "gnnprop", "run", edges, "--node-features", nodes, "--engine", "spark",
+             "--spark-master", "local[1]", "--rounds", "500", "--dtype", "float64", "--message", "0.5 * x_j",
+             "-o", f"{out_dir}/"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            start_new_session=True, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}))
     try:
-        for line in proc.stderr:  # wait until a few rounds are on disk
-            if ": round 3:" in line:
-                break
-        assert (out_dir / "round=2").exists()
-        if how == "interrupt":
-            os.kill(proc.pid, signal.SIGINT)
-            proc.wait(timeout=120)
-            assert proc.returncode == 130
-            assert not out_dir.exists()
-        else:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=60)
-            assert out_dir.exists() and not (out_dir / "_SUCCESS").exists()
+        for how, (out_dir, proc) in procs.items():
+            for line in proc.stderr:  # wait until a few rounds are on disk
+                if ": round 3:" in line:
+                    break
+            assert (out_dir / "round=2").exists(), how
+            if how == "interrupt":
+                os.kill(proc.pid, signal.SIGINT)
+                proc.wait(timeout=120)
+                assert proc.returncode == 130
+                assert not out_dir.exists()
+            else:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=60)
+                assert out_dir.exists() and not (out_dir / "_SUCCESS").exists()
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        else:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # the JVM the driver started, if it outlived it
-            except ProcessLookupError:
-                pass
+        for _, proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            else:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)  # the JVM the driver started, if it outlived it
+                except ProcessLookupError:
+                    pass
