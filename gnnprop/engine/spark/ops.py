@@ -78,6 +78,7 @@ class Ops:
         self.file_weights = file_weights  # the graph file had edge weights (else w is 1)
         self.F = _functions()
         self._normalized: dict[tuple, "Ops"] = {}
+        self._broadcasts: dict[tuple, tuple] = {}  # (id(weight), id(bias)) -> (weight, bias, broadcast)
 
     def step(self, fn: Callable[[DataFrame], DataFrame], width: int) -> SparkStep:
         """A kind's round, as the engine runs it."""
@@ -231,11 +232,14 @@ class Ops:
         from pyspark.sql.types import DoubleType, FloatType, StructField, StructType
 
         F = self.F
-        dtype = np.float32 if self.float32 else np.float64
-        w = np.asarray(weight, dtype=dtype).T.copy()   # [in, out]
-        b = None if bias is None else np.asarray(bias, dtype=dtype)
-        shared = df.sparkSession.sparkContext.broadcast((w, b))
-        names = [f"{prefix}{k}" for k in range(w.shape[1])]
+        key = (id(weight), id(bias))
+        if key not in self._broadcasts:  # a kind's weights are built once a run: sent once, not every round
+            dtype = np.float32 if self.float32 else np.float64
+            w = np.asarray(weight, dtype=dtype).T.copy()   # [in, out]
+            b = None if bias is None else np.asarray(bias, dtype=dtype)
+            self._broadcasts[key] = (weight, bias, df.sparkSession.sparkContext.broadcast((w, b)))
+        shared = self._broadcasts[key][2]
+        names = [f"{prefix}{k}" for k in range(len(weight))]
         kind = FloatType() if self.float32 else DoubleType()
         schema = StructType(list(df.schema.fields) + [StructField(n, kind, True) for n in names])
         columns = list(inputs)
