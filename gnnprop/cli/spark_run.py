@@ -61,8 +61,9 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
     run = prepare_spark(spark, graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
                         allow_nonfinite=allow_nonfinite)
     g = run.graph
-    err.write(f"gnnprop: spark: {spark.sparkContext.master}: {g.num_nodes} nodes, {g.num_edges} edges, "
-              f"{g.width} features read in {run.load_seconds:.1f} s (session {session_s:.1f} s); "
+    err.write(f"gnnprop: spark: {spark.sparkContext.master}: {g.num_nodes:,} nodes, {g.num_edges:,} edges, "
+              f"{g.width} feature{'s' if g.width != 1 else ''} read in {run.load_seconds:.1f} s "
+              f"(session {session_s:.1f} s); "
               f"{run.plan.explanation}\n")
     if g.num_edges == 0:
         err.write(f"gnnprop: warning: {g.source} has no edges: nothing propagates (every node aggregates to 0)\n")
@@ -148,7 +149,7 @@ def _progress(err, result) -> None:
     if result.round == 0:
         return
     delta = f", max change {result.delta:.3g}" if result.delta is not None else ""
-    err.write(f"gnnprop: spark: round {result.round}: {result.seconds:.2f} s, {result.rows} rows{delta}\n")
+    err.write(f"gnnprop: spark: round {result.round}: {result.seconds:.2f} s, {result.rows:,} rows{delta}\n")
     err.flush()
 
 

@@ -46,6 +46,9 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
             log = os.path.join(os.path.dirname(__file__), "log4j2.properties")
             builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log}")
         builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        if cfg.master.startswith("local"):
+            # a local master needs no network interface: loopback, and no warning about choosing one
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         if cfg.master.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
             # the Python workers (wide linear maps run there) are this Python, with gnnprop's
             # packages, not whatever python3 the PATH finds first
