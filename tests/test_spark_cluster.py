@@ -129,9 +129,12 @@ def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path)
             assert (out_dir / "round=2").exists(), how
             if how == "interrupt":
                 os.kill(proc.pid, signal.SIGINT)
+                rest = proc.stderr.read()
                 proc.wait(timeout=120)
                 assert proc.returncode == 130
-                assert not out_dir.exists()
+                assert not out_dir.exists()  # the round being written was cancelled before the folder went
+                assert "Traceback" not in rest and "WARN" not in rest, rest
+                assert rest.strip().splitlines()[-1].startswith("gnnprop: interrupted (Ctrl-C)"), rest
             else:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=60)

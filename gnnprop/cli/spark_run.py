@@ -39,7 +39,7 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
     from ..engine.spark.inputs import detect_format
     from ..engine.spark.output import ParquetRounds
     from ..engine.spark.run import prepare_spark
-    from ..engine.spark.session import start
+    from ..engine.spark.session import Interruptible, start
     from ..weights import encode_weights
     from .run_cmd import _choose_format, _summary_fields
 
@@ -54,40 +54,44 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
     t0 = time.perf_counter()
     spark = start(cfg.spark, debug=debug)
     session_s = time.perf_counter() - t0
-    sink = None
-    if fmt == "parquet":
-        sink = ParquetRounds(spark, output)
-        sink.begin()  # an existing folder is refused before anything is read
-    run = prepare_spark(spark, graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
-                        allow_nonfinite=allow_nonfinite)
-    g = run.graph
-    err.write(f"gnnprop: spark: {spark.sparkContext.master}: {g.num_nodes:,} nodes, {g.num_edges:,} edges, "
-              f"{g.width} feature{'s' if g.width != 1 else ''} read in {run.load_seconds:.1f} s "
-              f"(session {session_s:.1f} s); "
-              f"{run.plan.explanation}\n")
-    if g.num_edges == 0:
-        err.write(f"gnnprop: warning: {g.source} has no edges: nothing propagates (every node aggregates to 0)\n")
-    weights_data = None if weights_t is None else encode_weights(run.params)
-    picked = _pick(nodes, g.integer_ids)
-    if sink is not None:
-        _write_rounds(run, sink, picked, last, every, err)
+    # Ctrl-C / SIGTERM from here on cancel Spark's jobs rather than break the call in flight; the run's
+    # cleanup (the folder it made) then runs with no job left to write into it
+    with Interruptible(spark) as stop:
+        sink = None
+        if fmt == "parquet":
+            sink = ParquetRounds(spark, output)
+            sink.begin()  # an existing folder is refused before anything is read
+        run = prepare_spark(spark, graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
+                            allow_nonfinite=allow_nonfinite)
+        g = run.graph
+        err.write(f"gnnprop: spark: {spark.sparkContext.master}: {g.num_nodes:,} nodes, {g.num_edges:,} edges, "
+                  f"{g.width} feature{'s' if g.width != 1 else ''} read in {run.load_seconds:.1f} s "
+                  f"(session {session_s:.1f} s); "
+                  f"{run.plan.explanation}\n")
+        if g.num_edges == 0:
+            err.write(f"gnnprop: warning: {g.source} has no edges: nothing propagates (every node aggregates to 0)\n")
+        weights_data = None if weights_t is None else encode_weights(run.params)
+        picked = _pick(nodes, g.integer_ids)
+        if sink is not None:
+            _write_rounds(run, sink, picked, last, every, err, stop)
+            if weights_t is not None:  # only once the run succeeded
+                write_bytes(weights_t, weights_data)
+            err.write(f"gnnprop: spark: wrote {output}: {'; '.join(_summary_fields(run.meta()))}\n")
+            return
+        _collect_rounds(env, run, cfg, fmt, out_t, output, picked, last, every, precision, max_rows, max_cols, no_color,
+                        stop)
         if weights_t is not None:  # only once the run succeeded
             write_bytes(weights_t, weights_data)
-        err.write(f"gnnprop: spark: wrote {output}: {'; '.join(_summary_fields(run.meta()))}\n")
-        return
-    _collect_rounds(env, run, cfg, fmt, out_t, output, picked, last, every, precision, max_rows, max_cols, no_color)
-    if weights_t is not None:  # only once the run succeeded
-        write_bytes(weights_t, weights_data)
-    if run.nonfinite_round is not None:
-        err.write(f"gnnprop: warning: values became inf or nan from round {run.nonfinite_round}\n")
+        if run.nonfinite_round is not None:
+            err.write(f"gnnprop: warning: values became inf or nan from round {run.nonfinite_round}\n")
 
 
-def _write_rounds(run, sink, picked, last: bool, every: int, err) -> None:
+def _write_rounds(run, sink, picked, last: bool, every: int, err, stop) -> None:
     """The kept rounds as Parquet parts, never collected; the folder is removed if the run fails."""
     from .run_cmd import rounds_to_write
 
     try:
-        for result in rounds_to_write(_reported(run.propagate(), err), last, every):
+        for result in rounds_to_write(_reported(run.propagate(), err, stop), last, every):
             df = result.df if picked is None else result.df.where(result.df.id.isin(picked))
             sink.round(result.round, df)
         sink.finish(run.meta())
@@ -97,7 +101,7 @@ def _write_rounds(run, sink, picked, last: bool, every: int, err) -> None:
 
 
 def _collect_rounds(env: Env, run, cfg, fmt: str, out_t, output, picked, last: bool, every: int, precision,
-                    max_rows, max_cols, no_color) -> None:
+                    max_rows, max_cols, no_color, stop) -> None:
     """The kept rounds collected to the driver (within ``spark.collect_limit``) and written as the local
     engine writes them."""
     from ..engine.spark.output import Collector, check_collect
@@ -129,7 +133,7 @@ def _collect_rounds(env: Env, run, cfg, fmt: str, out_t, output, picked, last: b
             writer = make_writer(fmt, stream)
             writer.begin(shown, run.width)
             emit = writer.round
-        for result in rounds_to_write(_reported(run.propagate(), env.err), last, every):
+        for result in rounds_to_write(_reported(run.propagate(), env.err, stop), last, every):
             x = collector.numpy(result.df, run.step.width if result.round else g.width, dtype)
             emit(result.round, x if rows is None else x[rows])
         meta = run.meta()
@@ -139,8 +143,9 @@ def _collect_rounds(env: Env, run, cfg, fmt: str, out_t, output, picked, last: b
             writer.end(meta)
 
 
-def _reported(results, err):
+def _reported(results, err, stop):
     for result in results:
+        stop.check()  # Ctrl-C between two jobs: at the latest here, once a round
         _progress(err, result)
         yield result
 

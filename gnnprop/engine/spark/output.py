@@ -13,6 +13,7 @@ driver, so it is refused above ``spark.collect_limit`` values.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ class ParquetRounds:
     """Writes kept rounds to ``OUT/round=R/`` and marks the run complete last."""
 
     def __init__(self, spark, out: str):
+        self.spark = spark
         self.out = out.rstrip("/") or out
         self.fs = _FileSystem(spark, self.out)
         self.created = False
@@ -75,8 +77,23 @@ class ParquetRounds:
         self.fs.write_text("_SUCCESS", "")
 
     def abort(self) -> None:
-        if self.created and self.fs.exists():
+        """Remove the folder this run made. A round's write interrupted mid-way (Ctrl-C) goes on in the
+        JVM and would make its folder again: Spark's jobs are cancelled, and waited for, first."""
+        if not self.created:
+            return
+        settle(self.spark)
+        if self.fs.exists():
             self.fs.delete()
+
+
+def settle(spark, timeout: float = 60.0) -> None:
+    """Cancel this session's running jobs and wait (up to ``timeout`` seconds) until none runs."""
+    sc = spark.sparkContext
+    sc.cancelAllJobs()
+    tracker = sc.statusTracker()
+    deadline = time.monotonic() + timeout
+    while (tracker.getActiveJobsIds() or tracker.getActiveStageIds()) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def check_collect(num_nodes: int, width: int, rounds: int, limit: int) -> None:

@@ -9,8 +9,11 @@ Spark's own log is kept at WARN unless ``debug``.
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+import threading
 from typing import Any
 
 from ...config.schema import SparkConfig
@@ -57,12 +60,17 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
             builder = builder.config("spark.driver.memory", cfg.driver_memory)
         for key, value in cfg.conf.items():
             builder = builder.config(str(key), str(value).lower() if isinstance(value, bool) else str(value))
+        before = _sigint()
         try:
             active = builder.getOrCreate()
         except Exception as e:  # the JVM did not start or the master is not there: one line
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise RunError(f"spark.master {cfg.master}: cannot start Spark: {first}") from None
+        finally:
+            _restore_sigint(before)
     active.sparkContext.setLogLevel("INFO" if debug else "WARN")
+    if not debug:
+        _quiet_py4j()
     if not debug:  # gnnprop reads CSV headers itself and names Spark's columns by position
         jvm = active.sparkContext._jvm
         jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
@@ -79,6 +87,40 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
     if cfg.checkpoint_dir:
         active.sparkContext.setCheckpointDir(cfg.checkpoint_dir)
     return active
+
+
+def _sigint():
+    try:
+        return signal.getsignal(signal.SIGINT)
+    except ValueError:  # pragma: no cover - not the main thread
+        return None
+
+
+def _restore_sigint(handler) -> None:
+    """Put back the Ctrl-C handler PySpark replaces when it creates a SparkContext: PySpark's calls
+    the JVM from inside the signal handler, which breaks the call the program was in (py4j raises
+    "reentrant call"), and the cleanup after it. gnnprop's Ctrl-C (a KeyboardInterrupt) cancels the
+    session's jobs itself before it removes what a run wrote."""
+    if handler is None:
+        return
+    try:
+        if signal.getsignal(signal.SIGINT) is not handler:
+            signal.signal(signal.SIGINT, handler)
+    except ValueError:  # pragma: no cover - not the main thread
+        pass
+
+
+class _NotPy4J(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}py4j{os.sep}" not in record.pathname
+
+
+def _quiet_py4j() -> None:
+    """py4j logs a traceback on the root logger when Ctrl-C interrupts a call into the JVM (or the JVM
+    goes away); gnnprop says what happened in its one line instead (``--debug`` keeps py4j's)."""
+    root = logging.getLogger()
+    if not any(isinstance(f, _NotPy4J) for f in root.filters):
+        root.addFilter(_NotPy4J())
 
 
 def _submitted() -> bool:
@@ -129,3 +171,76 @@ def release_cached(spark: Any, keep: set[int] = frozenset()) -> None:
     for key, rdd in list(spark.sparkContext._jsc.getPersistentRDDs().items()):
         if int(key) not in keep:
             rdd.unpersist(True)
+
+
+class Interruptible:
+    """Ctrl-C and SIGTERM during a Spark run, without breaking the call into the JVM the program is in.
+
+    Python would raise ``KeyboardInterrupt`` in the middle of a py4j call: the JVM carries on with
+    the command (a round's write that then makes its folder again after the run removed it), and
+    the half-read connection can take the gateway with it. Here a signal is noted and a helper
+    thread (its own py4j connection) cancels the session's jobs until the program notices: the
+    call in flight then fails, :meth:`check` or :meth:`reraise` turn that into ``KeyboardInterrupt``
+    (``Terminated`` for SIGTERM), and the cleanup after it runs on a sound connection, with no job
+    left running. A second signal during the cleanup is noted too, not raised."""
+
+    def __init__(self, spark: Any):
+        self.spark = spark
+        self.signals: list[int] = []
+        self._old: dict[int, Any] = {}
+        self._done = threading.Event()
+
+    def __enter__(self) -> "Interruptible":
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                if callable(signal.getsignal(sig)):  # leave ignored signals ignored
+                    self._old[sig] = signal.signal(sig, self._noted)
+        except ValueError:  # not the main thread: signals are not ours to take
+            pass
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        self._done.set()
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+        signalled = self.stopped()
+        if signalled is not None and exc is not None and not isinstance(exc, KeyboardInterrupt):
+            raise signalled from None  # the cancelled job's error is the interruption
+        return False  # a signal after the last job: the run is complete, and ends as such
+
+    def _noted(self, signum, frame) -> None:  # noqa: ARG002
+        first = not self.signals
+        self.signals.append(signum)
+        if first:
+            threading.Thread(target=self._cancel, name="gnnprop-spark-cancel", daemon=True).start()
+
+    def _cancel(self) -> None:
+        try:  # the run is ending: the killed tasks and aborted writes are what was asked for, not errors
+            jvm = self.spark.sparkContext._jvm
+            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+                "org.apache.spark", jvm.org.apache.logging.log4j.Level.OFF)
+        except Exception:  # noqa: BLE001 - only quieter
+            pass
+        while not self._done.is_set():
+            try:
+                self.spark.sparkContext.cancelAllJobs()
+            except Exception:  # noqa: BLE001 - the JVM is going away: nothing left to cancel
+                return
+            self._done.wait(0.2)
+
+    def stopped(self) -> BaseException | None:
+        if not self.signals:
+            return None
+        from ..._signals import Terminated
+
+        return Terminated() if self.signals[0] == signal.SIGTERM else KeyboardInterrupt()
+
+    def check(self) -> None:
+        """Raise the noted signal's exception, if one came."""
+        exc = self.stopped()
+        if exc is not None:
+            raise exc
+
+    def quiet(self) -> None:
+        """Stop cancelling (the run is over or cleaning up): what runs now must finish."""
+        self._done.set()
