@@ -3,14 +3,13 @@
 
 
 import pytest
-import torch
 from torch import nn
 from torch_geometric.nn import GATConv, MessagePassing, SAGEConv
 
 from gnnprop.errors import ConfigError
 
 from .clitools import cli, fails
-from .reference import SeedFixed
+from .reference import SeedFixed, SeedNN
 from .conftest import ROOT
 from .zoo import (
     KARATE,
@@ -28,22 +27,12 @@ from .zoo import (
 # --- 4. several aggregations ----------------------------------------------------------
 
 
-class CatNN(MessagePassing):
+class CatNN(SeedNN):
     """Seed 000's learned layer with k aggregations concatenated: updateNN takes F + k*H inputs."""
 
     def __init__(self, f, h, o, aggr):
-        super().__init__(aggr=aggr)
-        self.messageNN = nn.Linear(2 * f, h)
+        super().__init__(f, h, o, aggr=aggr)
         self.updateNN = nn.Linear(f + len(aggr) * h, o)
-
-    def forward(self, x, edge_index):
-        return self.propagate(edge_index, x=x)
-
-    def message(self, x_i, x_j):
-        return self.messageNN(torch.cat((x_i, x_j), dim=-1))
-
-    def update(self, aggr_out, x):
-        return self.updateNN(torch.cat((x, aggr_out), dim=-1))
 
 
 class CombinedFixed(SeedFixed):
