@@ -190,6 +190,58 @@ def test_hive_layout_replaces_an_earlier_output_but_never_a_folder_with_other_fi
     assert (at / "mine" / "notes.txt").read_text() == "keep me"
 
 
+def _tree(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_folder_that_holds_an_input_is_never_replaced(at):
+    """Iterating on a run: round 2 of out/ as the node features of a new run into out/ is refused."""
+    assert run_to(at, "out/", "-f", "parquet").code == 0
+    before = _tree(at / "out")
+    args = ["run", "e.parquet", "--node-features", "out/round=2/part-0.parquet", "--rounds", "1", *FIXED,
+            "-f", "parquet"]
+    for target in ("out/", "out", "./out/"):
+        fails(cli(*args, "-o", target), 2, "holds an input of this command (the node features, "
+              "out/round=2/part-0.parquet)")
+        assert _tree(at / "out") == before
+    os.symlink("out", "alias")  # through a link to it too
+    fails(cli(*args, "-o", "alias/"), 2, "alias/ holds an input")
+    assert _tree(at / "out") == before
+    fails(cli(*args, "-o", "."), 2, "is the current folder or one above it")
+    assert not [n for n in os.listdir(at) if n.startswith(".")]
+    assert cli(*args, "-o", "next/").code == 0  # another folder is fine
+    assert sorted(os.listdir("next")) == ["round=0", "round=1"]
+
+
+def test_a_symlinked_folder_is_written_through_and_stays_a_link(at):
+    os.mkdir("real")
+    os.symlink("real", "link")
+    out = run_to(at, "link/", "-f", "parquet")
+    assert out.code == 0, out.stderr
+    assert os.path.islink("link") and os.readlink("link") == "real"
+    assert sorted(os.listdir("real")) == ["round=0", "round=1", "round=2"]
+    assert run_to(at, "link", "-f", "parquet", "--rounds", "1").code == 0  # replaced again, still a link
+    assert os.path.islink("link") and sorted(os.listdir("real")) == ["round=0", "round=1"]
+    assert not [n for n in os.listdir(at) if n.startswith(".")]
+    os.symlink("loop", "loop")
+    fails(run_to(at, "loop/", "-f", "parquet"), 2, "--output: loop")
+
+
+def test_save_weights_is_written_beside_a_rounds_folder(at):
+    out = run_to(at, "out/", "-f", "parquet", "--layer", "nn", "--save-weights", "w.safetensors")
+    assert out.code == 0, out.stderr
+    assert os.path.getsize("w.safetensors") > 0 and sorted(os.listdir("out"))[0] == "round=0"
+    again = run_to(at, "again/", "-f", "parquet", "--layer", "nn", "--weights", "w.safetensors")
+    assert again.code == 0
+    assert _tree(at / "again") == _tree(at / "out")
+    fails(run_to(at, "out/", "-f", "parquet", "--layer", "nn", "--save-weights", "out/w.safetensors"), 2,
+          "lies inside the folder")
+    os.unlink("w.safetensors")
+    fails(run_to(at, "out/", "-f", "parquet", "--layer", "nn", "--nodes", "99", "--save-weights", "w.safetensors"),
+          1, "99")
+    assert not os.path.exists("w.safetensors")  # a failed run writes no weights
+
+
 def test_a_failed_run_leaves_the_parquet_output_as_it_was(at):
     (at / "out.parquet").write_bytes(b"old")
     write("e.parquet", {"src": [1], "dst": [2]})

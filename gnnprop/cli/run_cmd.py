@@ -17,7 +17,7 @@ from .app import app, cli_message
 from .env import Env, get_env
 from .notes import warn_about_graph
 from .outputs import command_inputs, not_written, plan_outputs, signals_deferred, weights_target
-from .sinks import Target, atomic_folder, is_folder_target, open_output, output_target
+from .sinks import Target, atomic_folder, folder_target, is_folder_target, open_output, output_target, write_bytes
 
 #: The formats besides the writers' (``table``: a terminal's box view; ``text``: plain columns).
 VIEWS = ("table", "text")
@@ -133,8 +133,8 @@ def _run_graph(env: Env, graph: str, *, fmt, output, weights, save_weights, inpu
                          nodes=nodes, precision=precision, max_rows=max_rows, max_cols=max_cols, no_color=no_color,
                          allow_nonfinite=allow_nonfinite, debug=debug, config_file=flags["config"])
     if fmt is not None and fmt.strip().lower() == "parquet" and is_folder_target(output):
-        _run_hive(env, graph, output, cfg=cfg, weights=weights, input_format=input_format,
-                  node_features=node_features, last=last, every=every, nodes=nodes,
+        _run_hive(env, graph, output, cfg=cfg, weights=weights, save_weights=save_weights,
+                  input_format=input_format, node_features=node_features, last=last, every=every, nodes=nodes,
                   allow_nonfinite=allow_nonfinite, flags=flags)
         return
     out_t = output_target("-" if output is None else output)
@@ -227,26 +227,32 @@ def _choose_format(fmt: str | None, output: str | None, env: Env) -> str:
     return name
 
 
-def _run_hive(env: Env, graph: str, output: str, *, cfg, weights, input_format, node_features, last, every, nodes,
-              allow_nonfinite, flags) -> None:
+def _run_hive(env: Env, graph: str, output: str, *, cfg, weights, save_weights, input_format, node_features, last,
+              every, nodes, allow_nonfinite, flags) -> None:
     """``-f parquet -o DIR/``: one Parquet part per round written, ``DIR/round=R/part-0.parquet``
-    (``id, x0..``), the folder replaced whole on success."""
+    (``id, x0..``), the folder replaced whole on success (then ``--save-weights``)."""
     from ..engine.session import open_session
     from ..output.parquet import HiveParquetWriter
+    from ..weights import encode_weights
 
+    out_t = folder_target(output)
+    weights_t = None if save_weights is None else weights_target(save_weights)
     plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
-                                layer_type=cfg.layer.type), [])
+                                layer_type=cfg.layer.type), [out_t, weights_t])
     faults.doing(f"reading {graph}")
     session = open_session(graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
                            allow_nonfinite=allow_nonfinite, loaded=lambda g: warn_about_graph(env.err, g, cfg, flags))
     picked = [session.graph.lookup(n.strip()) for n in nodes.split(",") if n.strip()] if nodes else None
     ids = session.graph.node_ids if picked is None else [session.graph.node_ids[i] for i in picked]
-    with atomic_folder(output) as folder:
+    weights_data = None if weights_t is None else encode_weights(session.params)
+    with atomic_folder(out_t) as folder:
         writer = HiveParquetWriter(folder)
         writer.begin(ids, session.width)
         for result in rounds_to_write(_watched(session.propagate()), last, every):
             writer.round(result.round, _numpy(result.x if picked is None else result.x[picked]))
         writer.end(session.meta())
+    if weights_t is not None:  # only once the rounds are committed, as with a file
+        write_bytes(weights_t, weights_data)
 
 
 def rounds_to_write(results: Iterable, last: bool, every: int) -> Iterator:

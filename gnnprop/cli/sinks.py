@@ -11,6 +11,9 @@ Every file a command writes (``--output``, ``--save-weights``, ``convert``'s OUT
   it was. A symlink is written through: its target is replaced, the link stays.
 - A character or block device or a FIFO is written directly (streaming, no
   rename), as a shell's ``>`` would; a socket is refused.
+- A folder of per-round Parquet files (:func:`folder_target`) is built beside the
+  folder and renamed over it on success; a symlink to a folder is written
+  through. It must be new, empty or an earlier run's, and may hold no input.
 - No output may be one of the command's inputs (compared as real files: symlinks
   and hard links are seen through), and no two outputs the same file.
 - A write that fails (disk full, ...) is one :class:`RunError` naming the file.
@@ -48,6 +51,7 @@ class Target:
     path: str    # as the user wrote it ("-" for stdout)
     flag: str    # what names it in messages: --output, OUT, --nodes-out, --save-weights
     kind: str    # "stdout" | "file" (atomic: temp + rename) | "stream" (device or FIFO: written directly)
+    #              | "folder" (per-round Parquet: a temporary folder renamed over it)
     real: str = ""  # the file actually written: the path with symlinks resolved
 
     @property
@@ -105,6 +109,11 @@ def protect(inputs: Iterable[tuple[str, str | None]], outputs: Iterable[Target])
     written = [t for t in outputs if t.kind != "stdout"]
     for t in written:
         for what, p in given:
+            if t.kind == "folder":
+                if _inside(p, t.real):
+                    raise UsageError(f"{t.flag}: {t.path}/ holds an input of this command (the {what}, {p}); "
+                                     "replacing the folder would delete it: name another folder")
+                continue
             if _same(p, t):
                 raise UsageError(f"{t.flag}: {t.path} is one of the input files (the {what}); "
                                  f"it would be overwritten")
@@ -112,6 +121,16 @@ def protect(inputs: Iterable[tuple[str, str | None]], outputs: Iterable[Target])
         for b in written[k + 1:]:
             if a.real == b.real or _same(a.path, b):
                 raise UsageError(f"{a.flag} and {b.flag} name the same file ({b.path}); one would be lost")
+            for folder, other in ((a, b), (b, a)):
+                if folder.kind == "folder" and _inside(other.real, folder.real):
+                    raise UsageError(f"{other.flag} {other.path} lies inside the folder {folder.flag} replaces "
+                                     f"({folder.path}/); name a file outside it")
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether the file ``path`` is the folder ``folder`` or lies anywhere under it (links resolved)."""
+    real = os.path.realpath(path)
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _same(path: str, t: Target) -> bool:
@@ -235,40 +254,70 @@ def write_bytes(target: Target, data: bytes) -> None:
 
 def is_folder_target(path: str | None) -> bool:
     """Whether ``--output path`` names a folder (for the per-round Parquet layout): it ends
-    in ``/`` or is an existing folder."""
+    in ``/`` or is an existing folder (a symlink to one included)."""
     return path is not None and (path.endswith(("/", os.sep)) or os.path.isdir(path))
 
 
-@contextlib.contextmanager
-def atomic_folder(path: str, what: str = "--output") -> Iterator[str]:
-    """A temporary folder beside ``path`` that replaces it on success (a Hive-layout output).
+#: What an earlier run folder may hold besides its ``round=R`` folders: its manifest and its mark
+#: (with the checksum files Hadoop writes beside them on a Spark run).
+RUN_FOLDER_FILES = ("_gnnprop.json", "_SUCCESS", "._gnnprop.json.crc", "._SUCCESS.crc")
 
-    An existing ``path`` must be empty or hold only ``round=...`` folders (an
-    earlier output): a folder with anything else in it is refused, not replaced.
+
+def folder_target(path: str, flag: str = "--output") -> Target:
+    """Check a folder output (the per-round Parquet layout) before any work.
+
+    A symlink to a folder is written through, as a file's link is: the folder it points to
+    is replaced, the link stays. An existing folder must be empty or an earlier run's
+    (``round=R`` folders and the run's own files); anything else in it is refused, not replaced.
     """
-    target = Path(path.rstrip("/" + os.sep) or path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise UsageError(f"{what}: the folder {str(folder)!r} does not exist")
-    if target.exists():
-        if not target.is_dir():
-            raise UsageError(f"{what}: {path} is a file, expected a folder for the per-round Parquet layout")
-        others = [p.name for p in target.iterdir() if not (p.is_dir() and p.name.startswith("round="))]
-        if others:
-            raise UsageError(f"{what}: the folder {path} holds other files ({', '.join(sorted(others)[:3])}); "
-                             "name a new or empty folder, or one written by gnnprop")
+    shown = path.rstrip("/" + os.sep) or path
     try:
-        tmp = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        real = os.path.realpath(shown, strict=os.path.lexists(shown))
+    except OSError as e:  # a symlink loop, a component that is not a folder
+        raise UsageError(f"{flag}: {shown}: {e.strerror or e}") from None
+    cwd = os.path.realpath(os.getcwd())
+    if _inside(cwd, real):
+        raise UsageError(f"{flag}: {shown} is the current folder or one above it; name a new folder for the rounds")
+    parent = os.path.dirname(real)
+    if not os.path.isdir(parent):
+        raise UsageError(f"{flag}: the folder {os.path.dirname(shown) or '.'!r} does not exist")
+    if os.path.exists(real):
+        if not os.path.isdir(real):
+            raise UsageError(f"{flag}: {shown} is a file, expected a folder for the per-round Parquet layout")
+        try:
+            names = os.listdir(real)
+        except OSError as e:
+            raise UsageError(f"{flag}: cannot read the folder {shown}: {e.strerror}") from None
+        others = [n for n in names if not (n.startswith("round=") and os.path.isdir(os.path.join(real, n)))
+                  and n not in RUN_FOLDER_FILES]
+        if others:
+            raise UsageError(f"{flag}: the folder {shown} holds other files ({', '.join(sorted(others)[:3])}); "
+                             "name a new or empty folder, or one written by gnnprop")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: cannot write in {os.path.dirname(shown) or '.'!r}: permission denied")
+    return Target(shown, flag, "folder", real)
+
+
+@contextlib.contextmanager
+def atomic_folder(target: Target) -> Iterator[str]:
+    """A temporary folder beside ``target`` (a :func:`folder_target`) that replaces it on success.
+
+    The replacement happens at the resolved path, so a symlink to a folder stays a link.
+    """
+    real = Path(target.real)
+    folder = real.parent
+    try:
+        tmp = tempfile.mkdtemp(prefix=f".{real.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise UsageError(f"{what}: cannot write in {str(folder)!r}: {e.strerror}") from None
+        raise UsageError(f"{target.flag}: cannot write in {str(folder)!r}: {e.strerror}") from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
         old = None
-        if target.exists():
-            old = tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=folder)
-            os.replace(target, os.path.join(old, "previous"))
-        os.replace(tmp, target)
+        if real.exists():
+            old = tempfile.mkdtemp(prefix=f".{real.name}.", suffix=".old", dir=folder)
+            os.replace(real, os.path.join(old, "previous"))
+        os.replace(tmp, real)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:

@@ -13,7 +13,7 @@ import time
 from ..errors import UsageError
 from .env import Env
 from .outputs import command_inputs, plan_outputs, weights_target
-from .sinks import open_output, output_target, write_bytes
+from .sinks import folder_target, open_output, output_target, write_bytes
 
 #: Output file extensions that name a collected format; any other ``--output`` is a Parquet folder.
 FILE_FORMATS = {"json": "json", "ndjson": "ndjson", "jsonl": "ndjson", "csv": "csv", "npy": "npy", "txt": "table"}
@@ -46,7 +46,12 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
     check_supported(cfg)  # before Spark starts
     detect_format(graph, input_format)
     fmt = output_format(fmt, output, env, _choose_format)
-    out_t = None if fmt == "parquet" else output_target("-" if output is None else output)
+    if fmt != "parquet":
+        out_t = output_target("-" if output is None else output)
+    elif "://" not in output:  # a local folder: checked as run's are (no input inside; a link written through)
+        out_t = folder_target(output)
+    else:
+        out_t = None
     weights_t = None if save_weights is None else weights_target(save_weights)
     plan_outputs(command_inputs(graph, node_features=node_features, config=config_file, weights=weights,
                                 layer_type=cfg.layer.type), [out_t, weights_t])
@@ -59,7 +64,7 @@ def run_spark(env: Env, cfg, graph: str, *, input_format, node_features, weights
     with Interruptible(spark) as stop:
         sink = None
         if fmt == "parquet":
-            sink = ParquetRounds(spark, output)
+            sink = ParquetRounds(spark, out_t.real if out_t is not None else output)
             sink.begin()  # an existing folder is refused before anything is read
         run = prepare_spark(spark, graph, cfg, input_format=input_format, node_features=node_features, weights=weights,
                             allow_nonfinite=allow_nonfinite)
