@@ -11,16 +11,16 @@ stopped.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol
 
 import torch
 
 from ..csr import build_adjacency
-from ..errors import RunError, setting
 from ..graph import DeviceGraph
 from ..layers.base import Caller, Fused
-from .rounds import RoundPlan, converged_reason, finished_reason
+from .rounds import RoundBook, RoundPlan
 
 
 #: Below this many nodes + edges a round runs on one thread: starting torch's thread pool costs
@@ -87,64 +87,72 @@ class RoundResult:
     round: int                 # 0 = the input
     x: torch.Tensor            # [N, F] after this round
     delta: float | None = None  # max |x_r - x_(r-1)|: measured in converge mode only
+    seconds: float = 0.0       # to compute and check this round
+
+
+@dataclass
+class Start:
+    """Where a resumed run starts: round ``round``'s values (as a finished run wrote them) and the
+    record of the rounds before it."""
+
+    round: int
+    x: torch.Tensor
+    deltas: list[float]
+    nonfinite_round: int | None = None
 
 
 class Propagation:
-    """Iterate over the rounds: round 0 (the input), then 1, 2, ...
+    """Iterate over the rounds: round 0 (the input), then 1, 2, ... (from ``start``, a resumed run's
+    round, when given: that round first, then the ones after it).
 
-    After iteration, ``rounds_run``, ``stop_reason`` and ``converged`` say what
-    happened; in converge mode ``deltas`` holds the largest change of every round
-    (other modes skip that measurement: it is two more passes over [N, F] a round);
-    ``nonfinite_round`` is the first round with an inf or nan (when allowed).
+    The run's record is a :class:`~gnnprop.engine.rounds.RoundBook`, kept as every engine keeps it:
+    after iteration, ``rounds_run``, ``stop_reason`` and ``converged`` say what happened; in converge
+    mode ``deltas`` holds the largest change of every round (other modes skip that measurement: it is
+    two more passes over [N, F] a round); ``nonfinite_round`` is the first round with an inf or nan
+    (when allowed).
     """
 
     def __init__(self, graph: DeviceGraph, x0: torch.Tensor, plan: RoundPlan, kernel: Kernel,
-                 node_ids: list | None = None, allow_nonfinite: bool = False):
+                 node_ids: list | None = None, allow_nonfinite: bool = False, start: Start | None = None):
         self.graph, self.x0, self.plan, self.kernel = graph, x0, plan, kernel
         self.node_ids = node_ids
-        self.allow_nonfinite = allow_nonfinite
-        self.rounds_run = 0
-        self.converged: bool | None = None
-        self.deltas: list[float] = []
-        self.nonfinite_round: int | None = None
-        self.stop_reason = "not started"
+        self.book = RoundBook(plan, allow_nonfinite)
+        self.start = start
+        if start is not None:
+            self.book.resume(start.round, start.deltas, start.nonfinite_round)
+
+    rounds_run = property(lambda self: self.book.rounds_run)
+    converged = property(lambda self: self.book.converged)
+    deltas = property(lambda self: self.book.deltas)
+    nonfinite_round = property(lambda self: self.book.nonfinite_round)
+    stop_reason = property(lambda self: self.book.stop_reason)
 
     def __iter__(self) -> Iterator[RoundResult]:
-        plan = self.plan
+        plan, book = self.plan, self.book
         size = self.graph.num_nodes + int(self.graph.edge_index.shape[1])
+        first, x = (0, self.x0) if self.start is None else (self.start.round, self.start.x)
         with torch.inference_mode(), threads_for(size):
             state = self.kernel.prepare(self.graph)
-            x = self.x0
-            yield RoundResult(0, x)
-            for r in range(1, plan.max_rounds + 1):
+            yield RoundResult(first, x)
+            for r in range(first + 1, plan.max_rounds + 1):
+                t0 = time.perf_counter()
                 new = self.kernel.step(x, self.graph, state)
                 self._check_finite(new, r)
                 delta = None
-                if plan.mode == "converge" and new.shape == x.shape:
+                if book.measures_change(new.shape == x.shape):
                     delta = float((new - x).abs().max()) if new.numel() else 0.0
-                    self.deltas.append(delta)
-                self.rounds_run = r
-                yield RoundResult(r, new, delta)
+                stop = book.done(r, delta)
+                yield RoundResult(r, new, delta, time.perf_counter() - t0)
                 x = new
-                if plan.mode == "converge" and delta is not None and delta <= plan.tol:
-                    self.converged = True
-                    self.stop_reason = converged_reason(r, delta, plan.tol)
+                if stop:
                     return
-        self.converged, self.stop_reason = finished_reason(plan, self.deltas)
+        book.finish()
 
     def _check_finite(self, x: torch.Tensor, r: int) -> None:
         finite = torch.isfinite(x)
         if bool(finite.all()):
             return
-        if self.nonfinite_round is None:
-            self.nonfinite_round = r
-        if self.allow_nonfinite:
-            return
         bad = (~finite).any(dim=1).nonzero()[0, 0].item()
         col = (~finite[bad]).nonzero()[0, 0].item()
         node = self.node_ids[bad] if self.node_ids is not None else bad
-        raise RunError(
-            f"round {r}: node {node} feature {col} became {float(x[bad, col])} "
-            f"({x.dtype} {'overflow' if torch.isinf(x[bad, col]) else 'invalid operation'}); "
-            f"try {setting('dtype', 'float64') + ' or ' if x.dtype != torch.float64 else ''}fewer rounds, "
-            f"or {setting('allow_nonfinite')} to keep going")
+        self.book.nonfinite(r, node, col, float(x[bad, col]), str(x.dtype).replace("torch.", ""))

@@ -1,8 +1,14 @@
-"""How many rounds to run: a fixed count, a rule on the input, or convergence.
+"""How many rounds to run, and what a run has done so far: one home for every engine.
 
 :func:`plan_rounds` is evaluated once, before the first round, on the input
 features and the graph; it returns a :class:`RoundPlan` that says how many rounds
 may run at most and why (``explanation``), in words fit for a summary line.
+
+:class:`RoundBook` keeps a run's record as it goes (rounds run, the largest change
+of each round in converge mode, the first non-finite round, why it stopped), and
+:func:`check_widths` is the check every engine makes before the first round: the
+local engine's :class:`~gnnprop.engine.loop.Propagation` and the Spark engine's
+rounds keep their books the same way, so they stop, fail and explain alike.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import torch
 
 from .. import expr
 from ..config.schema import RoundsConfig
+from ..errors import ConfigError, RunError, setting
 from ..graph import Graph
 
 
@@ -111,3 +118,73 @@ def finished_reason(plan: RoundPlan, deltas: list[float]) -> tuple[bool | None, 
         last = f"; last max change {deltas[-1]:.3g}" if deltas else ""
         return False, f"did not converge: hit max_rounds = {plan.max_rounds} (tol {plan.tol:g}{last})"
     return None, plan.explanation
+
+
+def check_widths(layer: str, source: str, in_dim: int, out_dim: int, plan: RoundPlan | None,
+                 heads: bool = False) -> None:
+    """Refuse, before the first round, widths a run cannot have: no features at all, or (given the
+    ``plan``) a layer whose output cannot be fed back in while the plan asks for more than one round."""
+    if in_dim == 0:
+        raise ConfigError(f"{source}: the node features have width 0; nothing to propagate")
+    if plan is not None and out_dim != in_dim and (plan.max_rounds > 1 or plan.mode == "converge"):
+        why = plan.explanation if plan.mode != "static" else f"{plan.max_rounds} rounds"
+        raise ConfigError(
+            f"the {layer} layer maps width {in_dim} to width {out_dim}, so its output cannot "
+            f"be fed back in: it can run only 1 round, but the config asks for {why}; "
+            f"set layer.out_dim to {in_dim}{' (and concat: false for a multi-head layer)' if heads else ''}"
+            f" or rounds to 1", key="layer")
+
+
+@dataclass
+class RoundBook:
+    """A run's record as it goes: every engine keeps it the same way.
+
+    The engine computes a round, reports a non-finite value it found (:meth:`nonfinite`),
+    then the round (:meth:`done`, with its largest change in converge mode), and calls
+    :meth:`finish` when the plan's rounds are all run. A resumed run starts from the
+    record of the rounds it had done (:meth:`resume`).
+    """
+
+    plan: RoundPlan
+    allow_nonfinite: bool = False
+    rounds_run: int = 0
+    deltas: list[float] = field(default_factory=list)
+    converged: bool | None = None
+    stop_reason: str = "not started"
+    nonfinite_round: int | None = None
+
+    def resume(self, rounds_run: int, deltas: list[float], nonfinite_round: int | None) -> None:
+        self.rounds_run, self.deltas, self.nonfinite_round = rounds_run, list(deltas), nonfinite_round
+
+    def measures_change(self, same_width: bool) -> bool:
+        """Whether a round's largest change is measured (converge mode, a layer that keeps the width)."""
+        return self.plan.mode == "converge" and same_width
+
+    def nonfinite(self, r: int, node, feature: int, value: float, dtype: str) -> None:
+        """Round ``r`` made ``value`` (inf or nan) at ``node``'s ``feature``: noted, and an error unless
+        the run allows non-finite values."""
+        if self.nonfinite_round is None:
+            self.nonfinite_round = r
+        if self.allow_nonfinite:
+            return
+        what = "overflow" if value in (float("inf"), float("-inf")) else "invalid operation"
+        raise RunError(
+            f"round {r}: node {node} feature {feature} became {value} ({dtype} {what}); "
+            f"try {setting('dtype', 'float64') + ' or ' if dtype != 'float64' else ''}fewer rounds, "
+            f"or {setting('allow_nonfinite')} to keep going")
+
+    def done(self, r: int, delta: float | None) -> bool:
+        """Record round ``r``; True when the run stops after it (it converged)."""
+        self.rounds_run = r
+        if delta is None:
+            return False
+        self.deltas.append(delta)
+        if delta <= self.plan.tol:
+            self.converged = True
+            self.stop_reason = converged_reason(r, delta, self.plan.tol)
+            return True
+        return False
+
+    def finish(self) -> None:
+        """The plan's rounds are all run."""
+        self.converged, self.stop_reason = finished_reason(self.plan, self.deltas)

@@ -29,7 +29,7 @@ from ..layers.base import LayerKind
 from ..weights import load_weights
 from . import reorder
 from .loop import FusedKernel, Kernel, Propagation, ReferenceKernel
-from .rounds import RoundPlan, plan_rounds
+from .rounds import RoundPlan, check_widths, plan_rounds
 
 #: config name -> torch dtype, for every name the config allows
 DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}
@@ -158,8 +158,7 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     device = resolve_device(cfg.device)
     dtype = DTYPES[cfg.dtype]
     in_dim = int(g.x.shape[1])
-    if in_dim == 0:
-        raise ConfigError(f"{g.source}: the node features have width 0; nothing to propagate")
+    check_widths(cfg.layer.type, g.source, in_dim, in_dim, None)  # no features: before the layer is built
     if g.edge_attr is not None and g.edge_attr.shape[1] == 0:
         g = replace(g, edge_attr=None)  # "edge_attr": [] on a graph with no edges
     edge_dim = None if g.edge_attr is None else int(g.edge_attr.shape[1])
@@ -179,13 +178,7 @@ def prepare(graph: Graph, config: Config, *, allow_nonfinite: bool = False, weig
     x0 = g.x.to(device=device, dtype=dtype)
     plan = plan_rounds(cfg.rounds, x0, g)
     out_dim = probe_width(kind, params, in_dim, g)
-    if out_dim != in_dim and (plan.max_rounds > 1 or plan.mode == "converge"):
-        why = plan.explanation if plan.mode != "static" else f"{plan.max_rounds} rounds"
-        raise ConfigError(
-            f"the {cfg.layer.type} layer maps width {in_dim} to width {out_dim}, so its output cannot "
-            f"be fed back in: it can run only 1 round, but the config asks for {why}; "
-            f"set layer.out_dim to {in_dim}{' (and concat: false for a multi-head layer)' if 'heads' in cfg.layer.args else ''}"
-            f" or rounds to 1", key="layer")
+    check_widths(cfg.layer.type, g.source, in_dim, out_dim, plan, heads="heads" in cfg.layer.args)
     params = params.to(device=device, dtype=dtype)
     # Indices were range-checked by the loader; they move to the device only now.
     dgraph = DeviceGraph(

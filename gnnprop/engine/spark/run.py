@@ -23,10 +23,10 @@ import torch
 
 from ... import expr
 from ...config.schema import Config
-from ...errors import ConfigError, RunError, setting
+from ...errors import ConfigError
 from ...layers import build, resolve_kind
 from ...weights import load_weights
-from ..rounds import RoundPlan, converged_reason, finished_reason, plan_rounds, plan_rule
+from ..rounds import RoundBook, RoundPlan, check_widths, plan_rounds, plan_rule
 from . import check_supported
 from .inputs import SparkGraph, read_graph
 from .ops import Ops, SparkStep
@@ -58,13 +58,18 @@ class SparkRun:
     step: SparkStep
     plan: RoundPlan
     allow_nonfinite: bool = False
-    rounds_run: int = 0
-    converged: bool | None = None
-    deltas: list[float] = field(default_factory=list)
-    nonfinite_round: int | None = None
-    stop_reason: str = "not started"
     started: float = field(default_factory=time.perf_counter)
     load_seconds: float = 0.0
+    book: RoundBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.book = RoundBook(self.plan, self.allow_nonfinite)
+
+    rounds_run = property(lambda self: self.book.rounds_run)
+    converged = property(lambda self: self.book.converged)
+    deltas = property(lambda self: self.book.deltas)
+    nonfinite_round = property(lambda self: self.book.nonfinite_round)
+    stop_reason = property(lambda self: self.book.stop_reason)
 
     @property
     def dtype(self) -> str:
@@ -88,20 +93,26 @@ class SparkRun:
         rows = self.graph.nodes.select("id", "_o1", "_o2", "_o3").orderBy("_o1", "_o2", "_o3").collect()
         return [r["id"] for r in rows]
 
-    def propagate(self) -> Iterator[SparkRound]:
+    def propagate(self, start: tuple[int, DataFrame, list[float], int | None] | None = None) -> Iterator[SparkRound]:
+        """Round 0 (the input), 1, 2, ...; from ``start`` = (round, its table, the deltas and the first
+        non-finite round before it), a resumed run's round, when given: that round first."""
         F = _F()
         self.started = time.perf_counter()
-        plan = self.plan
-        x = self.input()  # a projection of the checkpointed nodes
-        yield SparkRound(0, x, 0.0, self.graph.num_nodes)
-        for r in range(1, plan.max_rounds + 1):
+        plan, book = self.plan, self.book
+        if start is None:
+            first, x = 0, self.input()  # a projection of the checkpointed nodes
+        else:
+            first, x, deltas, nonfinite = start
+            book.resume(first, deltas, nonfinite)
+        yield SparkRound(first, x, 0.0, self.graph.num_nodes)
+        for r in range(first + 1, plan.max_rounds + 1):
             t0 = time.perf_counter()
             step = self.step.step(x)
             cols = [F.col(f"x{k}") for k in range(self.step.width)]
             bad = F.lit(False)
             for c in cols:
                 bad = bad | F.isnan(c) | (F.abs(c) == float("inf"))
-            converge = plan.mode == "converge" and self.step.width == self.graph.width
+            converge = book.measures_change(self.step.width == self.graph.width)
             aggs = [F.count(F.lit(1)).alias("rows"), F.sum(F.when(bad, 1).otherwise(0)).alias("bad")]
             if converge:
                 aggs.append(F.max("_change").alias("delta"))
@@ -116,17 +127,14 @@ class SparkRun:
             delta = None
             if converge:
                 delta = float(stats["delta"]) if stats["delta"] is not None else 0.0
-                self.deltas.append(delta)
-            self.rounds_run = r
+            stop = book.done(r, delta)
             x = new  # round r - 1 is no longer read here
             del new
             self._release(int(stats["rows"]))
             yield SparkRound(r, x, time.perf_counter() - t0, int(stats["rows"]), delta)
-            if converge and delta is not None and delta <= plan.tol:
-                self.converged = True
-                self.stop_reason = converged_reason(r, delta, plan.tol)
+            if stop:
                 return
-        self.converged, self.stop_reason = finished_reason(plan, self.deltas)
+        book.finish()
 
     def _release(self, rows: int) -> None:
         """Let Spark free what the earlier rounds left behind: their checkpointed blocks and shuffle
@@ -142,17 +150,12 @@ class SparkRun:
             self.spark.sparkContext._jvm.System.gc()
 
     def _nonfinite(self, df: DataFrame, bad, cols, r: int) -> None:
-        if self.nonfinite_round is None:
-            self.nonfinite_round = r
-        if self.allow_nonfinite:
+        if self.allow_nonfinite:  # noted, not looked for
+            self.book.nonfinite(r, None, 0, math.inf, self.dtype)
             return
         row = df.where(bad).first()
         k = next(k for k in range(len(cols)) if not math.isfinite(row[f"x{k}"]))
-        value = row[f"x{k}"]
-        raise RunError(
-            f"round {r}: node {row['id']} feature {k} became {value} "
-            f"({self.dtype} {'overflow' if math.isinf(value) else 'invalid operation'}); "
-            f"try {setting('dtype', 'float64')} or fewer rounds, or {setting('allow_nonfinite')} to keep going")
+        self.book.nonfinite(r, row["id"], k, float(row[f"x{k}"]), self.dtype)
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -233,8 +236,7 @@ def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str |
                    undirected=cfg.graph_cfg.undirected, features=cfg.graph_cfg.features,
                    feature_dim=cfg.graph_cfg.feature_dim, partitions=partitions(spark, cfg.spark),
                    checkpoint=checkpointer(spark, cfg))
-    if g.width == 0:
-        raise ConfigError(f"{g.source}: the node features have width 0; nothing to propagate")
+    check_widths(cfg.layer.type, g.source, g.width, g.width, None)  # no features: before the layer is built
     kind = resolve_kind(cfg.layer.type)
     params = build(kind, cfg.layer, g.width, cfg.aggregation(), cfg.seed, aggr_mode=cfg.aggr_mode)
     if weights is not None:
@@ -252,12 +254,7 @@ def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str |
         plan = _rule_plan(cfg, g, g.nodes)
     else:
         plan = plan_rounds(cfg.rounds, None, None)  # static / converge: no statistics
-    if step.width != g.width and (plan.max_rounds > 1 or plan.mode == "converge"):
-        why = plan.explanation if plan.mode != "static" else f"{plan.max_rounds} rounds"
-        raise ConfigError(
-            f"the {cfg.layer.type} layer maps width {g.width} to width {step.width}, so its output cannot "
-            f"be fed back in: it can run only 1 round, but the config asks for {why}; "
-            f"set layer.out_dim to {g.width} or rounds to 1", key="layer")
+    check_widths(cfg.layer.type, g.source, g.width, step.width, plan, heads="heads" in cfg.layer.args)
     run = SparkRun(spark, cfg, g, kind, params, step, plan, allow_nonfinite=allow_nonfinite)
     run.load_seconds = time.perf_counter() - started
     return run
