@@ -89,7 +89,7 @@ def test_terminal_table():
     assert "12.5" in text and "12.25" in text and "5.25" in text
     assert "12.5000" not in text
     assert "\x1b[" not in text  # colour off in this environment
-    assert "fixed layer, max aggregation: 1 round (static); 1 round run" in text
+    assert "fixed layer, max aggregation: 1 round (static); 1 round computed in " in text
     lines = [line for line in text.splitlines() if line.startswith("0 ") or line.startswith("2 ")]
     # decimal points line up in a column
     assert lines[-2].index("12.5") == lines[-1].index("12.25")

@@ -522,7 +522,7 @@ def test_rounds_0_is_round_0_only_in_every_format(work, fmt):
         assert np.load(path).tolist() == [[6.0, 4.0], [0.0, 1.0], [5.0, 3.0], [1.0, 2.0]]
     else:
         text = path.read_text()
-        assert "round 0 (input)" in text and "round 1" not in text and "0 rounds run" in text
+        assert "round 0 (input)" in text and "round 1" not in text and "0 rounds computed in" in text
 
 
 def test_ndjson_streamed_failure_ends_with_an_error_record(work):

@@ -105,7 +105,7 @@ def test_cli_output_and_inspect_are_the_same_in_every_order(tmp_path, order):
     other = cli(*args, "-f", "csv", "--reorder", order)
     assert base.code == other.code == 0 and other.stdout == base.stdout
     table = cli(*args, "--reorder", order, tty=True)
-    assert f"engine fused, node order {order};" in table.stdout
+    assert f"engine fused, node order {order}\n" in table.stdout
     assert "node order" not in cli(*args, tty=True).stdout  # auto: no order has paid, the file's order ran
     inspect = ["inspect", str(path), "--node", "21", "--round", "2", "--layer", "fixed", "--aggr", "max",
                "--features", "random"]

@@ -253,9 +253,16 @@ def test_parquet_output_every_round_then_success_marker(tmp_path, spark):
     for rnd in (0, 2, 3):
         for k, node in enumerate(local[0]):
             assert got[(rnd, node)] == local[1][rnd][k].tolist()
-    # an existing, non-empty folder is refused before anything is written
-    fails(cli("run", edges, "--node-features", nodes, "--engine", "spark", "-o", f"{out_dir}/"), 2,
-          "already exists")
+    # an earlier run's folder is replaced, as the local engine's is; a folder with other files is refused
+    # before Spark starts, with the local engine's words
+    again = cli("run", edges, "--node-features", nodes, "--rounds", "1", "--engine", "spark", "-o", f"{out_dir}/")
+    assert again.code == 0, again.stderr
+    assert sorted(n for n in os.listdir(out_dir) if n.startswith("round=")) == ["round=0", "round=1"]
+    (out_dir / "notes.txt").write_text("mine")
+    for engine in ("spark", "auto"):
+        fails(cli("run", edges, "--node-features", nodes, "--engine", engine, "-o", f"{out_dir}/"), 2,
+              f"--output: the folder {out_dir} holds other files (notes.txt)")
+    assert (out_dir / "notes.txt").read_text() == "mine"
 
 
 def test_failed_run_leaves_nothing_that_looks_complete(tmp_path):

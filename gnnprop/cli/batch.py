@@ -17,12 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import GnnpropError, UsageError
-from ..resolver import did_you_mean
 from .env import Env
-
-#: Formats that can hold several graphs in one stream on stdout.
-STREAMABLE = ("ndjson", "table", "text")
-
 
 @dataclass
 class Job:
@@ -59,25 +54,6 @@ def graph_paths(graphs: list[str] | None, paths_from: str | None) -> list[str]:
 def is_dir_target(output: str) -> bool:
     """``-o`` names a folder: it ends with ``/`` or is one."""
     return output.endswith("/") or output.endswith(os.sep) or os.path.isdir(output)
-
-
-def batch_format(fmt: str | None, folder: str | None, env: Env, count: int, known: dict[str, str]) -> str:
-    """The format of a batch: ``--format``, else json into a folder, table on a terminal, ndjson in a pipe."""
-    formats = ("table", "text", *dict.fromkeys(known.values()))
-    if fmt is not None:
-        name = fmt.strip().lower()
-        if name not in formats:
-            raise UsageError(f"--format: unknown format {fmt!r}; {did_you_mean(fmt, formats)}"
-                             f"valid: {', '.join(formats)}")
-    elif folder is not None:
-        name = "json"
-    else:
-        name = "table" if env.out_is_tty() else "ndjson"
-    if folder is None and count > 1 and name not in STREAMABLE:
-        raise UsageError(f"--format {name}: {count:,} graphs on stdout would be one stream that does not say which "
-                         f"graph a value is from; use -f ndjson (each record has a \"graph\" field) or -o DIR/ "
-                         "(one file per graph)")
-    return "text" if folder is not None and name == "table" else name
 
 
 def plan_jobs(paths: list[str], folder: str | None, ext: str) -> list[Job]:

@@ -258,10 +258,6 @@ def is_folder_target(path: str | None) -> bool:
     return path is not None and (path.endswith(("/", os.sep)) or os.path.isdir(path))
 
 
-#: What an earlier run folder may hold besides its ``round=R`` folders: its manifest and its mark
-#: (with the checksum files Hadoop writes beside them on a Spark run).
-RUN_FOLDER_FILES = ("_gnnprop.json", "_SUCCESS", "._gnnprop.json.crc", "._SUCCESS.crc")
-
 
 def folder_target(path: str, flag: str = "--output") -> Target:
     """Check a folder output (the per-round Parquet layout) before any work.
@@ -288,8 +284,10 @@ def folder_target(path: str, flag: str = "--output") -> Target:
             names = os.listdir(real)
         except OSError as e:
             raise UsageError(f"{flag}: cannot read the folder {shown}: {e.strerror}") from None
+        from ..engine.runfolder import OWN_FILES
+
         others = [n for n in names if not (n.startswith("round=") and os.path.isdir(os.path.join(real, n)))
-                  and n not in RUN_FOLDER_FILES]
+                  and n not in OWN_FILES]
         if others:
             raise UsageError(f"{flag}: the folder {shown} holds other files ({', '.join(sorted(others)[:3])}); "
                              "name a new or empty folder, or one written by gnnprop")

@@ -118,6 +118,7 @@ class Propagation:
         self.node_ids = node_ids
         self.book = RoundBook(plan, allow_nonfinite)
         self.start = start
+        self.seconds = 0.0  # spent computing rounds (not what the consumer does between them)
         if start is not None:
             self.book.resume(start.round, start.deltas, start.nonfinite_round)
 
@@ -142,7 +143,9 @@ class Propagation:
                 if book.measures_change(new.shape == x.shape):
                     delta = float((new - x).abs().max()) if new.numel() else 0.0
                 stop = book.done(r, delta)
-                yield RoundResult(r, new, delta, time.perf_counter() - t0)
+                took = time.perf_counter() - t0
+                self.seconds += took
+                yield RoundResult(r, new, delta, took)
                 x = new
                 if stop:
                     return

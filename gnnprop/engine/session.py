@@ -28,8 +28,8 @@ from ..layers import build, resolve_kind
 from ..layers.base import LayerKind
 from ..weights import load_weights
 from . import reorder
-from .loop import FusedKernel, Kernel, Propagation, ReferenceKernel
-from .rounds import RoundPlan, check_widths, plan_rounds
+from .loop import FusedKernel, Kernel, Propagation, ReferenceKernel, Start
+from .rounds import RoundBook, RoundPlan, check_widths, plan_rounds
 
 #: config name -> torch dtype, for every name the config allows
 DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}
@@ -86,30 +86,23 @@ class Session:
         """The first round with an inf or nan in a run that allows them, else None."""
         return self.propagation.nonfinite_round if self.propagation else None
 
-    def propagate(self) -> Propagation:
+    def propagate(self, start: Start | None = None) -> Propagation:
+        """The rounds, from round 0 (or from a resumed run's ``start``)."""
         self.started = time.perf_counter()
-        self.propagation = Propagation(self.dgraph, self.x0, self.plan, self.kernel,
-                                       node_ids=self.graph.node_ids, allow_nonfinite=self.allow_nonfinite)
+        self.propagation = Propagation(self.dgraph, self.x0, self.plan, self.kernel, node_ids=self.graph.node_ids,
+                                       allow_nonfinite=self.allow_nonfinite, start=start)
         return self.propagation
 
     def meta(self) -> dict[str, Any]:
+        """What ran, where, and why it stopped (:func:`gnnprop.engine.run.meta`)."""
+        from .run import meta
+
         p = self.propagation
-        return {
-            "layer": self.config.layer.type,
-            "aggr": self.aggr,
-            "rounds_run": p.rounds_run if p else 0,
-            "stop_reason": p.stop_reason if p else "not started",
-            "converged": p.converged if p else None,
-            "device": str(self.device),
-            "dtype": str(self.dtype).replace("torch.", ""),
-            "engine": self.kernel.name,
-            "engine_note": self.engine_note,
-            "reorder": self.reorder.name if self.reorder else "none",
-            "seed": self.config.seed,
-            "num_nodes": self.graph.num_nodes,
-            "num_edges": self.graph.num_edges,
-            "seconds": round(time.perf_counter() - self.started, 6),
-        }
+        return meta(self.config, p.book if p else RoundBook(self.plan), aggr=self.aggr, device=str(self.device),
+                    dtype=str(self.dtype).replace("torch.", ""), engine=self.kernel.name,
+                    engine_note=self.engine_note, reorder=self.reorder.name if self.reorder else "none",
+                    num_nodes=self.graph.num_nodes, num_edges=self.graph.num_edges,
+                    seconds=p.seconds if p else 0.0)
 
 
 def probe_width(kind: LayerKind, params: torch.nn.Module, in_dim: int, g: Graph) -> int:

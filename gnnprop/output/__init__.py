@@ -5,6 +5,6 @@ nothing of terminals; the table view lives in the CLI package.
 """
 
 from .numbers import format_matrix, shortest
-from .writers import WRITERS, Writer, make_writer
+from .writers import Writer, make_writer
 
-__all__ = ["WRITERS", "Writer", "make_writer", "format_matrix", "shortest"]
+__all__ = ["Writer", "make_writer", "format_matrix", "shortest"]

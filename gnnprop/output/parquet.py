@@ -74,6 +74,55 @@ class ParquetWriter(Writer):
         self.writer.close()
 
 
+PART = "part-0.parquet"
+
+
+def write_round_part(folder: str, node_ids: Sequence[Any], x: np.ndarray, width: int) -> None:
+    """One round of a run folder: ``folder/part-0.parquet`` with columns ``id, x0 ..`` (``folder`` is made)."""
+    names, arrays = feature_columns(x, width)
+    os.makedirs(folder, exist_ok=True)
+    pq.write_table(pa.Table.from_arrays([id_array(node_ids), *arrays], names=["id", *names]),
+                   os.path.join(folder, PART))
+
+
+def read_round_array(folder: str, r: int, node_ids: Sequence[Any], width: int, dtype) -> np.ndarray:
+    """Round ``r`` of the run folder ``folder`` as ``[N, width]`` in the order of ``node_ids`` (every node
+    must have exactly one row): what a resumed run starts from."""
+    import pyarrow.dataset as ds
+
+    from ..errors import InputError
+
+    path = os.path.join(folder, f"round={r}")
+    try:
+        table = ds.dataset(path, format="parquet").to_table()
+    except (OSError, pa.ArrowException) as e:
+        raise InputError(f"{path}: cannot read the round's Parquet files: {str(e).splitlines()[0]}") from None
+    names = ["id", *(f"x{k}" for k in range(width))]
+    missing = [n for n in names if n not in table.schema.names]
+    if missing:
+        raise InputError(f"{path}: no column {missing[0]!r}; a round has columns {', '.join(names[:3])}, ...")
+    if table.num_rows != len(node_ids):
+        raise InputError(f"{path}: {table.num_rows:,} rows, but the graph has {len(node_ids):,} nodes; "
+                         "a run that kept only some nodes (--nodes) cannot be continued")
+    ids = table.column("id").to_pylist()
+    x = np.empty((len(node_ids), width), dtype=dtype)
+    cols = [table.column(n).to_numpy() for n in names[1:]]
+    if ids == list(node_ids) or [str(i) for i in ids] == [str(i) for i in node_ids]:
+        for k, c in enumerate(cols):
+            x[:, k] = c
+        return x
+    index = {str(i): k for k, i in enumerate(node_ids)}
+    try:
+        rows = np.fromiter((index[str(i)] for i in ids), dtype=np.int64, count=len(ids))
+    except KeyError as e:
+        raise InputError(f"{path}: node {e.args[0]!r} is not in the graph") from None
+    if np.unique(rows).size != rows.size:
+        raise InputError(f"{path}: a node has more than one row")
+    for k, c in enumerate(cols):
+        x[rows, k] = c
+    return x
+
+
 class HiveParquetWriter(Writer):
     """One ``round=R/part-0.parquet`` per round under the folder ``stream`` (a path, not a stream)."""
 
@@ -83,14 +132,6 @@ class HiveParquetWriter(Writer):
         super().__init__(None)  # type: ignore[arg-type]
         self.folder = folder
 
-    def begin(self, node_ids, width):
-        super().begin(node_ids, width)
-        self.ids = id_array(self.node_ids)
-
     def round(self, r, x):
-        names, arrays = feature_columns(x, self.width)
-        part = os.path.join(self.folder, f"round={r}")
-        os.makedirs(part, exist_ok=True)
-        pq.write_table(pa.Table.from_arrays([self.ids, *arrays], names=["id", *names]),
-                       os.path.join(part, "part-0.parquet"))
+        write_round_part(os.path.join(self.folder, f"round={r}"), self.node_ids, x, self.width)
 

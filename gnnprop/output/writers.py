@@ -1,4 +1,4 @@
-"""Streaming writers for the per-round node features.
+"""Streaming writers for the per-round node features (the formats' registry: :mod:`.formats`).
 
 A writer is told ``begin(node_ids, width)``, then ``round(r, x)`` for every round
 to be written (``x`` a numpy array [N, F]), then ``end(meta)``. json, ndjson and
@@ -212,15 +212,8 @@ class NpyWriter(Writer):
             np.save(self.stream, np.ascontiguousarray(self.last), allow_pickle=False)
 
 
-def _parquet_writer(stream: IO) -> Writer:
-    from .parquet import ParquetWriter  # pyarrow.parquet only when asked for
-
-    return ParquetWriter(stream)
-
-
-WRITERS: dict[str, Callable[[IO], Writer]] = {"json": JsonWriter, "ndjson": NdjsonWriter, "csv": CsvWriter,
-                                              "tsv": TsvWriter, "npy": NpyWriter, "parquet": _parquet_writer}
-
-
 def make_writer(fmt: str, stream: IO) -> Writer:
-    return WRITERS[fmt](stream)
+    """The writer of the format ``fmt`` (:data:`gnnprop.output.formats.FORMATS`) on ``stream``."""
+    from .formats import FORMATS
+
+    return FORMATS[fmt].make_writer(stream)

@@ -48,6 +48,13 @@ def check_supported(cfg) -> None:
         raise ConfigError(f"the spark engine runs on Spark's executors, not on device {cfg.device}", key="device")
 
 
+def open_spark_run(*args, **kwargs):
+    """See :func:`.runner.open_spark_run` (imported when used)."""
+    from .runner import open_spark_run as open_run
+
+    return open_run(*args, **kwargs)
+
+
 def pyspark_missing() -> str | None:
     """Why pyspark cannot be used here, or None."""
     try:

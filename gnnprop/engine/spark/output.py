@@ -1,10 +1,8 @@
-"""A Spark run's output: Parquet per round, or rounds collected for the local writers.
+"""A Spark run's output: a run folder on Hadoop's file system, or rounds collected to the driver.
 
-Parquet layout: ``OUT/round=R/`` holds round R as ``id, x0..`` (one file per
-partition; Spark's own ``_SUCCESS`` in each round's folder), ``OUT/_gnnprop.json``
-the run's meta, and ``OUT/_SUCCESS`` is written last: a folder without it is
-not a finished run. ``spark.read.parquet(OUT)`` reads every round with ``round``
-as a column. A failed run removes the folder it created.
+The run folder's layout and rules are :mod:`gnnprop.engine.runfolder`'s, the same as the
+local engine's; :class:`HadoopFS` is the file system it is written on (Spark writes each
+``OUT/round=R/``, one file per partition, with Spark's own ``_SUCCESS`` inside).
 
 Collecting (json, ndjson, csv, npy, tables) brings every kept round to the
 driver, so it is refused above ``spark.collect_limit`` values.
@@ -12,7 +10,6 @@ driver, so it is refused above ``spark.collect_limit`` values.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -23,67 +20,84 @@ from ...errors import UsageError, setting
 DataFrame = Any
 
 
-class _FileSystem:
-    """Hadoop's file system for a path (local, hdfs://, s3a://, ...), through Spark's JVM."""
+class HadoopFS:
+    """Hadoop's file system (local, hdfs://, s3a://, ...) through Spark's JVM: what a Spark run
+    writes its run folder on (:class:`gnnprop.engine.runfolder.FileSystem`)."""
 
-    def __init__(self, spark, path: str):
-        jvm = spark.sparkContext._jvm
-        self.jvm = jvm
-        self.path = jvm.org.apache.hadoop.fs.Path(path)
-        self.fs = self.path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    def __init__(self, spark):
+        self.spark = spark
+        self.jvm = spark.sparkContext._jvm
+        self.conf = spark.sparkContext._jsc.hadoopConfiguration()
 
-    def child(self, name: str):
-        return self.jvm.org.apache.hadoop.fs.Path(self.path, name)
+    def _path(self, path: str):
+        p = self.jvm.org.apache.hadoop.fs.Path(path)
+        return p, p.getFileSystem(self.conf)
 
-    def exists(self, p=None) -> bool:
-        return bool(self.fs.exists(p or self.path))
+    def exists(self, path: str) -> bool:
+        p, fs = self._path(path)
+        return bool(fs.exists(p))
 
-    def is_empty_dir(self) -> bool:
-        return self.fs.getFileStatus(self.path).isDirectory() and len(self.fs.listStatus(self.path)) == 0
+    def isdir(self, path: str) -> bool:
+        p, fs = self._path(path)
+        return bool(fs.exists(p)) and bool(fs.getFileStatus(p).isDirectory())
 
-    def write_text(self, name: str, text: str) -> None:
-        stream = self.fs.create(self.child(name), True)
+    def listdir(self, path: str) -> list[str]:
+        p, fs = self._path(path)
+        return sorted(str(st.getPath().getName()) for st in fs.listStatus(p))
+
+    def read_text(self, path: str) -> str:
+        p, fs = self._path(path)
+        if not fs.exists(p):
+            raise FileNotFoundError(path)
+        stream = fs.open(p)
         try:
-            stream.write(bytearray(text.encode("utf-8")))
+            reader = self.jvm.java.io.BufferedReader(self.jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            lines = []
+            while (line := reader.readLine()) is not None:
+                lines.append(line)
+            return "\n".join(lines)
         finally:
             stream.close()
 
-    def delete(self) -> None:
-        self.fs.delete(self.path, True)
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Written to a temporary name, then renamed over ``path``."""
+        p, fs = self._path(path)
+        tmp = self.jvm.org.apache.hadoop.fs.Path(p.getParent(), f".{p.getName()}.tmp")
+        stream = fs.create(tmp, True)
+        try:
+            stream.write(bytearray(data))
+        finally:
+            stream.close()
+        if fs.exists(p):
+            fs.delete(p, False)
+        if not fs.rename(tmp, p):
+            raise OSError(f"cannot rename {tmp} to {path}")
 
+    def rename(self, src: str, dst: str) -> None:
+        a, fs = self._path(src)
+        b, _ = self._path(dst)
+        if not fs.rename(a, b):
+            raise OSError(f"cannot rename {src} to {dst}")
 
-class ParquetRounds:
-    """Writes kept rounds to ``OUT/round=R/`` and marks the run complete last."""
+    def delete(self, path: str) -> None:
+        p, fs = self._path(path)
+        if fs.exists(p):
+            fs.delete(p, True)
 
-    def __init__(self, spark, out: str):
-        self.spark = spark
-        self.out = out.rstrip("/") or out
-        self.fs = _FileSystem(spark, self.out)
-        self.created = False
+    def mkdir(self, path: str) -> None:
+        p, fs = self._path(path)
+        fs.mkdirs(p)
 
-    def begin(self) -> None:
-        if self.fs.exists():
-            if not self.fs.is_empty_dir():
-                raise UsageError(f"{self.out} already exists and is not empty; the spark engine writes a new "
-                                 f"folder of rounds (remove it or name another)", key="output")
-            self.fs.fs.delete(self.fs.path, True)  # an empty folder: Spark's writer makes it again
-        self.created = True
+    def aside(self, path: str) -> str:
+        import uuid
 
-    def round(self, r: int, df: DataFrame) -> None:
-        df.write.mode("errorifexists").parquet(f"{self.out}/round={r}")
+        parent, _, name = path.rstrip("/").rpartition("/")
+        return f"{parent or '.'}/.{name}.{uuid.uuid4().hex[:8]}.previous"
 
-    def finish(self, meta: dict) -> None:
-        self.fs.write_text("_gnnprop.json", json.dumps(meta, indent=1) + "\n")
-        self.fs.write_text("_SUCCESS", "")
-
-    def abort(self) -> None:
-        """Remove the folder this run made. A round's write interrupted mid-way (Ctrl-C) goes on in the
-        JVM and would make its folder again: Spark's jobs are cancelled, and waited for, first."""
-        if not self.created:
-            return
+    def settle(self) -> None:
+        """Cancel the session's jobs and wait until none runs (before removing what a stopped run wrote:
+        an interrupted write goes on in the JVM and would make its folder again)."""
         settle(self.spark)
-        if self.fs.exists():
-            self.fs.delete()
 
 
 def settle(spark, timeout: float = 60.0) -> None:

@@ -60,10 +60,98 @@ class SparkRun:
     allow_nonfinite: bool = False
     started: float = field(default_factory=time.perf_counter)
     load_seconds: float = 0.0
+    start_seconds: float = 0.0       # starting (or joining) the Spark session
+    seconds: float = 0.0             # computing the rounds
+    on_event: Any = None             # progress: on_event("round", round=..., seconds=..., rows=..., delta=...)
+    stop: Any = None                 # the Interruptible a run is in: checked between rounds
     book: RoundBook = field(init=False)
+    engine = "spark"
 
     def __post_init__(self) -> None:
         self.book = RoundBook(self.plan, self.allow_nonfinite)
+        self._ids: list | None = None
+
+    # -- the run seam (gnnprop.engine.run.Run) --------------------------------------------------------------
+
+    source = property(lambda self: self.graph.source)
+    num_nodes = property(lambda self: self.graph.num_nodes)
+    num_edges = property(lambda self: self.graph.num_edges)
+    in_width = property(lambda self: self.graph.width)
+
+    def rounds(self, start: Any = None) -> Iterator[SparkRound]:
+        self.seconds = 0.0
+        for result in self.propagate(start):
+            if self.stop is not None:
+                self.stop.check()  # Ctrl-C between two jobs: at the latest here, once a round
+            self.seconds += result.seconds
+            if self.on_event is not None and result.round > (start[0] if start else 0):
+                self.on_event("round", round=result.round, seconds=result.seconds, rows=result.rows,
+                              delta=result.delta)
+            yield result
+
+    def node_ids(self) -> list:
+        if self._ids is None:
+            self._ids = self.order()
+        return self._ids
+
+    def pick(self, tokens) -> Any:
+        """The named nodes (ids typed as the graph's); a missing one is the local engine's error."""
+        from ...errors import InputError
+        from ..run import Picked
+
+        ids: list = []
+        for t in tokens:
+            if self.graph.integer_ids:
+                try:
+                    ids.append(int(t))
+                except ValueError:
+                    raise InputError(f"{self.source}: no node with id {t!r} (its ids are integers)") from None
+            else:
+                ids.append(t)
+        found = {r["id"] for r in self.graph.nodes.where(_F().col("id").isin(ids)).select("id").collect()}
+        for i, t in zip(ids, tokens):
+            if i not in found:
+                hint = ""
+                if self.num_nodes <= 20:
+                    hint = f"; the nodes are: {', '.join(str(n) for n in self.node_ids())}"
+                raise InputError(f"{self.source}: no node with id {t!r}{hint}")
+        return Picked(ids)
+
+    def will_collect(self, rounds: int, picked: Any = None) -> None:
+        """Refuse, before the first round, to bring more than ``spark.collect_limit`` values to the driver."""
+        from .output import check_collect
+
+        n = self.num_nodes if picked is None else len(picked.ids)
+        check_collect(n, self.width, rounds, self.config.spark.collect_limit)
+
+    def array(self, result: SparkRound, picked: Any = None) -> Any:
+        from .output import Collector
+
+        ids = self.node_ids() if picked is None else picked.ids
+        width = self.step.width if result.round else self.graph.width
+        df = result.df if picked is None else result.df.where(_F().col("id").isin(picked.ids))
+        return Collector(ids).numpy(df, width, "float32" if self.dtype == "float32" else "float64")
+
+    def write_part(self, result: SparkRound, folder: str, picked: Any = None) -> None:
+        df = result.df if picked is None else result.df.where(_F().col("id").isin(picked.ids))
+        df.write.mode("errorifexists").parquet(folder)
+
+    def file_system(self, path: str) -> Any:
+        from .output import HadoopFS
+
+        return HadoopFS(self.spark)
+
+    def read_start(self, folder: str, manifest: dict) -> Any:
+        """The last round the run folder lists as written, read by Spark, cast to the run's dtype and
+        laid out as a round's table is."""
+        F = _F()
+        r = max(manifest["written"]["rounds"])
+        width = self.graph.width if r == 0 else self.step.width
+        t = "float" if self.dtype == "float32" else "double"
+        df = self.spark.read.parquet(f"{folder.rstrip('/')}/round={r}")
+        df = df.select("id", *[F.col(f"x{k}").cast(t).alias(f"x{k}") for k in range(width)])
+        df = self.checkpoint(df.repartition(self.graph.nodes.rdd.getNumPartitions(), "id"))
+        return (r, df, list(manifest.get("deltas") or []), manifest.get("nonfinite_round"))
 
     rounds_run = property(lambda self: self.book.rounds_run)
     converged = property(lambda self: self.book.converged)
@@ -158,21 +246,13 @@ class SparkRun:
         self.book.nonfinite(r, row["id"], k, float(row[f"x{k}"]), self.dtype)
 
     def meta(self) -> dict[str, Any]:
-        return {
-            "layer": self.config.layer.type,
-            "aggr": self.kind.aggr_text(self.params),
-            "rounds_run": self.rounds_run,
-            "stop_reason": self.stop_reason,
-            "converged": self.converged,
-            "device": f"spark {self.spark.sparkContext.master}",
-            "dtype": self.dtype,
-            "engine": "spark",
-            "engine_note": f"{self.kind.name}'s Spark form; every round checkpointed",
-            "seed": self.config.seed,
-            "num_nodes": self.graph.num_nodes,
-            "num_edges": self.graph.num_edges,
-            "seconds": round(time.perf_counter() - self.started, 6),
-        }
+        from ..run import meta
+
+        return meta(self.config, self.book, aggr=self.kind.aggr_text(self.params),
+                    device=f"spark {self.spark.sparkContext.master}", dtype=self.dtype, engine="spark",
+                    engine_note=f"{self.kind.name}'s Spark form; every round checkpointed",
+                    num_nodes=self.num_nodes, num_edges=self.num_edges, seconds=self.seconds,
+                    extra={"start_seconds": round(self.start_seconds, 6), "read_seconds": round(self.load_seconds, 6)})
 
 
 def _F():

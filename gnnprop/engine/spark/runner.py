@@ -1,0 +1,54 @@
+"""Opening a Spark run: the cheap checks, the session, the graph read, Ctrl-C handled as Spark needs.
+
+:func:`open_spark_run` is the Spark engine's side of :func:`gnnprop.engine.run.open_run`:
+what can be refused without Spark (the layer and aggregation, the input format, local
+files that are not there) is refused before the JVM starts; then the session starts (or
+is joined), and for as long as the run is open Ctrl-C and SIGTERM cancel Spark's jobs
+(:class:`~.session.Interruptible`) instead of breaking a call into the JVM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import Any, Callable, Iterator
+
+from ...errors import InputError
+
+
+def _local_file_missing(path: str | None) -> str | None:
+    """``path`` when it names a local file or folder that is not there (a URL is Spark's to find)."""
+    if path is None or "://" in path or path.startswith("file:"):
+        return None
+    return None if os.path.exists(path) else path
+
+
+@contextlib.contextmanager
+def open_spark_run(graph: str, config, *, input_format: str | None, node_features: str | None,
+                   weights: str | None, allow_nonfinite: bool, on_event: Callable[..., None], debug: bool = False,
+                   verbose: bool = False) -> Iterator[Any]:
+    from . import check_supported
+    from .inputs import detect_format
+    from .run import prepare_spark
+    from .session import Interruptible, start
+
+    check_supported(config)
+    detect_format(graph, input_format)
+    for path in (graph, node_features):
+        missing = _local_file_missing(path)
+        if missing:
+            raise InputError(f"{missing}: no such file")
+    on_event("starting", master=config.spark.master)
+    t0 = time.perf_counter()
+    spark = start(config.spark, debug=debug)
+    started = time.perf_counter() - t0
+    on_event("reading", path=graph, start_seconds=started)
+    with Interruptible(spark) as stop:
+        run = prepare_spark(spark, graph, config, input_format=input_format, node_features=node_features,
+                            weights=weights, allow_nonfinite=allow_nonfinite)
+        run.start_seconds, run.stop, run.on_event = started, stop, on_event
+        g = run.graph
+        on_event("read", nodes=g.num_nodes, edges=g.num_edges, width=g.width, seconds=run.load_seconds,
+                 master=spark.sparkContext.master, start_seconds=started, plan=run.plan.explanation)
+        yield run
