@@ -94,6 +94,14 @@ def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
     return 1
 
 
+def width_keeping_modes() -> str:
+    """The ``aggr_mode`` values that keep ``aggr_out`` one message wide (every mode but ``cat``), in words."""
+    from ..config.names import AGGR_MODES
+
+    modes = [m for m in AGGR_MODES if m != "cat"]
+    return f"{', '.join(modes[:-1])} or {modes[-1]}"
+
+
 def spark_aggr(aggr: Any) -> str | list[str] | None:
     """What a Spark lowering reduces with: one of sum, mean, max, min, or a list of them (combined
     by the layer's ``aggr_mode``); ``None`` for anything else."""
@@ -169,7 +177,10 @@ def make_caller(layer: torch.nn.Module, what: str | None = None) -> Caller:
     params = dict(inspect.signature(layer.forward).parameters)
     names = [n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
     required = [n for n in names if params[n].default is inspect.Parameter.empty]
-    unknown = [n for n in required[2:] if n not in KNOWN]
+    # x and the edge list go first, whatever their names; a forward naming edge_index later (x, x_0,
+    # edge_index) needs what comes between
+    by_name = "edge_index" in names[2:]
+    unknown = [n for n in (required[1:] if by_name else required[2:]) if n not in KNOWN]
     what = what or type(layer).__name__
     if len(required) < 2 and not (len(names) >= 2):
         raise ConfigError(f"{what}.forward must take (x, edge_index, ...)", key="layer")
@@ -189,7 +200,7 @@ def make_caller(layer: torch.nn.Module, what: str | None = None) -> Caller:
             kwargs["edge_attr"] = graph.edge_attr
         if takes_iter:
             kwargs["num_iterations"] = 1
-        out = layer(x, graph.edge_index, **kwargs)
+        out = layer(x, edge_index=graph.edge_index, **kwargs) if by_name else layer(x, graph.edge_index, **kwargs)
         if isinstance(out, tuple):  # e.g. (x, attention) from layers asked to return more
             out = out[0]
         return out

@@ -30,7 +30,7 @@ from .. import expr
 from ..config.schema import LayerConfig
 from ..csr import Poly, affine, eval_into, fused_op, reduce_raw
 from ..errors import ConfigError
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
+from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr, width_keeping_modes
 
 
 def _fit(value, like: torch.Tensor) -> torch.Tensor:
@@ -101,7 +101,7 @@ class FixedKind(OwnKind):
         k = aggr_width_factor(aggr, aggr_mode)
         if k != 1:
             raise ConfigError(f"cat makes aggr_out {k} x {in_dim} wide, but the fixed layer's update "
-                              f"combines it with x (width {in_dim}); use aggr_mode sum, mean, max or min",
+                              f"combines it with x (width {in_dim}); use aggr_mode {width_keeping_modes()}",
                               key="aggr_mode")
         return FixedParams(expr.parse(cfg.message, expr.MESSAGE, "layer.message"),
                            expr.parse(cfg.update, expr.UPDATE, "layer.update"), in_dim, aggr, aggr_mode)

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..csr import fused_op, reduce_raw
 from ..errors import ConfigError
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
+from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr, width_keeping_modes
 
 
 class ResidualParams(nn.Module):
@@ -69,7 +69,7 @@ class ResidualKind(OwnKind):
         k = aggr_width_factor(aggr, aggr_mode)
         if k != 1:
             raise ConfigError(f"cat makes aggr_out {k} x {out_dim} wide, but the residual update adds x "
-                              f"(width {out_dim}); use aggr_mode sum, mean, max or min", key="aggr_mode")
+                              f"(width {out_dim}); use aggr_mode {width_keeping_modes()}", key="aggr_mode")
         if out_dim != in_dim and not cfg.project:
             raise ConfigError(
                 f"the residual layer adds x (width {in_dim}) to the aggregated messages "
