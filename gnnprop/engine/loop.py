@@ -74,9 +74,15 @@ class FusedKernel:
 
     def __init__(self, fused: Fused, dtype: torch.dtype):
         self.fused, self.dtype = fused, dtype
+        self.order: torch.Tensor | None = None  # a node order for the reductions (engine.reorder)
+
+    @property
+    def reorders_exactly(self) -> bool:
+        """Whether a node order can run inside the reductions (bit for bit the same rounds)."""
+        return self.fused.reductions_only
 
     def prepare(self, graph: DeviceGraph):
-        return build_adjacency(graph, self.dtype, compact=self.fused.compact)
+        return build_adjacency(graph, self.dtype, compact=self.fused.compact, order=self.order)
 
     def step(self, x: torch.Tensor, graph: DeviceGraph, state: Any) -> torch.Tensor:
         return self.fused.step(x, state)

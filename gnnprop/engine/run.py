@@ -108,6 +108,10 @@ def meta(config: Config, book: RoundBook, *, aggr: str, device: str, dtype: str,
         "seconds": round(seconds, 6),
     }
     out.update(extra or {})
+    if "reorder_note" not in out:  # an engine that orders no nodes (Spark) says it did not
+        asked = config.reorder not in ("auto", "none")
+        out.update(reorder_exact=None, reorder_note=f"{config.reorder} not applied: the {engine} engine keeps the "
+                   "file's order" if asked else "")
     return out
 
 

@@ -102,7 +102,7 @@ class Session:
                     dtype=str(self.dtype).replace("torch.", ""), engine=self.kernel.name,
                     engine_note=self.engine_note, reorder=self.reorder.name if self.reorder else "none",
                     num_nodes=self.graph.num_nodes, num_edges=self.graph.num_edges,
-                    seconds=p.seconds if p else 0.0)
+                    seconds=p.seconds if p else 0.0, extra=reorder.meta_fields(self.reorder))
 
 
 def probe_width(kind: LayerKind, params: torch.nn.Module, in_dim: int, g: Graph) -> int:

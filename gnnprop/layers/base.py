@@ -46,6 +46,9 @@ class Fused:
 
     step: Step
     compact: bool = True  # the step takes int32 CSR indices (gnnprop's own kernels; PyG's layers want int64)
+    #: the step reaches the neighbours only through :func:`gnnprop.csr.reduce` / ``reduce_raw``, so a
+    #: node order can run inside the reductions, bit for bit (PyG's layers use the adjacency themselves)
+    reductions_only: bool = True
 
 
 class LayerKind(Protocol):

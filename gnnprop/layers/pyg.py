@@ -330,7 +330,7 @@ class PygKind:
             a = adj.weighted if (takes_weight and adj.weighted is not None) else adj.ones
             out = runner(x, a)
             return out[0] if isinstance(out, tuple) else out
-        return Fused(step, compact=False)
+        return Fused(step, compact=False, reductions_only=False)
 
 
 def _sparse_path_works(layer) -> bool:
