@@ -48,7 +48,9 @@ def inspect(
     from rich.text import Text
 
     from ..engine.session import open_session
-    from ..output.numbers import format_number
+    import numpy as np
+
+    from ..output.numbers import format_number, shortest
     from ..tracing import explain, to_dict
     from ..weights import encode_weights
     from .render import wrap_fields
@@ -79,20 +81,30 @@ def inspect(
         return
     console = env.console(env.out, tty=env.out_is_tty(), no_color=no_color)
     fmt_num = (lambda v: format_number(v, precision))
+    dtype = session.numpy_dtype
+    full = (lambda v: format_number(shortest(np.asarray(v, dtype)[()], dtype)))
     for line in wrap_fields(_plan_line(ex, fmt_num).split("; "), console.width):
         console.print(Text(line, style="dim"), soft_wrap=True)
     for step in ex.steps:
-        console.print(step_tree(ex, step, session.params, fmt_num, max_messages))
+        console.print(step_tree(ex, step, session.params, fmt_num, max_messages, full))
+
+
+#: How the values shown were computed (``Step.computed_by``), for the line above the derivation.
+COMPUTED_BY = {
+    "reference": "every value PyG's propagate's own",
+    "fused": "aggregation and update the engine's own, messages from the formula",
+    "replay": "the layer's PyG form run again on the round's inputs, the update's value the run's",
+}
 
 
 def _plan_line(ex, fmt) -> str:
     plan = ex.plan
     engine = ex.meta.get("engine", "reference")
-    how = " (the node's messages replayed on the reference path)" if engine != "reference" else ""
-    line = f"engine: {engine}{how}; rounds: {plan['explanation']}"
+    how = COMPUTED_BY.get(ex.steps[0].computed_by, "") if ex.steps else ""
+    line = f"engine: {engine} ({how}); rounds: {plan['explanation']}"
     if "from_run" in ex.meta:
-        line = (f"from the run in {ex.meta['from_run']}: the rows of the round before, replayed on the reference "
-                f"path; rounds: {plan['explanation']}")
+        line = (f"from the run in {ex.meta['from_run']}: round R-1's rows, computed again on the {engine} engine "
+                f"(the update's value is the run's); rounds: {plan['explanation']}")
     if plan["mode"] == "converge" and plan.get("max_change"):
         changes = ", ".join(f"{r}: {d:.3g}" for r, d in enumerate(plan["max_change"], start=1))
         verdict = "converged" if plan.get("converged") else "not converged (yet)"
@@ -100,14 +112,17 @@ def _plan_line(ex, fmt) -> str:
     return line
 
 
-def step_tree(ex, step, params, fmt, max_messages: int):
-    """The derivation of one round as a Rich tree."""
+def step_tree(ex, step, params, fmt, max_messages: int, full=None):
+    """The derivation of one round as a Rich tree. ``full`` writes a number in full (the checks' values,
+    where the last digits matter)."""
     from rich.text import Text
     from rich.tree import Tree
 
     from ..tracing import aggregation_lines, message_text, update_text, vector_text
+    from ..tracing.text import check_text
     from .render import escape_id
 
+    full = full or fmt
     vec = (lambda v: vector_text(v, fmt))
     head = Text(f"node {escape_id(ex.node)}, round {step.round}: {ex.layer} layer, {ex.aggr} aggregation", style="bold")
     tree = Tree(head, guide_style="dim")
@@ -116,6 +131,8 @@ def step_tree(ex, step, params, fmt, max_messages: int):
     tree.add(f"input: x = {vec(step.x)}")
     n = len(step.messages)
     msgs = tree.add(Text(f"messages ({n:,}): {ex.formulas['message']}"))
+    for name, label in step.labels.items():
+        msgs.add(Text(f"{name}: {label}", style="dim"))
     if n == 0:
         msgs.add("no incoming edges")
     shown = step.messages if max_messages == 0 else step.messages[:max_messages]
@@ -123,27 +140,39 @@ def step_tree(ex, step, params, fmt, max_messages: int):
         text = message_text(params, m, fmt)
         if text is None:
             parts = ", ".join(f"{k} = {vec(v)}" for k, v in m.inputs.items())
-            msgs.add(Text(f"from node {escape_id(m.source)}: {parts} -> {vec(m.value)}"))
+            line = msgs.add(Text(f"from node {escape_id(m.source)}: {parts} -> {vec(m.value)}"))
         else:
-            msgs.add(Text(f"from node {escape_id(m.source)}: {text} = {vec(m.value)}"))
+            line = msgs.add(Text(f"from node {escape_id(m.source)}: {text} = {vec(m.value)}"))
+        if m.check is not None and m.check.exact is False:
+            line.add(Text(check_text(m.check, m.value, full, "the formula redone in order", short=True)))
     if len(shown) < n:
         rest = step.messages[len(shown):]
         msgs.add(Text(f"… and {len(rest):,} more message{'s' if len(rest) != 1 else ''} "
                       f"(from nodes {', '.join(escape_id(m.source) for m in rest[:5])}{', …' if len(rest) > 5 else ''}; "
                       f"--max-messages 0 shows all, --format json has them all)", style="dim"))
+    off = [m.check for m in step.messages if m.check is not None and m.check.exact is False]
+    if off:
+        msgs.add(Text(f"{len(off):,} of {n:,} messages differ from their formula redone in order: {off[0].why}",
+                      style="dim"))
     if step.aggregated is None:
         tree.add("aggregate: not observed (the layer does not aggregate through PyG's aggregate step)")
     else:
         agg = tree.add(f"aggregate: {ex.aggr} -> {vec(step.aggregated)}")
         for line in aggregation_lines(step, ex.aggr, fmt, escape_id):
             agg.add(Text(line))
+        note = check_text(step.aggregate_check, step.aggregated, full, "the messages reduced in the order shown")
+        if note is not None:
+            agg.add(Text(note))
     text = update_text(params, step, fmt)
     if text is not None:
-        tree.add(f"update: {text} = {vec(step.output)}")
+        up = tree.add(f"update: {text} = {vec(step.output)}")
     else:
         up = tree.add(Text(f"update: {ex.formulas['update']}"))
         up.add(f"x = {vec(step.x)}, aggr_out = {vec(step.aggregated) if step.aggregated is not None else '-'} "
                f"-> layer output {vec(step.output)}")
+    note = check_text(step.update_check, step.output, full, "the update formula on the x and aggr_out shown")
+    if note is not None:
+        up.add(Text(note, style="dim" if step.update_check.exact is None else ""))
     if step.calls != 1:
         tree.add(Text(f"note: the layer called propagate {step.calls} times in this round; "
                       "the messages shown are from the last call", style="dim"))

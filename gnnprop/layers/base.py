@@ -42,13 +42,45 @@ Caller = Callable[[torch.Tensor, DeviceGraph], torch.Tensor]
 
 @dataclass(frozen=True)
 class Fused:
-    """A kind's fused lowering for one run."""
+    """A kind's fused lowering for one run.
+
+    ``aggregate`` and ``update``, where given, are the step's two halves: ``step(x, adj)`` is
+    ``update(aggregate(x, adj), x)`` bit for bit, so ``inspect`` can show the engine's own
+    ``aggr_out`` (:class:`gnnprop.engine.loop.FusedKernel` runs the halves for a watched round).
+    ``composed`` says, where the step computes the round without forming ``aggr_out`` at all, how
+    it does (the halves then only show what ``aggr_out`` is). ``how`` says how ``aggregate`` forms
+    the aggregation (what ``inspect`` writes when that differs from the messages reduced in order).
+    """
 
     step: Step
     compact: bool = True  # the step takes int32 CSR indices (gnnprop's own kernels; PyG's layers want int64)
     #: the step reaches the neighbours only through :func:`gnnprop.csr.reduce` / ``reduce_raw``, so a
     #: node order can run inside the reductions, bit for bit (PyG's layers use the adjacency themselves)
     reductions_only: bool = True
+    aggregate: Callable[[torch.Tensor, Adjacency], torch.Tensor] | None = None
+    update: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    composed: str = ""
+    how: str = ""
+
+
+def halves(aggregate: Callable[[torch.Tensor, Adjacency], torch.Tensor],
+           update: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], how: str, **more) -> Fused:
+    """A :class:`Fused` whose step is ``update(aggregate(x, adj), x)``."""
+    return Fused(lambda x, adj: update(aggregate(x, adj), x), aggregate=aggregate, update=update, how=how, **more)
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """A kind's formulas as arithmetic on one edge's or one node's values (numpy, in the values' dtype,
+    in the order the formulas are written: :mod:`gnnprop.layers.inorder`), for ``inspect`` to redo
+    what it shows: ``message(inputs)`` takes the message's ``inputs`` by name (one edge's rows),
+    ``update(x, aggr_out)`` one node's. ``products`` names the modules whose matrix products the
+    formulas hold (the engines, through BLAS, add their terms in another order than written)."""
+
+    message: Callable[[dict[str, Any]], Any]
+    update: Callable[[Any, Any], Any]
+    inputs: tuple[str, ...] = ("x_i", "x_j")
+    products: str = ""
 
 
 class LayerKind(Protocol):

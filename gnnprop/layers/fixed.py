@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import torch
 
 from .. import expr
 from ..config.schema import LayerConfig
 from ..csr import Poly, affine, eval_into, fused_op, reduce_raw
 from ..errors import ConfigError
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr, width_keeping_modes
+from .base import Arithmetic, Fused, OwnKind, aggr_width_factor, halves, mp_kwargs, spark_aggr, width_keeping_modes
 
 
 def _fit(value, like: torch.Tensor) -> torch.Tensor:
@@ -71,7 +72,9 @@ def _layer_class():
             self.uses_edge_weight = params.uses_edge_weight
 
         def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
-            if self.uses_edge_weight and edge_weight is None:
+            if not self.uses_edge_weight:
+                edge_weight = None  # what the message does not read is not one of its inputs (inspect)
+            elif edge_weight is None:
                 edge_weight = torch.ones(edge_index.shape[1], dtype=x.dtype, device=x.device)
             return self.propagate(edge_index, x=x, edge_weight=edge_weight)
 
@@ -125,6 +128,21 @@ class FixedKind(OwnKind):
             return f"the aggregation {self.aggr_text(p)} has no Spark form"
         return _spark_step(p, ops, op)
 
+    def arithmetic(self, p: FixedParams) -> Arithmetic:
+        """The message and the update evaluated on one edge's / one node's values (torch on the CPU, in
+        their dtype: the same operations as the engines', in the formula's order)."""
+        def message(inputs):
+            env = {k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()}
+            like = env["x_j"]
+            if "edge_weight" in env:
+                env["edge_weight"] = env["edge_weight"].reshape(1)
+            return _fit(p.message_expr.eval(env), like).numpy()
+
+        def update(x, aggr_out):
+            x, aggr_out = torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(aggr_out))
+            return _fit(p.update_expr.eval({"x": x, "aggr_out": aggr_out}), x).numpy()
+        return Arithmetic(message, update, inputs=("x_i", "x_j", "edge_weight") if p.uses_edge_weight else ("x_i", "x_j"))
+
     def fused(self, p: FixedParams, graph) -> Fused | str:
         if isinstance(p.aggr, (list, tuple)):
             return "several aggregations have no fused form"
@@ -146,18 +164,13 @@ class FixedKind(OwnKind):
             b = poly.get(("x_j", 0), 0.0)
             pick = op if b >= 0 else ("min" if op == "max" else "max")
 
-            def step(x, adj):
+            def aggregate(x, adj):
                 m = reduce_raw(adj, x, pick)
                 aggr, mine = eval_into(p.message_expr, {"x_i": x, "x_j": m}, (m,), x)
-                aggr = aggr.masked_fill_(adj.empty, 0) if mine else aggr.masked_fill(adj.empty, 0)
-                return update(aggr, x)
-            return Fused(step)
+                return aggr.masked_fill_(adj.empty, 0) if mine else aggr.masked_fill(adj.empty, 0)
+            return halves(aggregate, update, f"the message applied to the {pick} of x_j over the in-neighbours")
 
-        composed = _composed_step(poly, p.update_expr, op)
-        if composed is not None:
-            return Fused(composed)
-
-        def step(x, adj):
+        def aggregate(x, adj):
             total = None
             for (var, w), c in poly.items():
                 if c == 0:
@@ -176,8 +189,31 @@ class FixedKind(OwnKind):
                     total.add_(scale, alpha=c)
             if total is None:
                 total = torch.zeros_like(x)
-            return update(total.div_(adj.deg1) if op == "mean" else total, x)
-        return Fused(step)
+            return total.div_(adj.deg1) if op == "mean" else total
+
+        how = f"the fused engine computes {_sum_words(poly, op)} (the sum reassociated)"
+        composed = _composed_step(poly, p.update_expr, op)
+        if composed is not None:
+            return Fused(composed, aggregate=aggregate, update=update, how=how,
+                         composed="the fused engine computes the message, the sum and the update as one affine "
+                                  f"pass ({composed.words}), without forming aggr_out")
+        return halves(aggregate, update, how)
+
+
+def _sum_words(poly: Poly, op: str) -> str:
+    """``2*sum_j(x_j) + 0.5*deg_i*x_i``: the fused sum of the affine message ``poly``, in words."""
+    parts = []
+    for (var, w), c in poly.items():
+        if c == 0:
+            continue
+        k = "" if c == 1 else f"{c:g}*"
+        if var == "x_j":
+            parts.append(f"{k}sum_j({'edge_weight*' if w else ''}x_j)")
+        else:
+            deg = "wdeg_i" if w else "deg_i"
+            parts.append(f"{k}{deg}" + ("*x_i" if var == "x_i" else ""))
+    text = " + ".join(parts) or "0"
+    return f"({text}) / deg_i" if op == "mean" else text
 
 
 def _spark_step(p: FixedParams, ops, op):
@@ -288,6 +324,13 @@ def _composed_step(poly: Poly, update_expr: expr.Expression, op: str):
         elif r != 0:
             out.add_(r)
         return out
+    def times(k):
+        return "" if k == 1 else f"{k:g}*"
+    terms = [f"{times(k)}sum_j({'edge_weight*' if w else ''}x_j)" for w, k in sums]
+    terms += [f"{times(k)}{'wdeg_i' if w else 'deg_i'}" + ("*x_i" if v == "x_i" else "") for v, w, k in scaled]
+    terms += [f"{times(p)}x_i"] if p else []
+    terms += [f"{r:g}"] if r else []
+    step.words = "x_i' = " + (" + ".join(terms) or "0") + (", each deg_i term / deg_i" if op == "mean" else "")
     return step
 
 

@@ -17,7 +17,8 @@ import torch
 
 from ..engine.session import Session
 from ..errors import InputError, UsageError
-from .recorder import Explanation, _replayed, plan_record
+from .derive import replayed
+from .recorder import Explanation, plan_record
 
 
 def round_rows(folder: str, r: int, ids: list, width: int, dtype: torch.dtype) -> dict:
@@ -73,7 +74,7 @@ def explain_from_run(session: Session, folder: str, node, r: int) -> Explanation
         x_prev[k] = prev_rows[str(g.node_ids[k])]
     ex = Explanation(node=g.node_ids[pos], position=pos, layer=session.config.layer.type, aggr=session.aggr,
                      formulas=session.kind.formulas(session.params), plan=plan_record(session))
-    ex.steps.append(_replayed(session, pos, x_prev, r, out_row.to(session.device)))
+    ex.steps.append(replayed(session, pos, x_prev, r, out_row.to(session.device), local=True))
     meta = session.meta()
     for key in ("rounds_run", "stop_reason", "converged", "seconds"):
         meta.pop(key)

@@ -13,6 +13,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import expr
+from ..layers import inorder
+from .checks import Check, difference, ulps
 from .recorder import Message, Step
 
 Fmt = Callable[[float], str]
@@ -32,8 +34,8 @@ def aggregation_detail(step: Step, op: str) -> dict[str, Any]:
             hits = np.nonzero(values[:, k] == v)[0]
             supplier.append(step.messages[int(hits[0])].source if hits.size else None)
         detail["argmax" if op == "max" else "argmin"] = supplier
-    if op in ("sum", "mean"):
-        detail["sum"] = values.sum(axis=0, dtype=values.dtype)
+    if op in ("sum", "mean"):  # added in the order listed (what inspect checks the aggregation against)
+        detail["sum"] = inorder.reduce("sum", list(values), values.shape[1], values.dtype)
     return detail
 
 
@@ -53,6 +55,23 @@ def aggregation_lines(step: Step, op: str, fmt: Fmt, name: Callable[[Any], str] 
             return [f"sum {vector_text(detail['sum'], fmt)} / {n:,} message{'s' if n != 1 else ''}"]
         return [f"sum of {n:,} message{'s' if n != 1 else ''}"]
     return []
+
+
+def check_text(check: Check | None, value, fmt: Fmt, what: str, short: bool = False) -> str | None:
+    """A shown value's check in words where it is not exact (``None`` where it is): ``≠ <what>,
+    (0.3, 0.2): this value, (0.30000001, 0.2), differs by (1.5e-08, 0), 1 ulp; <why>``; ``short``:
+    without the value and the reason (a message line, where both are said once)."""
+    if check is None or check.exact:
+        return None
+    if check.exact is None:
+        return f"not redone: {check.why}"
+    n = ulps(value, check.redone)
+    size = f", {n:,} ulp" if n is not None else ""
+    diff = vector_text(difference(value, check.redone), fmt)
+    if short:
+        return f"≠ {what}: {vector_text(check.redone, fmt)} (difference {diff}{size})"
+    return (f"≠ {what}, {vector_text(check.redone, fmt)}: this value, {vector_text(value, fmt)}, differs by "
+            f"{diff}{size}; {check.why}")
 
 
 def vector_text(v: np.ndarray, fmt: Fmt) -> str:
