@@ -152,6 +152,8 @@ class FixedKind(OwnKind):
         poly = affine(p.message_expr.tree)
         if poly is None:
             return f"the message {p.message_expr.source!r} is not affine in x_i, x_j"
+        if graph.edge_weight is None:  # edge_weight is 1 on every edge: its terms are the unweighted ones
+            poly = _unweighted(poly)
         weighted = any(w for (_, w) in poly)
 
         def update(aggr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -166,7 +168,8 @@ class FixedKind(OwnKind):
 
             def aggregate(x, adj):
                 m = reduce_raw(adj, x, pick)
-                aggr, mine = eval_into(p.message_expr, {"x_i": x, "x_j": m}, (m,), x)
+                env = {"x_i": x, "x_j": m, "edge_weight": 1.0}  # (a weighted message here: no edge weights)
+                aggr, mine = eval_into(p.message_expr, env, (m,), x)
                 return aggr.masked_fill_(adj.empty, 0) if mine else aggr.masked_fill(adj.empty, 0)
             return halves(aggregate, update, f"the message applied to the {pick} of x_j over the in-neighbours")
 
@@ -198,6 +201,14 @@ class FixedKind(OwnKind):
                          composed="the fused engine computes the message, the sum and the update as one affine "
                                   f"pass ({composed.words}), without forming aggr_out")
         return halves(aggregate, update, how)
+
+
+def _unweighted(poly: Poly) -> Poly:
+    """``poly`` with ``edge_weight`` = 1: each weighted term added to its unweighted twin."""
+    out: Poly = {}
+    for (var, _), c in poly.items():
+        out[(var, 0)] = out.get((var, 0), 0.0) + c
+    return out
 
 
 def _sum_words(poly: Poly, op: str) -> str:

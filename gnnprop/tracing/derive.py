@@ -277,11 +277,15 @@ def _layer_messages(session, rec: Recorder) -> Callable | None:
     if session.kind.runs_user_code or not rec.msg_inputs:
         return None
     layer = session.layer
+    import inspect
+
+    params = inspect.signature(layer.message).parameters
+    unseen = {k: None for k, p in params.items() if k not in rec.msg_inputs and p.kind is p.POSITIONAL_OR_KEYWORD}
 
     def message(inputs: dict[str, np.ndarray]) -> np.ndarray | None:
         try:
-            with torch.inference_mode():
-                out = layer.message(**{k: torch.from_numpy(np.asarray(v))[None] for k, v in inputs.items()})
+            with torch.inference_mode():  # what the hooks saw as None (no edge weights) is None again
+                out = layer.message(**unseen, **{k: torch.from_numpy(np.asarray(v))[None] for k, v in inputs.items()})
         except Exception:  # noqa: BLE001 - a message that needs more than its recorded inputs: not redone
             return None
         return out[0].numpy() if isinstance(out, torch.Tensor) else None
