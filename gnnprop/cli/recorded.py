@@ -77,7 +77,8 @@ def refuse_contradictions(manifest: dict, cfg, given: dict[str, Any], shown: str
             with_flag = None
         if with_flag != recorded:
             raise UsageError(f"{_show(value)} is not what the run in {shown}/ used ({f.path}: "
-                             f"{_show(_at(recorded, f.path))}); drop the flag, or start a new run", key=f.key)
+                             f"{_show(_at(recorded, f.path))}); drop the flag, or start a new run", key=f.path,
+                             override=True)
     written = manifest.get("written") or {}
     for key, typed in (("every", given.get("every")), ("last", given.get("last")), ("nodes", given.get("nodes"))):
         if typed is None or (key == "every" and typed == 1 and written.get("every", 1) == 1) or \
@@ -110,3 +111,33 @@ def _at(data: dict, path: str) -> Any:
             return None
         cur = cur[part]
     return cur
+
+
+def open_recorded_run(folder: str, graph: str | None, flags: dict[str, Any], given: dict[str, Any]):
+    """What ``inspect --from-run OUT`` runs with: the finished run's config (``flags`` may only repeat
+    it), its graph (``graph`` when it has moved) and its files. ``given`` holds the input flags typed
+    (weights, node features, input format), which the run's own replace: they are refused."""
+    from ..engine.runfolder import PARAMS, LocalFS, is_finished, join, read_manifest
+
+    fs = LocalFS()
+    shown = folder.rstrip("/") or folder
+    path = os.path.realpath(shown)
+    manifest = read_manifest(fs, path, shown)
+    if not is_finished(fs, path):
+        raise UsageError(f"{shown}/ holds a run that was stopped before it finished (no _SUCCESS), so its rounds "
+                         f"are not the run's answer; finish it with gnnprop run --resume {shown}", key="from_run")
+    for key, value in given.items():
+        if value is not None:
+            raise UsageError(f"--from-run reads the run's own from {shown}/_gnnprop.json; drop it", key=key)
+    if flags.get("config") is not None:
+        raise UsageError(f"--from-run reads the run's config from {shown}/_gnnprop.json; drop it", key="config")
+    cfg = config_of(manifest, shown)
+    refuse_contradictions(manifest, cfg, {**flags, "engine": None}, shown)
+    if cfg.engine == "spark":  # the derivation is replayed here, on the local engine's reference form
+        cfg = cfg.copy()
+        cfg.engine = "auto"
+    graph = graph_of(manifest, graph, shown)
+    params = join(path, PARAMS)
+    files = {"folder": path, "shown": shown, "weights": params if fs.exists(params) else None,
+             "node_features": (manifest.get("node_features") or {}).get("path")}
+    return cfg, graph, files

@@ -321,12 +321,12 @@ def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given:
     shown = folder.rstrip("/") or folder
     path = os.path.realpath(shown)
     manifest = read_manifest(fs, path, shown, key="resume")
+    cfg = config_of(manifest, shown)
+    refuse_contradictions(manifest, cfg, given, shown)
     if is_finished(fs, path):
         env.err.write(f"gnnprop: {shown}/ holds a finished run ({manifest.get('stop_reason')}); nothing to "
                       "resume\n")
         return
-    cfg = config_of(manifest, shown)
-    refuse_contradictions(manifest, cfg, given, shown)
     graph = graph_of(manifest, graph, shown)
     written = manifest["written"]
     if written.get("nodes"):

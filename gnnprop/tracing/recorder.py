@@ -42,6 +42,7 @@ class Step:
     aggregated: np.ndarray | None  # the aggregation's row for the node
     output: np.ndarray             # the node's features after this round (= run's value)
     calls: int = 1                 # how many times the layer called propagate in this round
+    recomputed: np.ndarray | None = None  # a replayed round: the output the replay computed
 
 
 @dataclass
@@ -224,7 +225,9 @@ def _replayed(session: Session, pos: int, x_prev: torch.Tensor, r: int, out_row:
             session.kind.caller(layer)(x_sub, sub)
     finally:
         rec.remove()
-    return _step(rec, r, ids[pos], source_id, edge_id, x_prev[pos], out_row)
+    step = _step(rec, r, ids[pos], source_id, edge_id, x_prev[pos], out_row)
+    step.recomputed = _np(rec.output)
+    return step
 
 
 def _uncached_copy(layer):
