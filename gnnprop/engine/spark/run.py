@@ -241,7 +241,8 @@ class SparkRun:
         if self.allow_nonfinite:  # noted, not looked for
             self.book.nonfinite(r, None, 0, math.inf, self.dtype)
             return
-        row = df.where(bad).first()
+        order = self.graph.nodes.select("id", "_o1", "_o2", "_o3")  # the first such node in node order, as locally
+        row = df.where(bad).join(order, "id").orderBy("_o1", "_o2", "_o3").first()
         k = next(k for k in range(len(cols)) if not math.isfinite(row[f"x{k}"]))
         self.book.nonfinite(r, row["id"], k, float(row[f"x{k}"]), self.dtype)
 
