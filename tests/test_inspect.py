@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnnprop.aggr import AGGREGATIONS
+from gnnprop.aggregation import AGGREGATIONS
 from gnnprop.configure import from_mapping
 from gnnprop.tracing import explain
 from gnnprop.engine.session import prepare

@@ -12,8 +12,8 @@ from .env import get_env
 @app.command(**helptext.spec("layers"))
 def layers(ctx: typer.Context) -> None:
     """List layer types (gnnprop's and PyG's, with their arguments), aggregations, round modes, features."""
-    from ..aggr import AGGREGATIONS, ALIASES
-    from ..config.names import AGGR_MODES, FEATURES, ROUND_MODES
+    from ..aggregation import AGGREGATIONS, MODES
+    from ..config.names import FEATURES, ROUND_MODES
     from ..layers import KINDS
     from ..layers import pyg
     from ..layers.user import UserKind
@@ -25,11 +25,10 @@ def layers(ctx: typer.Context) -> None:
     for name in pyg.all_names():
         lines.append(("layer", name, pyg.PygKind(pyg.lookup(name)).describe()))
     lines.append(("layer", "FILE.py:Class", UserKind("FILE.py:Class").describe()))
-    alias_of = {v: k for k, v in ALIASES.items()}
-    for name, text in AGGREGATIONS.items():
-        lines.append(("aggr", name + (f" ({alias_of[name]})" if name in alias_of else ""), text))
-    for name, text in AGGR_MODES.items():
-        lines.append(("aggr_mode", name, text))
+    for name, a in AGGREGATIONS.items():
+        lines.append(("aggr", name + (f" ({', '.join(a.aliases)})" if a.aliases else ""), a.description))
+    for name, mode in MODES.items():
+        lines.append(("aggr_mode", name, mode.description))
     for name, text in ROUND_MODES.items():
         lines.append(("rounds", name, text))
     lines.append(("rule", "std(x)", "in rounds.if: the sample standard deviation of every value of x (divides by "

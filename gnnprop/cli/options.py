@@ -35,7 +35,7 @@ def _complete_layer(incomplete: str) -> list[str]:
 
 def _complete_aggr(incomplete: str) -> list[str]:
     """A name, or the next name of a comma list (``mean,m`` -> ``mean,max``, ``mean,min``, ...)."""
-    from ..aggr import AGGREGATIONS, ALIASES
+    from ..aggregation import AGGREGATIONS, ALIASES
 
     head, _, last = incomplete.rpartition(",")
     prefix = head + "," if head else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..aggregation import modes_text, names_text
 from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES, ORDERS
 
 GRAPH, CONFIG = "Graph", "Config (flags override the file)"
@@ -40,10 +41,8 @@ class Flag:
 FLAGS: tuple[Flag, ...] = (
     Flag("layer", "layer.type", "fixed | nn | residual, a PyG layer (gcn, sage, gat, ...: see gnnprop layers), "
          "or your own file.py:Class.", complete="layers"),
-    Flag("aggr", "aggr", "sum (add) | mean | max | min | mul | std | var; a comma list (mean,max) for several.",
-         complete="aggregations"),
-    Flag("aggr_mode", "aggr_mode", "With several aggregations: cat | sum | mean | max | min | std | var | "
-         "logsumexp.", complete=tuple(AGGR_MODES)),
+    Flag("aggr", "aggr", f"{names_text()}; a comma list (mean,max) for several.", complete="aggregations"),
+    Flag("aggr_mode", "aggr_mode", f"With several aggregations: {modes_text()}.", complete=tuple(AGGR_MODES)),
     Flag("rounds", "rounds", "A fixed number of rounds (replaces the config's rounds).", type=int),
     Flag("message", "layer.message", "fixed layer: message formula in x_i, x_j, edge_weight."),
     Flag("update", "layer.update", "fixed layer: update formula in x, aggr_out."),

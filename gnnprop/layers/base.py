@@ -30,7 +30,8 @@ from typing import Any, Callable, Protocol
 import torch
 
 from ..config.schema import LayerConfig
-from ..csr import Adjacency, fused_op
+from ..aggregation import SPARK, by_pyg_class
+from ..csr import Adjacency
 from ..errors import ConfigError
 from ..graph import DeviceGraph
 
@@ -95,10 +96,10 @@ def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
 
 
 def spark_aggr(aggr: Any) -> str | list[str] | None:
-    """What a Spark lowering reduces with: one of sum, mean, max, min, or a list of them (combined
-    by the layer's ``aggr_mode``); ``None`` for anything else."""
+    """What a Spark lowering reduces with: an aggregation the Spark engine has (:data:`gnnprop.aggregation.SPARK`),
+    or a list of them (combined by the layer's ``aggr_mode``); ``None`` for anything else."""
     names = [aggr] if isinstance(aggr, str) else list(aggr) if isinstance(aggr, (list, tuple)) else []
-    if not names or any(fused_op(n) is None for n in names):
+    if not names or any(n not in SPARK for n in names):
         return None
     return names[0] if isinstance(aggr, str) else names
 
@@ -115,10 +116,6 @@ def mp_kwargs(aggr: Any, aggr_mode: str | None) -> dict[str, Any]:
     return {"aggr": aggr, "aggr_kwargs": {"mode": aggr_mode} if aggr_mode else None}
 
 
-_AGGR_CLASSES = {"SumAggregation": "sum", "MeanAggregation": "mean", "MaxAggregation": "max",
-                 "MinAggregation": "min", "MulAggregation": "mul", "StdAggregation": "std", "VarAggregation": "var"}
-
-
 def module_aggr_text(layer: torch.nn.Module) -> str:
     """The aggregation a built PyG layer really uses, read from its ``aggr_module``.
 
@@ -131,9 +128,9 @@ def module_aggr_text(layer: torch.nn.Module) -> str:
         return a if isinstance(a, str) else "none"
     name = type(module).__name__
     if name == "MultiAggregation":
-        parts = [_AGGR_CLASSES.get(type(m).__name__, type(m).__name__) for m in module.aggrs]
+        parts = [by_pyg_class(type(m).__name__) for m in module.aggrs]
         return f"[{', '.join(parts)}] ({module.mode})"
-    return _AGGR_CLASSES.get(name, name)
+    return by_pyg_class(name)
 
 
 def module_formulas(layer: torch.nn.Module, whole: str | None = None) -> dict[str, str]:

@@ -19,11 +19,12 @@ methods through the ops they are given); ``import gnnprop`` never needs it.
 
 from __future__ import annotations
 
+from ...aggregation import SPARK
 from ...errors import ConfigError
 
 #: What the Spark engine runs.
 LAYERS = ("fixed", "nn", "residual", "gcn", "sage", "graphconv", "gin", "sg", "appnp")
-AGGREGATIONS = ("sum", "mean", "max", "min")
+AGGREGATIONS = SPARK  # the aggregations whose unit says the Spark engine reduces with them
 FEATURES = ("ones", "degree")
 
 SUPPORTED = (f"layers {', '.join(LAYERS)}; aggregations {', '.join(AGGREGATIONS)} or a list of them; "
