@@ -55,6 +55,7 @@ class LayerKind(Protocol):
     fields: tuple[str, ...]    # the LayerConfig keys this kind reads
     is_local: bool             # a node's new value depends only on itself and its in-edges
     runs_user_code: bool       # building or calling it runs the user's own Python
+    has_spark: bool            # it has a Spark form (``spark(params, ops)``) for some configs
 
     def describe(self) -> str:
         """One line for ``gnnprop layers``."""
@@ -204,6 +205,10 @@ class OwnKind:
     is_local = True
     runs_user_code = False
     summary = ""
+
+    @property
+    def has_spark(self) -> bool:
+        return hasattr(self, "spark")
 
     def describe(self) -> str:
         return self.summary

@@ -198,6 +198,10 @@ class PygKind:
         self.cls_name = cls_name
         self.name = friendly_name(cls_name)
 
+    @property
+    def has_spark(self) -> bool:
+        return self.cls_name in SPARK
+
     def describe(self) -> str:
         args = [a for a in accepted_kwargs(classes()[self.cls_name]) if a not in BASE_KWARGS]
         title = f"PyG {self.cls_name}" if self.name != self.cls_name else "PyG"
