@@ -10,7 +10,7 @@ import typer
 
 from ..errors import UsageError
 from . import faults
-from . import helptext
+from . import helptext, spec
 from . import options as o
 from .app import app
 from .notes import warn_about_graph
@@ -24,17 +24,14 @@ def convert(
     graph: o.GraphArg,
     out: Annotated[str, typer.Argument(metavar="OUT", help="The file to write (its extension picks the format), "
                                                           "or - for stdout (with --to).", show_default=False)],
-    to: Annotated[Optional[str], typer.Option("--to", "-t", help="json | nodelink | csv | edgelist | parquet "
-                                              "(default: from OUT's extension).", show_default=False,
-                                              autocompletion=o.complete("json", "nodelink", "csv", "edgelist",
-                                                                        "parquet"))] = None,
-    nodes_out: Annotated[Optional[str], typer.Option(
-        "--nodes-out", help="Also write the node ids and features here (csv: id,x0,...; edgelist: id x0 ...; "
-                            "parquet: a node table id, x0, ...); needed when an edge file alone would lose "
-                            "features or nodes.", show_default=False)] = None,
+    to: Annotated[Optional[str], spec.opt("to", help="json | nodelink | csv | edgelist | parquet (default: from "
+                                          "OUT's extension).")] = None,
+    nodes_out: Annotated[Optional[str], spec.opt("nodes_out", help="Also write the node ids and features here (csv: "
+                                                 "id,x0,...; edgelist: id x0 ...; parquet: a node table id, x0, ...); "
+                                                 "needed when an edge file alone would lose features or nodes.")] = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    undirected: Annotated[bool, typer.Option("--undirected", help="Add missing reverse edges first.")] = False,
+    undirected: Annotated[bool, spec.opt("undirected", help="Add missing reverse edges first.")] = False,
 ) -> None:
     """Convert GRAPH to OUT: JSON (tensor or node-link form), a CSV edge file, an edge list or Parquet.
 

@@ -10,7 +10,7 @@ import typer
 from ..errors import UsageError
 
 from . import faults
-from . import helptext
+from . import helptext, spec
 from . import options as o
 from .app import app
 from .env import get_env
@@ -23,27 +23,23 @@ from .sinks import require_stdout, write_bytes
 @o.config_command
 def inspect(
     ctx: typer.Context,
-    node: Annotated[str, typer.Option("--node", "-n", help="The node's id.", show_default=False)],
+    node: Annotated[str, spec.opt("node", show_default=False)],
     graph: Annotated[Optional[str], typer.Argument(
         metavar="GRAPH", show_default=False, help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites, .parquet), "
         "or - for stdin; with --from-run only when the run's graph has moved.")] = None,
-    round_: Annotated[int, typer.Option("--round", "-r", help="The round to explain (1 = the first).")] = 1,
-    all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round the run computes.")] = False,
-    from_run: Annotated[Optional[str], typer.Option("--from-run", metavar="OUT", help="Explain from a finished "
-                        "run folder (gnnprop run ... -o OUT/, either engine): its config, graph and parameters come "
-                        "from OUT, and round R-1 of the node and its in-neighbours is read instead of recomputing "
-                        "the rounds.", show_default=False)] = None,
+    round_: Annotated[int, spec.opt("round", help="The round to explain (1 = the first).")] = 1,
+    all_rounds: Annotated[bool, spec.opt("all_rounds")] = False,
+    from_run: Annotated[Optional[str], spec.opt("from_run", show_default=False)] = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json (default: table on a terminal, "
-                                                                     "else json).")] = None,
-    precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="Decimals in the text view.")] = 4,
-    max_messages: Annotated[int, typer.Option("--max-messages", min=0,
-                                              help="Message lines to show before a summary (0: all).")] = 20,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
-    allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow.")] = False,
+    fmt: Annotated[Optional[str], spec.opt("format", help="table | json (default: table on a terminal, else json).",
+                                           autocompletion=o.complete("table", "json"))] = None,
+    precision: Annotated[int, spec.opt("precision", help="Digits after the point in the terminal view.")] = 4,
+    max_messages: Annotated[int, spec.opt("max_messages")] = 20,
+    no_color: o.NoColor = False,
+    allow_nonfinite: Annotated[bool, spec.opt("allow_nonfinite", help="Keep going when values overflow.")] = False,
     **flags: Any,
 ) -> None:
     """Show how NODE's value after a round was derived from its neighbours' messages."""
