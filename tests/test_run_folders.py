@@ -84,7 +84,8 @@ def test_flags_that_contradict_the_run_are_refused_naming_both_values(tmp_path):
     fails(cli(*inspect, "--aggr", "max"), 2, "--aggr (aggr): max is not what the run in", "used (aggr: mean)")
     fails(cli(*inspect, "--dtype", "float32"), 2, "--dtype (dtype): float32", "(dtype: float64)")
     fails(cli(*inspect, "--directed"), 2, "graph.undirected: true")
-    fails(cli(*inspect, "--weights", "w.safetensors"), 2, "--weights: --from-run reads the run's own")
+    fails(cli(*inspect, "--weights", str(out / "_gnnprop.json")), 2, "is not the run's parameters")
+    assert cli(*inspect, "--weights", str(out / "_params.safetensors"), "-f", "json").code == 0
     assert cli(*inspect, "--aggr", "mean", "--dtype", "float64", "-f", "json").code == 0  # repeating is fine
     fails(cli("run", "--resume", str(out), "--aggr", "max"), 2, "--aggr (aggr): max is not what the run")
 

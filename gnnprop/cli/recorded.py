@@ -126,9 +126,8 @@ def open_recorded_run(folder: str, graph: str | None, flags: dict[str, Any], giv
     if not is_finished(fs, path):
         raise UsageError(f"{shown}/ holds a run that was stopped before it finished (no _SUCCESS), so its rounds "
                          f"are not the run's answer; finish it with gnnprop run --resume {shown}", key="from_run")
-    for key, value in given.items():
-        if value is not None:
-            raise UsageError(f"--from-run reads the run's own from {shown}/_gnnprop.json; drop it", key=key)
+    params = join(path, PARAMS)
+    _same_inputs(manifest, given, params if fs.exists(params) else None, shown)
     if flags.get("config") is not None:
         raise UsageError(f"--from-run reads the run's config from {shown}/_gnnprop.json; drop it", key="config")
     cfg = config_of(manifest, shown)
@@ -137,7 +136,28 @@ def open_recorded_run(folder: str, graph: str | None, flags: dict[str, Any], giv
         cfg = cfg.copy()
         cfg.engine = "auto"
     graph = graph_of(manifest, graph, shown)
-    params = join(path, PARAMS)
     files = {"folder": path, "shown": shown, "weights": params if fs.exists(params) else None,
              "node_features": (manifest.get("node_features") or {}).get("path")}
     return cfg, graph, files
+
+
+def _same_inputs(manifest: dict, given: dict[str, Any], params: str | None, shown: str) -> None:
+    """Refuse an input flag (``--weights``, ``--node-features``, ``--input-format``) that is not what the
+    run in ``shown`` read: the run's own come from its folder, so repeating them is all a flag may do."""
+    from ..engine.runfolder import check_fingerprint, fingerprint
+
+    if given.get("node_features") is not None:
+        recorded = manifest.get("node_features")
+        if not recorded:
+            raise UsageError(f"the run in {shown}/ read no node file", key="node_features")
+        check_fingerprint(recorded, given["node_features"], "node file")
+    if given.get("weights") is not None:
+        mine = fingerprint(params) if params else None
+        theirs = fingerprint(given["weights"])
+        if not mine or not theirs or mine.get("sha256") != theirs.get("sha256"):
+            raise UsageError(f"{given['weights']} is not the run's parameters; the run's own are in "
+                             f"{shown}/_params.safetensors: drop the flag", key="weights")
+    fmt = given.get("input_format")
+    recorded_fmt = (manifest.get("graph") or {}).get("input_format")
+    if fmt is not None and recorded_fmt is not None and fmt != recorded_fmt:
+        raise UsageError(f"{fmt} is not what the run in {shown}/ used ({recorded_fmt})", key="input_format")

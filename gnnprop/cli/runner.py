@@ -135,12 +135,10 @@ def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | N
 
                 weights_data = encode_weights(run.params)
     except KeyboardInterrupt as e:
-        talk.done()
         e.note = state.interrupted()
         state.error_record(_interrupted_text(e))
         raise
     except GnnpropError as e:
-        talk.done()
         state.error_record(cli_message(e))
         raise
     finally:
@@ -222,8 +220,8 @@ def _write_folder(env: Env, req: RunRequest, run, graph: str, picked, folder: _F
             writer.round(result.round, lambda p: run.write_part(result, p, picked), _record(run))
         meta = run.meta()
         writer.finish({**_record(run), "meta": meta})
-    except BaseException as e:
-        writer.abort(keep=isinstance(e, KeyboardInterrupt))
+    except BaseException as e:  # a stop (Ctrl-C, SIGTERM; on Spark, the job it cancelled) keeps the rounds done
+        writer.abort(keep=isinstance(e, KeyboardInterrupt) or run.stopped)
         raise
     return meta
 

@@ -89,6 +89,10 @@ class SparkRun:
                               delta=result.delta)
             yield result
 
+    @property
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.stopped() is not None
+
     def node_ids(self) -> list:
         if self._ids is None:
             self._ids = self.order()
