@@ -2,7 +2,7 @@
 
 An :class:`Aggregation` is PyG's (it is passed to ``MessagePassing(aggr=...)`` by its PyG
 name, so the numbers are PyG's) and says how gnnprop's other forms compute it: the fused
-engine's sparse reduction (:mod:`gnnprop.csr`), the Spark engine's reduce, and how
+engine's sparse reduction (:mod:`gnnprop.engine.csr`), the Spark engine's reduce, and how
 ``inspect`` explains it. A node with no incoming message aggregates to 0 for every one of
 them except ``mul``, where PyG gives the empty product, 1 (the tests pin both). A
 :class:`Mode` combines a list of aggregations (``aggr: [mean, max]``), as PyG's

@@ -79,7 +79,7 @@ from torch_geometric.nn import MessagePassing  # the reference classes below are
 from .errors import ConfigError, UsageError, setting
 from .graph import Graph
 from .resolver import resolve
-from .memory import proc_bytes
+from .engine.memory import proc_bytes
 
 MB = 1e6
 Say = Callable[[str], None]

@@ -83,7 +83,7 @@ import torch
 
 from .bench import CASES, GRAPHS, MB, BenchSpec, Phase, Say, _peak, _s, machine_info, write_edge_csv
 from .errors import UsageError
-from .memory import proc_bytes
+from .engine.memory import proc_bytes
 
 #: Agreement of sum and mean (norm-wise, float64): the summation orders differ.
 TOL = 1e-12

@@ -18,10 +18,10 @@ PACKAGE = ROOT / "gnnprop"
 
 LAYERS = [
     ["gnnprop", "gnnprop.errors", "gnnprop._signals", "gnnprop._stdio", "gnnprop.resolver", "gnnprop.aggregation",
-     "gnnprop.config.names", "gnnprop.config.flags", "gnnprop.plotnames", "gnnprop.memory"],
+     "gnnprop.config.names", "gnnprop.config.flags", "gnnprop.plotnames", "gnnprop.engine.memory"],
     ["gnnprop.output", "gnnprop.expr", "gnnprop.device", "gnnprop.weights", "gnnprop.graph", "gnnprop.guards"],
     ["gnnprop.config"],
-    ["gnnprop.csr"],
+    ["gnnprop.engine.csr"],
     ["gnnprop.io"],
     ["gnnprop.layers"],
     ["gnnprop.configure"],

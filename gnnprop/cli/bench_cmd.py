@@ -65,7 +65,7 @@ def bench(
     the load, every round, peak memory of the Python process and of Spark's JVM,
     the ratio Spark / local, and whether the last rounds agree.
     """
-    from .. import memory
+    from ..engine import memory
     from ..bench import resolve_engine
 
     env = get_env(ctx.obj)

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Protocol
 
 import torch
 
-from ..csr import build_adjacency
+from .csr import build_adjacency
 from ..graph import DeviceGraph
 from ..layers.base import Caller, Fused
 from .rounds import RoundBook, RoundPlan

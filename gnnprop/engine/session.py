@@ -20,7 +20,7 @@ import torch
 from ..config.names import DTYPES as DTYPE_NAMES
 from ..config.schema import Config
 from ..device import resolve_device
-from .. import memory
+from . import memory
 from ..errors import ConfigError
 from ..guards import check_fits_dtype
 from ..graph import DeviceGraph, Graph, with_default_features, with_reverse_edges

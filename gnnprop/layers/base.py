@@ -8,7 +8,7 @@ docs) and each of its lowerings:
   ``propagate``: the definition of what the layer computes, and what
   ``inspect`` listens to through PyG's hooks;
 - ``fused(params, graph)``: the same round as node-level tensor work plus
-  sparse reductions (:mod:`gnnprop.csr`), or the reason there is none;
+  sparse reductions (:mod:`gnnprop.engine.csr`), or the reason there is none;
 - ``spark(params, ops)`` (optional): the round as a Spark DataFrame
   transformation, built from the toolbox ``ops`` the Spark engine hands it
   (:mod:`gnnprop.engine.spark.ops`), or the reason there is none. The kind
@@ -31,7 +31,7 @@ import torch
 
 from ..config.schema import LayerConfig
 from ..aggregation import SPARK, by_pyg_class
-from ..csr import Adjacency
+from ..engine.csr import Adjacency
 from ..errors import ConfigError
 from ..graph import DeviceGraph
 

@@ -28,7 +28,7 @@ import torch
 
 from .. import expr
 from ..config.schema import LayerConfig
-from ..csr import Poly, affine, eval_into, fused_op, reduce_raw
+from ..engine.csr import Poly, affine, eval_into, fused_op, reduce_raw
 from ..errors import ConfigError
 from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
 

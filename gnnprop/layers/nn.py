@@ -22,7 +22,7 @@ from functools import cache
 import torch
 from torch import nn
 
-from ..csr import fused_op, reduce_raw
+from ..engine.csr import fused_op, reduce_raw
 from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
 
 

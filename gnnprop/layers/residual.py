@@ -19,7 +19,7 @@ from functools import cache
 import torch
 from torch import nn
 
-from ..csr import fused_op, reduce_raw
+from ..engine.csr import fused_op, reduce_raw
 from ..errors import ConfigError
 from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import torch
 
-from . import expr
-from .aggregation import FUSED
-from .graph import DeviceGraph
+from .. import expr
+from ..aggregation import FUSED
+from ..graph import DeviceGraph
 
 # (variable, power of edge_weight) -> coefficient
 Poly = dict[tuple[str, int], float]
