@@ -79,7 +79,7 @@ from torch_geometric.nn import MessagePassing  # the reference classes below are
 from .errors import ConfigError, UsageError, setting
 from .graph import Graph
 from .resolver import resolve
-from .memory import proc_bytes
+from .engine.memory import proc_bytes
 
 MB = 1e6
 Say = Callable[[str], None]
@@ -417,20 +417,20 @@ class BenchSpec:
                              key="graph", argument=True)
         if self.graph in GRAPHS:
             if self.nodes < 2:
-                raise UsageError(f"expected at least 2 nodes, got {self.nodes}", key="nodes", argument=True)
+                raise UsageError(f"expected at least 2 nodes, got {self.nodes}", key="num_nodes", argument=True)
             if self.edges < 1:
-                raise UsageError(f"expected at least 1 edge, got {self.edges}", key="edges", argument=True)
+                raise UsageError(f"expected at least 1 edge, got {self.edges}", key="num_edges", argument=True)
             most = self.nodes * (self.nodes - 1) // 2
             if self.edges > most:
                 raise UsageError(f"{self.edges} edges on {self.nodes} nodes; a simple random graph here "
-                                 f"takes at most half of the possible edges, {most}; use more {setting('nodes')} or "
-                                 f"fewer {setting('edges')}", key="edges", argument=True)
+                                 f"takes at most half of the possible edges, {most}; use more {setting('num_nodes')} or "
+                                 f"fewer {setting('num_edges')}", key="num_edges", argument=True)
         from .config.names import ORDERS
 
         if self.reorder not in ORDERS:
             raise UsageError(f"unknown node order {self.reorder!r}; valid: {', '.join(ORDERS)}", key="reorder", argument=True)
         if self.features < 1:
-            raise UsageError(f"expected at least 1 feature, got {self.features}", key="features", argument=True)
+            raise UsageError(f"expected at least 1 feature, got {self.features}", key="num_features", argument=True)
         if self.repeat < 1:
             raise UsageError(f"expected at least 1, got {self.repeat}", key="repeat", argument=True)
         if not 0 <= self.seed < 2**63:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnnprop.aggr import AGGREGATIONS
+from gnnprop.aggregation import AGGREGATIONS
 from gnnprop.configure import from_mapping
 from gnnprop.tracing import explain
 from gnnprop.engine.session import prepare
@@ -182,6 +182,9 @@ def test_inspect_from_a_runs_parquet_rounds_equals_inspect(tmp_path):
     fails(cli("inspect", karate, *flags, "--node", "0", "--round", "2", "--from-run", str(every)), 2,
           "--from-run", "has no round 1", "rounds kept: 0, 2, 3")
     fails(cli("inspect", karate, "--layer", "gcn", "--node", "0", "--from-run", str(out)), 2,
-          "only gnnprop's own layers")
+          "--layer (layer.type): gcn is not what the run in", "used (layer.type: fixed)")
+    gcn = tmp_path / "gcn"
+    assert cli("run", karate, "--layer", "gcn", "--rounds", "2", "-o", f"{gcn}/").code == 0
+    fails(cli("inspect", "--node", "0", "--from-run", str(gcn)), 2, "only gnnprop's own layers")
     fails(cli("inspect", karate, *flags, "--node", "0", "--from-run", str(tmp_path / "nope")), 2,
           "nope: no such folder")

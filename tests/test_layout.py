@@ -17,11 +17,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "gnnprop"
 
 LAYERS = [
-    ["gnnprop", "gnnprop.errors", "gnnprop._signals", "gnnprop._stdio", "gnnprop.resolver", "gnnprop.aggr",
-     "gnnprop.config.names", "gnnprop.config.flags", "gnnprop.plotnames", "gnnprop.memory"],
+    ["gnnprop", "gnnprop.errors", "gnnprop._signals", "gnnprop._stdio", "gnnprop.resolver", "gnnprop.aggregation",
+     "gnnprop.config.names", "gnnprop.config.flags", "gnnprop.plotnames", "gnnprop.engine.memory"],
     ["gnnprop.output", "gnnprop.expr", "gnnprop.device", "gnnprop.weights", "gnnprop.graph", "gnnprop.guards"],
     ["gnnprop.config"],
-    ["gnnprop.csr"],
+    ["gnnprop.engine.csr"],
     ["gnnprop.io"],
     ["gnnprop.layers"],
     ["gnnprop.configure"],

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover
 from .. import __version__, _signals
 from ..config.flags import BY_PATH, FLAGS
 from ..errors import ExitStatus, GnnpropError
-from . import faults
+from . import faults, spec
 
 #: Config file keys at the top level (a key under one of them names a place in the config).
 CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph", "spark")
@@ -130,9 +130,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_callback(
     ctx: typer.Context,
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Print the version and exit.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback with errors.")] = False,
+    version: Annotated[Optional[bool], spec.opt("version", callback=_version, is_eager=True)] = None,
+    debug: Annotated[bool, spec.opt("debug")] = False,
 ) -> None:
     """Graph message passing, round by round."""
     ctx.meta["debug"] = debug

@@ -9,10 +9,11 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError, setting
-from . import helptext
+from . import helptext, spec
+from . import options as o
 from .app import app
 from .env import get_env
-from .options import complete
+from .outputs import choose_output
 
 FORMATS = ("table", "json")
 
@@ -20,33 +21,34 @@ FORMATS = ("table", "json")
 @app.command(**helptext.spec("bench"))
 def bench(
     ctx: typer.Context,
-    engine: Annotated[str, typer.Option("--engine", help="local: gnnprop's engine against plain PyG, one round "
-                                        "a case | spark: the Spark engine against gnnprop's, load, rounds and "
-                                        "memory (the spark extra and Java 17+).",
-                                        autocompletion=complete("local", "spark"))] = "local",
-    nodes: Annotated[Optional[int], typer.Option("--nodes", "-n", help="Nodes of the random graph (default "
-                                                 "1,000,000; 100,000 with --engine spark).")] = None,
-    edges: Annotated[Optional[int], typer.Option("--edges", "-e", help="Distinct directed edges, no self loops "
-                                                 "(default 10,000,000; 1,000,000 with --engine spark).")] = None,
-    features: Annotated[int, typer.Option("--features", "-f", help="Features per node (standard normal, float32).")] = 16,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the graph, the features and the weights.")] = 0,
-    repeat: Annotated[Optional[int], typer.Option("--repeat", help="Timed repetitions of each phase (medians are "
-                                                  "reported; default 3, 1 with --engine spark).")] = None,
-    cases: Annotated[Optional[str], typer.Option("--cases", help="Comma-separated subset of fixed/max, fixed/sum, "
-                                                 "nn/mean, residual/add, gcn (default: all; with --engine spark "
-                                                 "all those it runs).")] = None,
-    graph: Annotated[str, typer.Option("--graph", help="uniform | rmat (R-MAT, a, b, c = 0.57, 0.19, 0.19) "
-                                       "| a graph file (its edges; random features; not with spark).")] = "uniform",
-    reorder: Annotated[str, typer.Option("--reorder", help="The engine's node order: auto | none | degree | bfs "
-                                         "| rcm (its cost is reported apart).")] = "auto",
-    rounds: Annotated[Optional[int], typer.Option("--rounds", help="--engine spark: rounds of each case "
-                                                  "(default 10), timed one by one.")] = None,
-    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="--engine spark: the master URL "
-                                                        "(default local[*]).")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="table | json (default: table on a terminal, "
-                                               "else json).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")] = False,
+    engine: Annotated[str, spec.opt("engine", autocompletion=o.complete("local", "spark"), rich_help_panel=spec.BENCH,
+                                    help="local: gnnprop's engine against plain PyG, one round a "
+                                    "case | spark: the Spark engine against gnnprop's, load, rounds and memory (the "
+                                    "spark extra and Java 17+).")] = "local",
+    nodes: Annotated[Optional[int], spec.opt("num_nodes", show_default=False, help="Nodes of the random graph "
+                                             "(default 1,000,000; 100,000 with --engine spark).")] = None,
+    edges: Annotated[Optional[int], spec.opt("num_edges", show_default=False, help="Distinct directed edges, no self "
+                                             "loops (default 10,000,000; 1,000,000 with --engine spark).")] = None,
+    features: Annotated[int, spec.opt("num_features")] = 16,
+    seed: Annotated[int, spec.opt("seed", help="Seed of the graph, the features and the weights.",
+                                  rich_help_panel=spec.BENCH)] = 0,
+    repeat: Annotated[Optional[int], spec.opt("repeat", show_default=False, help="Timed repetitions of each phase "
+                                              "(medians are reported; default 3, 1 with --engine spark).")] = None,
+    cases: Annotated[Optional[str], spec.opt("cases", show_default=False, help="Comma-separated subset of fixed/max, "
+                                             "fixed/sum, nn/mean, residual/add, gcn (default: all; with --engine "
+                                             "spark all those it runs).")] = None,
+    graph: Annotated[str, spec.opt("graph", help="uniform | rmat (R-MAT, a, b, c = 0.57, 0.19, 0.19) | a graph "
+                                   "file (its edges; random features; not with spark).")] = "uniform",
+    reorder: Annotated[str, spec.opt("reorder", help="The engine's node order: auto | none | degree | bfs | rcm (its "
+                                     "cost is reported apart).", rich_help_panel=spec.BENCH)] = "auto",
+    rounds: Annotated[Optional[int], spec.opt("rounds", help="--engine spark: rounds of each case (default 10), "
+                                              "timed one by one.", rich_help_panel=spec.BENCH)] = None,
+    spark_master: Annotated[Optional[str], spec.opt("spark_master", help="--engine spark: the master URL (default "
+                                                    "local[*]).", rich_help_panel=spec.BENCH)] = None,
+    fmt: Annotated[Optional[str], spec.opt("format", help="table | json (default: table on a terminal, else json).",
+                                           autocompletion=o.complete("table", "json"))] = None,
+    quiet: Annotated[bool, spec.opt("quiet")] = False,
+    no_color: o.NoColor = False,
 ) -> None:
     """Time loading and rounds: gnnprop's engine against plain PyG, or the Spark engine against gnnprop's.
 
@@ -63,12 +65,12 @@ def bench(
     the load, every round, peak memory of the Python process and of Spark's JVM,
     the ratio Spark / local, and whether the last rounds agree.
     """
-    from .. import memory
+    from ..engine import memory
     from ..bench import resolve_engine
 
     env = get_env(ctx.obj)
     which = resolve_engine(engine)
-    name = env.choose_format(fmt, FORMATS)
+    name = choose_output(fmt, None, env, allowed=FORMATS).name
     picked = None if cases is None else [c for c in cases.split(",")]
     if which == "local":
         for value, flag in ((rounds, "--rounds"), (spark_master, "--spark-master")):
@@ -103,7 +105,7 @@ def bench(
     # at the least: the features (float32) and node ids, the edges as int64 pairs and the loaded copy
     need = n * (features * 4 + memory.BYTES_PER_NODE) + e * 16 * 2
     memory.require(need, f"the benchmark graph ({n:,} nodes, {e:,} edges, {features} features)",
-                   hint=f"use smaller {setting('nodes')} / {setting('edges')}")
+                   hint=f"use smaller {setting('num_nodes')} / {setting('num_edges')}")
     result = run(spec, say)
     if name == "json":
         env.out.write(json.dumps(result, indent=2) + "\n")

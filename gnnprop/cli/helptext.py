@@ -43,10 +43,10 @@ EXAMPLES: dict[str, list[str]] = {
         "gnnprop plot sample_graphs/karate.json --kind derivation --node 33 -o d.png",
     ],
     "bench": [
-        "gnnprop bench -n 100000 -e 1000000",
-        "gnnprop bench -n 10000 -e 100000 --cases fixed/max,gcn --format json",
+        "gnnprop bench --num-nodes 100000 --num-edges 1000000",
+        "gnnprop bench --num-nodes 10000 --cases fixed/max,gcn -f json",
         "gnnprop bench --engine spark --cases fixed/max,nn/mean --format json",
-        "gnnprop bench --engine spark -n 10000 -e 100000 --spark-master 'local[2]'",
+        "gnnprop bench --engine spark --num-nodes 10000 --spark-master 'local[2]'",
     ],
     "validate": [
         "gnnprop validate sample_graphs/ca-grqc.txt",
@@ -79,7 +79,14 @@ def examples_text(name: str) -> str:
 
 class Command(TyperCommand):
     """A Typer command whose usage line names arguments plainly: ``GRAPH``, not ``{GRAPH}``, and
-    ``GRAPH...`` for run's graphs (optional only because ``--paths-from`` can give them)."""
+    ``GRAPH...`` for run's graphs (optional only because ``--paths-from`` can give them); its
+    Arguments section shows their names, not Python's types (``GRAPH``, not ``GRAPH <list[str]>``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":
+                param.display_type_rich = lambda ctx: None
 
     def collect_usage_pieces(self, ctx) -> list[str]:
         pieces = super().collect_usage_pieces(ctx)

@@ -10,12 +10,12 @@ import typer
 from ..errors import UsageError
 
 from . import faults
-from . import helptext
+from . import helptext, spec
 from . import options as o
 from .app import app
 from .env import get_env
 from .notes import warn_about_graph
-from .outputs import command_inputs, plan_outputs, weights_target
+from .outputs import choose_output, command_inputs, plan_outputs, weights_target
 from .sinks import require_stdout, write_bytes
 
 
@@ -23,25 +23,23 @@ from .sinks import require_stdout, write_bytes
 @o.config_command
 def inspect(
     ctx: typer.Context,
-    graph: o.GraphArg,
-    node: Annotated[str, typer.Option("--node", "-n", help="The node's id.", show_default=False)],
-    round_: Annotated[int, typer.Option("--round", "-r", help="The round to explain (1 = the first).")] = 1,
-    all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round the run computes.")] = False,
-    from_run: Annotated[Optional[str], typer.Option("--from-run", metavar="OUT", help="Explain from a finished "
-                        "run's Parquet rounds (OUT/round=R/, from -f parquet -o OUT/ or --engine spark): reads round "
-                        "R-1 of the node and its in-neighbours instead of recomputing the rounds.",
-                        show_default=False)] = None,
+    node: Annotated[str, spec.opt("node", show_default=False)],
+    graph: Annotated[Optional[str], typer.Argument(
+        metavar="GRAPH", show_default=False, help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites, .parquet), "
+        "or - for stdin; with --from-run only when the run's graph has moved.")] = None,
+    round_: Annotated[int, spec.opt("round", help="The round to explain (1 = the first).")] = 1,
+    all_rounds: Annotated[bool, spec.opt("all_rounds")] = False,
+    from_run: Annotated[Optional[str], spec.opt("from_run", show_default=False)] = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json (default: table on a terminal, "
-                                                                     "else json).")] = None,
-    precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="Decimals in the text view.")] = 4,
-    max_messages: Annotated[int, typer.Option("--max-messages", min=0,
-                                              help="Message lines to show before a summary (0: all).")] = 20,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
-    allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow.")] = False,
+    fmt: Annotated[Optional[str], spec.opt("format", help="table | json (default: table on a terminal, else json).",
+                                           autocompletion=o.complete("table", "json"))] = None,
+    precision: Annotated[int, spec.opt("precision", help="Digits after the point in the terminal view.")] = 4,
+    max_messages: Annotated[int, spec.opt("max_messages")] = 20,
+    no_color: o.NoColor = False,
+    allow_nonfinite: Annotated[bool, spec.opt("allow_nonfinite", help="Keep going when values overflow.")] = False,
     **flags: Any,
 ) -> None:
     """Show how NODE's value after a round was derived from its neighbours' messages."""
@@ -56,10 +54,21 @@ def inspect(
     from .render import wrap_fields
 
     env = get_env(ctx.obj)
-    cfg = o.build_config(**flags)
-    fmt = env.choose_format(fmt, ("table", "json"))
+    fmt = choose_output(fmt, None, env, allowed=("table", "json")).name
     require_stdout()
     weights_t = None if save_weights is None else weights_target(save_weights)
+    if from_run is not None:
+        from .recorded import open_recorded_run
+
+        if all_rounds:
+            raise UsageError("--all-rounds: explain one --round at a time from a run's rows")
+        given = {"weights": weights, "node_features": node_features, "input_format": input_format}
+        cfg, graph, run_files = open_recorded_run(from_run, graph, flags, given)
+        weights, node_features, input_format = run_files["weights"], run_files["node_features"], None
+    elif graph is None:
+        raise UsageError("give the GRAPH to explain a node of (or --from-run OUT, a run folder)")
+    else:
+        cfg = o.build_config(**flags)
     plan_outputs(command_inputs(graph, node_features=node_features, config=flags["config"], weights=weights,
                                 layer_type=cfg.layer.type), [weights_t])
     faults.doing(f"reading {graph}")
@@ -69,9 +78,7 @@ def inspect(
     if from_run is not None:
         from ..tracing.from_run import explain_from_run
 
-        if all_rounds:
-            raise UsageError("--all-rounds: explain one --round at a time from a run's rows")
-        ex = explain_from_run(session, from_run, node, round_)
+        ex = explain_from_run(session, run_files["folder"], node, round_, shown=run_files["shown"])
     else:
         ex = explain(session, node, [round_], all_rounds=all_rounds)
     if weights_t is not None:  # only once the explanation succeeded, like run's

@@ -32,8 +32,8 @@ TEXT_COLUMN, MIN_WIDTH = 18, 40
 
 def entries() -> list[tuple[str, str, str]]:
     """``(kind, name, text)`` for every entry, in the order listed."""
-    from ..aggr import AGGREGATIONS, ALIASES
-    from ..config.names import AGGR_MODES, FEATURES, ROUND_MODES
+    from ..aggregation import AGGREGATIONS, MODES
+    from ..config.names import FEATURES, ROUND_MODES
     from ..layers import KINDS
     from ..layers import pyg
     from ..layers.user import UserKind
@@ -51,11 +51,10 @@ def entries() -> list[tuple[str, str, str]]:
         lines.append(("layer", name, kind.describe()))
     lines.append(("layer", "FILE.py:Class", UserKind("FILE.py:Class").describe()))
     lines += cannot
-    alias_of = {v: k for k, v in ALIASES.items()}
-    for name, text in AGGREGATIONS.items():
-        lines.append(("aggr", name + (f" ({alias_of[name]})" if name in alias_of else ""), text))
-    for name, text in AGGR_MODES.items():
-        lines.append(("aggr_mode", name, text))
+    for name, a in AGGREGATIONS.items():
+        lines.append(("aggr", name + (f" ({', '.join(a.aliases)})" if a.aliases else ""), a.description))
+    for name, mode in MODES.items():
+        lines.append(("aggr_mode", name, mode.description))
     for name, text in ROUND_MODES.items():
         lines.append(("rounds", name, text))
     lines.append(("rule", "std(x)", "in rounds.if: the sample standard deviation of every value of x (divides by "

@@ -4,6 +4,8 @@ Plain data (no torch): the CLI's help and shell completion read them without
 loading the library.
 """
 
+from ..aggregation import MODES
+
 #: Floating-point types a run can compute in.
 DTYPES = ("float32", "float64")
 FEATURES = {
@@ -32,10 +34,5 @@ ORDERS = {
     "bfs": "breadth-first from the highest-degree node",
     "rcm": "reverse Cuthill-McKee on the symmetrised graph",
 }
-AGGR_MODES = {
-    "cat": "concatenate the aggregations (the width grows k-fold)",
-    "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",
-    "min": "elementwise min", "std": "elementwise sample std of the k aggregations (torch.std, divides by k-1)",
-    "var": "elementwise sample variance of the k aggregations (torch.var, divides by k-1)",
-    "logsumexp": "elementwise logsumexp",
-}
+#: How a list of aggregations is combined: the aggregation unit's modes (:mod:`gnnprop.aggregation`).
+AGGR_MODES = {name: mode.description for name, mode in MODES.items()}

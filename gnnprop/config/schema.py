@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .. import expr
-from ..aggr import resolve_aggr
+from ..aggregation import resolve_aggr
 from ..errors import ConfigError
 from ..resolver import did_you_mean, resolve
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 import torch
 
-from ..csr import build_adjacency
+from .csr import build_adjacency
 from ..graph import DeviceGraph
 from ..layers.base import Caller, Fused
 from .rounds import RoundBook, RoundPlan

@@ -173,7 +173,7 @@ def apply(kind: str, kernel: Any, edge_index: torch.Tensor, n: int, device: torc
     """``kernel`` in the order ``reorder: kind`` asks for, and the choice made.
 
     - gnnprop's own kinds on the fused engine: the order runs inside the sparse reductions
-      (:func:`gnnprop.csr.build_adjacency`), so the rounds are bit for bit the file order's;
+      (:func:`gnnprop.engine.csr.build_adjacency`), so the rounds are bit for bit the file order's;
     - PyG's layers on the fused engine: the whole round runs on the renumbered rows
       (:class:`ReorderedKernel`); their matrix products may then round differently, within
       :data:`ROWS_BOUND_EPS` machine epsilons normwise (measured);

@@ -8,7 +8,7 @@ docs) and each of its lowerings:
   ``propagate``: the definition of what the layer computes, and what
   ``inspect`` listens to through PyG's hooks;
 - ``fused(params, graph)``: the same round as node-level tensor work plus
-  sparse reductions (:mod:`gnnprop.csr`), or the reason there is none;
+  sparse reductions (:mod:`gnnprop.engine.csr`), or the reason there is none;
 - ``spark(params, ops)`` (optional): the round as a Spark DataFrame
   transformation, built from the toolbox ``ops`` the Spark engine hands it
   (:mod:`gnnprop.engine.spark.ops`), or the reason there is none. The kind
@@ -30,7 +30,8 @@ from typing import Any, Callable, Protocol
 import torch
 
 from ..config.schema import LayerConfig
-from ..csr import Adjacency, fused_op
+from ..aggregation import SPARK, by_pyg_class
+from ..engine.csr import Adjacency
 from ..errors import ConfigError
 from ..graph import DeviceGraph
 
@@ -54,7 +55,7 @@ class Fused:
 
     step: Step
     compact: bool = True  # the step takes int32 CSR indices (gnnprop's own kernels; PyG's layers want int64)
-    #: the step reaches the neighbours only through :func:`gnnprop.csr.reduce` / ``reduce_raw``, so a
+    #: the step reaches the neighbours only through :func:`gnnprop.engine.csr.reduce` / ``reduce_raw``, so a
     #: node order can run inside the reductions, bit for bit (PyG's layers use the adjacency themselves)
     reductions_only: bool = True
     aggregate: Callable[[torch.Tensor, Adjacency], torch.Tensor] | None = None
@@ -89,6 +90,7 @@ class LayerKind(Protocol):
     fields: tuple[str, ...]    # the LayerConfig keys this kind reads
     is_local: bool             # a node's new value depends only on itself and its in-edges
     runs_user_code: bool       # building or calling it runs the user's own Python
+    has_spark: bool            # it has a Spark form (``spark(params, ops)``) for some configs
 
     def describe(self) -> str:
         """One line for ``gnnprop layers``."""
@@ -131,17 +133,17 @@ def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
 
 def width_keeping_modes() -> str:
     """The ``aggr_mode`` values that keep ``aggr_out`` one message wide (every mode but ``cat``), in words."""
-    from ..config.names import AGGR_MODES
+    from ..aggregation import MODES
 
-    modes = [m for m in AGGR_MODES if m != "cat"]
+    modes = [m for m in MODES if m != "cat"]
     return f"{', '.join(modes[:-1])} or {modes[-1]}"
 
 
 def spark_aggr(aggr: Any) -> str | list[str] | None:
-    """What a Spark lowering reduces with: one of sum, mean, max, min, or a list of them (combined
-    by the layer's ``aggr_mode``); ``None`` for anything else."""
+    """What a Spark lowering reduces with: an aggregation the Spark engine has (:data:`gnnprop.aggregation.SPARK`),
+    or a list of them (combined by the layer's ``aggr_mode``); ``None`` for anything else."""
     names = [aggr] if isinstance(aggr, str) else list(aggr) if isinstance(aggr, (list, tuple)) else []
-    if not names or any(fused_op(n) is None for n in names):
+    if not names or any(n not in SPARK for n in names):
         return None
     return names[0] if isinstance(aggr, str) else names
 
@@ -158,10 +160,6 @@ def mp_kwargs(aggr: Any, aggr_mode: str | None) -> dict[str, Any]:
     return {"aggr": aggr, "aggr_kwargs": {"mode": aggr_mode} if aggr_mode else None}
 
 
-_AGGR_CLASSES = {"SumAggregation": "sum", "MeanAggregation": "mean", "MaxAggregation": "max",
-                 "MinAggregation": "min", "MulAggregation": "mul", "StdAggregation": "std", "VarAggregation": "var"}
-
-
 def module_aggr_text(layer: torch.nn.Module) -> str:
     """The aggregation a built PyG layer really uses, read from its ``aggr_module``.
 
@@ -174,9 +172,9 @@ def module_aggr_text(layer: torch.nn.Module) -> str:
         return a if isinstance(a, str) else "none"
     name = type(module).__name__
     if name == "MultiAggregation":
-        parts = [_AGGR_CLASSES.get(type(m).__name__, type(m).__name__) for m in module.aggrs]
+        parts = [by_pyg_class(type(m).__name__) for m in module.aggrs]
         return f"[{', '.join(parts)}] ({module.mode})"
-    return _AGGR_CLASSES.get(name, name)
+    return by_pyg_class(name)
 
 
 def module_formulas(layer: torch.nn.Module, whole: str | None = None) -> dict[str, str]:
@@ -253,6 +251,10 @@ class OwnKind:
     is_local = True
     runs_user_code = False
     summary = ""
+
+    @property
+    def has_spark(self) -> bool:
+        return hasattr(self, "spark")
 
     def describe(self) -> str:
         return self.summary

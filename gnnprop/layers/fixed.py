@@ -29,7 +29,7 @@ import torch
 
 from .. import expr
 from ..config.schema import LayerConfig
-from ..csr import Poly, affine, eval_into, fused_op, reduce_raw
+from ..engine.csr import Poly, affine, eval_into, fused_op, reduce_raw
 from ..errors import ConfigError
 from .base import Arithmetic, Fused, OwnKind, aggr_width_factor, halves, mp_kwargs, spark_aggr, width_keeping_modes
 

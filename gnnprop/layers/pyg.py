@@ -263,6 +263,10 @@ class PygKind:
         self.cls_name = cls_name
         self.name = friendly_name(cls_name)
 
+    @property
+    def has_spark(self) -> bool:
+        return self.cls_name in SPARK
+
     def describe(self) -> str:
         """``PyG GCNConv; args: improved, ...``: the arguments besides the widths and modules gnnprop fills in."""
         filled = (*FILLED, MODULE_ARGS.get(self.cls_name))

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..csr import fused_op, reduce_raw
+from ..engine.csr import fused_op, reduce_raw
 from ..errors import ConfigError
 from . import inorder
 from .base import Arithmetic, Fused, OwnKind, aggr_width_factor, halves, mp_kwargs, spark_aggr, width_keeping_modes

@@ -133,7 +133,7 @@ def replayed(session, pos: int, x_prev: torch.Tensor, r: int, out_row: torch.Ten
     gnnprop's own kinds on the subgraph of the node and its in-neighbours when ``local`` (work in
     proportion to the in-degree; on the fused engine its own halves), any other layer on the whole
     graph through its PyG form. The output shown is ``out_row``, the run's value."""
-    from ..csr import build_adjacency
+    from ..engine.csr import build_adjacency
     from ..graph import DeviceGraph
 
     g = session.dgraph
@@ -146,8 +146,10 @@ def replayed(session, pos: int, x_prev: torch.Tensor, r: int, out_row: torch.Ten
                 replay = session.kind.caller(layer)(x_prev, g)
         finally:
             rec.remove()
-        return hooked(_WithLayer(session, layer), rec, r, pos, x_prev[pos], out_row, whole_graph(session),
+        step = hooked(_WithLayer(session, layer), rec, r, pos, x_prev[pos], out_row, whole_graph(session),
                       computed_by="replay", replay_out=replay[pos])
+        step.recomputed = _np(replay[pos])
+        return step
     ei = g.edge_index
     idx = (ei[1] == pos).nonzero().squeeze(1)
     nodes, inv = torch.unique(torch.cat([torch.tensor([pos], device=ei.device), ei[0, idx]]), return_inverse=True)
@@ -161,20 +163,24 @@ def replayed(session, pos: int, x_prev: torch.Tensor, r: int, out_row: torch.Ten
     if session.kernel.name == "fused" and fused is not None and fused.aggregate is not None:
         with torch.inference_mode():
             adj = build_adjacency(sub, session.dtype, compact=fused.compact)
-            aggr = fused.aggregate(x_sub, adj)[target].clone()
-        step = fused_step(session, r, target, x_sub, aggr, out_row, sub, lambda k: node_list[k],
+            aggr = fused.aggregate(x_sub, adj)
+            row = aggr[target].clone()
+            out = fused.step(x_sub, adj) if fused.composed else fused.update(aggr, x_sub)
+        step = fused_step(session, r, target, x_sub, row, out_row, sub, lambda k: node_list[k],
                           lambda k: edge_list[k])
-        step.computed_by = "replay"
+        step.computed_by, step.recomputed = "replay", _np(out[target])
         return step
     layer = _uncached_copy(session.layer)
     rec = Recorder(layer, target)
     try:
         with torch.inference_mode():
-            session.kind.caller(layer)(x_sub, sub)
+            out = session.kind.caller(layer)(x_sub, sub)
     finally:
         rec.remove()
     names = ((lambda k: ids[node_list[k]]), (lambda k: edge_list[k]))
-    return hooked(_WithLayer(session, layer), rec, r, target, x_prev[pos], out_row, names, computed_by="replay")
+    step = hooked(_WithLayer(session, layer), rec, r, target, x_prev[pos], out_row, names, computed_by="replay")
+    step.recomputed = _np(out[target])
+    return step
 
 
 class _WithLayer:

@@ -52,6 +52,7 @@ class Step:
     labels: dict[str, str] = field(default_factory=dict)  # message inputs that are not the round's own values
     aggregate_check: Check | None = None
     update_check: Check | None = None
+    recomputed: np.ndarray | None = None  # a replayed round: the output the replay computed
 
 
 @dataclass

@@ -24,17 +24,20 @@ def aggregation_detail(step: Step, op: str) -> dict[str, Any]:
     """For max/min, which neighbour supplied each feature; for sum/mean, the sum and the count.
 
     ``op`` is the aggregation as the layer reports it (``max``, ``sum``, ...)."""
+    from ..aggregation import get
+
     detail: dict[str, Any] = {"count": len(step.messages)}
     if not step.messages or step.aggregated is None:
         return detail
     values = np.stack([m.value for m in step.messages])
-    if op in ("max", "min"):
+    how = getattr(get(op), "explain", None)
+    if how == "pick":
         supplier = []
         for k, v in enumerate(step.aggregated):
             hits = np.nonzero(values[:, k] == v)[0]
             supplier.append(step.messages[int(hits[0])].source if hits.size else None)
         detail["argmax" if op == "max" else "argmin"] = supplier
-    if op in ("sum", "mean"):  # added in the order listed (what inspect checks the aggregation against)
+    if how in ("sum", "mean"):  # added in the order listed (what inspect checks the aggregation against)
         detail["sum"] = inorder.reduce("sum", list(values), values.shape[1], values.dtype)
     return detail
 

@@ -20,13 +20,15 @@ from dataclasses import dataclass
 
 import torch
 
-from . import expr
-from .graph import DeviceGraph
+from .. import expr
+from ..aggregation import FUSED
+from ..graph import DeviceGraph
 
 # (variable, power of edge_weight) -> coefficient
 Poly = dict[tuple[str, int], float]
 
-OPS = ("sum", "mean", "max", "min")
+#: The reductions the fused engine has (the aggregations whose unit says ``fused``).
+OPS = FUSED
 
 
 @dataclass
