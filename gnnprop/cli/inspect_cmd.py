@@ -126,7 +126,7 @@ def step_tree(ex, step, params, fmt, max_messages: int, full=None):
     from rich.tree import Tree
 
     from ..tracing import aggregation_lines, message_text, update_text, vector_text
-    from ..tracing.text import check_text
+    from ..tracing.text import check_lines
     from .render import escape_id
 
     full = full or fmt
@@ -151,7 +151,8 @@ def step_tree(ex, step, params, fmt, max_messages: int, full=None):
         else:
             line = msgs.add(Text(f"from node {escape_id(m.source)}: {text} = {vec(m.value)}"))
         if m.check is not None and m.check.exact is False:
-            line.add(Text(check_text(m.check, m.value, full, "the formula redone in order", short=True)))
+            mark = check_lines(m.check, m.value, full, "the formula redone in order")
+            line.add(Text(f"{mark[0]}; the difference: {mark[1].split('; the difference: ')[1]}"))
     if len(shown) < n:
         rest = step.messages[len(shown):]
         msgs.add(Text(f"… and {len(rest):,} more message{'s' if len(rest) != 1 else ''} "
@@ -159,17 +160,15 @@ def step_tree(ex, step, params, fmt, max_messages: int, full=None):
                       f"--max-messages 0 shows all, --format json has them all)", style="dim"))
     off = [m.check for m in step.messages if m.check is not None and m.check.exact is False]
     if off:
-        msgs.add(Text(f"{len(off):,} of {n:,} messages differ from their formula redone in order: {off[0].why}",
-                      style="dim"))
+        differ = "message differs" if n == 1 else "messages differ"
+        msgs.add(Text(f"{len(off):,} of {n:,} {differ} from the formula redone in order: {off[0].why}", style="dim"))
     if step.aggregated is None:
         tree.add("aggregate: not observed (the layer does not aggregate through PyG's aggregate step)")
     else:
         agg = tree.add(f"aggregate: {ex.aggr} -> {vec(step.aggregated)}")
         for line in aggregation_lines(step, ex.aggr, fmt, escape_id):
             agg.add(Text(line))
-        note = check_text(step.aggregate_check, step.aggregated, full, "the messages reduced in the order shown")
-        if note is not None:
-            agg.add(Text(note))
+        _mark(agg, check_lines(step.aggregate_check, step.aggregated, full, "the messages reduced in the order shown"))
     text = update_text(params, step, fmt)
     if text is not None:
         up = tree.add(f"update: {text} = {vec(step.output)}")
@@ -177,13 +176,23 @@ def step_tree(ex, step, params, fmt, max_messages: int, full=None):
         up = tree.add(Text(f"update: {ex.formulas['update']}"))
         up.add(f"x = {vec(step.x)}, aggr_out = {vec(step.aggregated) if step.aggregated is not None else '-'} "
                f"-> layer output {vec(step.output)}")
-    note = check_text(step.update_check, step.output, full, "the update formula on the x and aggr_out shown")
-    if note is not None:
-        up.add(Text(note, style="dim" if step.update_check.exact is None else ""))
+    _mark(up, check_lines(step.update_check, step.output, full, "the update formula on the x and aggr_out shown"),
+          dim=step.update_check is not None and step.update_check.exact is None)
     if step.calls != 1:
         tree.add(Text(f"note: the layer called propagate {step.calls} times in this round; "
                       "the messages shown are from the last call", style="dim"))
     return tree
+
+
+def _mark(node, lines: list[str], dim: bool = False) -> None:
+    """A check's lines under ``node``: the first as its child, the rest under that."""
+    from rich.text import Text
+
+    if not lines:
+        return
+    head = node.add(Text(lines[0], style="dim" if dim else ""))
+    for line in lines[1:]:
+        head.add(Text(line))
 
 
 __all__ = ["inspect", "step_tree"]

@@ -60,21 +60,20 @@ def aggregation_lines(step: Step, op: str, fmt: Fmt, name: Callable[[Any], str] 
     return []
 
 
-def check_text(check: Check | None, value, fmt: Fmt, what: str, short: bool = False) -> str | None:
-    """A shown value's check in words where it is not exact (``None`` where it is): ``≠ <what>,
-    (0.3, 0.2): this value, (0.30000001, 0.2), differs by (1.5e-08, 0), 1 ulp; <why>``; ``short``:
-    without the value and the reason (a message line, where both are said once)."""
+def check_lines(check: Check | None, value, fmt: Fmt, what: str) -> list[str]:
+    """A shown value's check in words where it is not exact (nothing where it is): ``≠ <what>: (0.3,
+    0.2)``, then this value in full and the difference (``1 ulp``: the largest distance, in units in
+    the last place), then what the engine did instead. ``fmt`` should write numbers in full."""
     if check is None or check.exact:
-        return None
+        return []
     if check.exact is None:
-        return f"not redone: {check.why}"
+        return [f"not redone: {check.why}"]
     n = ulps(value, check.redone)
     size = f", {n:,} ulp" if n is not None else ""
-    diff = vector_text(difference(value, check.redone), fmt)
-    if short:
-        return f"≠ {what}: {vector_text(check.redone, fmt)} (difference {diff}{size})"
-    return (f"≠ {what}, {vector_text(check.redone, fmt)}: this value, {vector_text(value, fmt)}, differs by "
-            f"{diff}{size}; {check.why}")
+    return [f"≠ {what}: {vector_text(check.redone, fmt)}",
+            f"this value in full: {vector_text(value, fmt)}; the difference: "
+            f"{vector_text(difference(value, check.redone), fmt)}{size}",
+            f"why: {check.why}"]
 
 
 def vector_text(v: np.ndarray, fmt: Fmt) -> str:
