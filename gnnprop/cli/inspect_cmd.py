@@ -110,7 +110,8 @@ def _plan_line(ex, fmt) -> str:
     how = COMPUTED_BY.get(ex.steps[0].computed_by, "") if ex.steps else ""
     line = f"engine: {engine} ({how}); rounds: {plan['explanation']}"
     if "from_run" in ex.meta:
-        line = (f"from the run in {ex.meta['from_run']}: round R-1's rows, computed again on the {engine} engine "
+        before = f"round {ex.steps[0].round - 1}'s rows" if ex.steps else "the rows of the round before"
+        line = (f"from the run in {ex.meta['from_run']}: {before}, computed again on the {engine} engine "
                 f"(the update's value is the run's); rounds: {plan['explanation']}")
     if plan["mode"] == "converge" and plan.get("max_change"):
         changes = ", ".join(f"{r}: {d:.3g}" for r, d in enumerate(plan["max_change"], start=1))
