@@ -72,9 +72,10 @@ def halves(aggregate: Callable[[torch.Tensor, Adjacency], torch.Tensor],
 
 @dataclass(frozen=True)
 class Arithmetic:
-    """A kind's formulas as arithmetic on one edge's or one node's values (numpy, in the values' dtype,
+    """A kind's formulas as arithmetic on edges' and one node's values (numpy, in the values' dtype,
     in the order the formulas are written: :mod:`gnnprop.layers.inorder`), for ``inspect`` to redo
-    what it shows: ``message(inputs)`` takes the message's ``inputs`` by name (one edge's rows),
+    what it shows: ``message(inputs)`` takes the message's ``inputs`` by name, E edges' rows at once
+    (``[E, F]``; ``edge_weight`` ``[E]``), and gives ``[E, width]``, each row computed as on its own;
     ``update(x, aggr_out)`` one node's. ``products`` names the modules whose matrix products the
     formulas hold (the engines, through BLAS, add their terms in another order than written)."""
 

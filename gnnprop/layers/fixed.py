@@ -131,15 +131,15 @@ class FixedKind(OwnKind):
     def arithmetic(self, p: FixedParams) -> Arithmetic:
         """The message and the update evaluated on one edge's / one node's values (torch on the CPU, in
         their dtype: the same operations as the engines', in the formula's order)."""
-        def message(inputs):
-            env = {k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()}
+        def message(inputs):  # [E, F] rows of E edges (the same arithmetic, row by row, as one at a time)
+            env = {k: torch.from_numpy(np.array(v)) for k, v in inputs.items()}
             like = env["x_j"]
             if "edge_weight" in env:
-                env["edge_weight"] = env["edge_weight"].reshape(1)
+                env["edge_weight"] = env["edge_weight"].reshape(-1, 1)
             return _fit(p.message_expr.eval(env), like).numpy()
 
         def update(x, aggr_out):
-            x, aggr_out = torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(aggr_out))
+            x, aggr_out = torch.from_numpy(np.array(x)), torch.from_numpy(np.array(aggr_out))
             return _fit(p.update_expr.eval({"x": x, "aggr_out": aggr_out}), x).numpy()
         return Arithmetic(message, update, inputs=("x_i", "x_j", "edge_weight") if p.uses_edge_weight else ("x_i", "x_j"))
 

@@ -14,15 +14,16 @@ import numpy as np
 
 
 def linear(weight: np.ndarray, bias: np.ndarray | None, v: np.ndarray) -> np.ndarray:
-    """``W v + b`` (``W`` [O, K], ``v`` [K]): each output's products added left to right, then the bias."""
+    """``W v + b`` (``W`` [O, K], ``v`` [K], or [E, K] for E vectors at once): each output's products
+    added left to right, then the bias (every vector's arithmetic is the same as on its own)."""
     weight = np.asarray(weight)
     v = np.asarray(v, dtype=weight.dtype)
     if weight.shape[1] == 0:
-        out = np.zeros(weight.shape[0], weight.dtype)
+        out = np.zeros(v.shape[:-1] + (weight.shape[0],), weight.dtype)
     else:
-        out = weight[:, 0] * v[0]
+        out = v[..., 0, None] * weight[:, 0]
         for k in range(1, weight.shape[1]):
-            out = out + weight[:, k] * v[k]
+            out = out + v[..., k, None] * weight[:, k]
     return out if bias is None else out + np.asarray(bias, dtype=weight.dtype)
 
 

@@ -136,7 +136,7 @@ class NNKind(OwnKind):
     def arithmetic(self, p: NNParams) -> Arithmetic:
         w_m, b_m = _np(p.messageNN.weight), _np(p.messageNN.bias)
         w_u, b_u = _np(p.updateNN.weight), _np(p.updateNN.bias)
-        return Arithmetic(lambda e: inorder.linear(w_m, b_m, np.concatenate([e["x_i"], e["x_j"]])),
+        return Arithmetic(lambda e: inorder.linear(w_m, b_m, np.concatenate([e["x_i"], e["x_j"]], axis=-1)),
                           lambda x, a: inorder.linear(w_u, b_u, np.concatenate([x, a])), ("x_i", "x_j"),
                           products="messageNN and updateNN")
 

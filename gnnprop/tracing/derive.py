@@ -112,12 +112,14 @@ def fused_step(session, r: int, pos: int, x_prev: torch.Tensor, aggr_row: torch.
     if "edge_weight" in arith.inputs:
         weights = _np(graph.edge_weight[idx]) if graph.edge_weight is not None else np.ones(len(idx), x_i.dtype)
     ids = session.graph.node_ids
+    batch = {"x_i": np.broadcast_to(x_i, x_j.shape), "x_j": x_j, "edge_weight": weights}
+    values = np.asarray(arith.message({name: batch[name] for name in arith.inputs}), dtype=x_i.dtype) \
+        if len(idx) else np.zeros((0, 0), x_i.dtype)
     messages = []
     for k, (s, e) in enumerate(zip(src.tolist(), idx.tolist())):
         inputs = {"x_i": x_i, "x_j": x_j[k], "edge_weight": None if weights is None else weights[k]}
-        inputs = {name: inputs[name] for name in arith.inputs}
-        messages.append(Message(source=ids[node_of(s)], edge=edge_of(e), inputs=inputs,
-                                value=np.asarray(arith.message(inputs), dtype=x_i.dtype),
+        messages.append(Message(source=ids[node_of(s)], edge=edge_of(e),
+                                inputs={name: inputs[name] for name in arith.inputs}, value=values[k],
                                 check=Check(True)))
     step = Step(round=r, node=ids[node_of(pos)], x=x_i, messages=messages, aggregated=_np(aggr_row),
                 output=_np(out_row), computed_by="fused",
@@ -223,16 +225,14 @@ def _check(session, step: Step, layer_message: Callable | None, replay_out: torc
     dtype = step.output.dtype
     products = f"the engine's matrix products ({arith.products}) add their terms in another order than left " \
                "to right" if arith is not None and arith.products else ""
-    for m in step.messages:
-        if m.check is not None:
-            continue
-        redone = layer_message(m.inputs) if arith is None and layer_message is not None else None
-        if arith is not None:
-            m.check = compare(m.value, arith.message(m.inputs), products or _ELEMENTWISE)
-        elif redone is not None:
-            m.check = compare(m.value, redone, _ELEMENTWISE)
-        else:
-            m.check = not_redone(_NOT_REDONE.format(what="message", cls=type(session.layer).__name__))
+    todo = [m for m in step.messages if m.check is None]
+    if todo:
+        batch = {k: np.stack([np.asarray(m.inputs[k]) for m in todo]) for k in todo[0].inputs}
+        redone = arith.message(batch) if arith is not None else layer_message(batch) if layer_message else None
+        why = products or _ELEMENTWISE if arith is not None else _ELEMENTWISE
+        for k, m in enumerate(todo):
+            m.check = compare(m.value, redone[k], why) if redone is not None else \
+                not_redone(_NOT_REDONE.format(what="message", cls=type(session.layer).__name__))
     if step.aggregated is not None:
         redone = _aggregate(session, step, dtype)
         why = fused.how if on_fused and fused is not None and fused.how else \
@@ -288,13 +288,14 @@ def _layer_messages(session, rec: Recorder) -> Callable | None:
     params = inspect.signature(layer.message).parameters
     unseen = {k: None for k, p in params.items() if k not in rec.msg_inputs and p.kind is p.POSITIONAL_OR_KEYWORD}
 
-    def message(inputs: dict[str, np.ndarray]) -> np.ndarray | None:
+    def message(inputs: dict[str, np.ndarray]) -> np.ndarray | None:  # E edges' inputs at once
         try:
             with torch.inference_mode():  # what the hooks saw as None (no edge weights) is None again
-                out = layer.message(**unseen, **{k: torch.from_numpy(np.asarray(v))[None] for k, v in inputs.items()})
+                out = layer.message(**unseen, **{k: torch.from_numpy(np.asarray(v)) for k, v in inputs.items()})
         except Exception:  # noqa: BLE001 - a message that needs more than its recorded inputs: not redone
             return None
-        return out[0].numpy() if isinstance(out, torch.Tensor) else None
+        return out.numpy() if isinstance(out, torch.Tensor) and out.shape[0] == len(next(iter(inputs.values()))) \
+            else None
     return message
 
 
