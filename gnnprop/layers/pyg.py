@@ -24,19 +24,14 @@ from ..errors import ConfigError
 from ..resolver import normalize
 from . import PYG_FRIENDLY
 from . import pyg_needs as needs
+from .pyg_needs import DEFAULTS, MODULE_ARGS, TENSOR_ARGS  # noqa: F401  (part of this module's interface)
 from .base import Fused, make_caller, module_aggr_text, module_formulas, spark_aggr
 
 FRIENDLY = PYG_FRIENDLY
-# defaults that let a layer run from a plain YAML file
-DEFAULTS: dict[str, dict[str, Any]] = {"ChebConv": {"K": 2}, "APPNP": {"K": 10, "alpha": 0.1}}
-#: Arguments that are torch modules: gnnprop builds them (:func:`_module`); they cannot come from YAML.
-MODULE_ARGS = {"GINConv": "nn", "GINEConv": "nn", "EdgeConv": "nn", "NNConv": "nn"}
-#: Arguments that are tensors, given in YAML as lists of integers.
-TENSOR_ARGS = {"PNAConv": ("deg",)}
 # MessagePassing's own keyword arguments, accepted by convs that pass **kwargs on
 BASE_KWARGS = ("aggr", "aggr_kwargs", "flow", "node_dim", "decomposed_layers")
 #: Constructor arguments gnnprop fills in from the graph and the config (``layers`` lists the rest).
-FILLED = ("in_channels", "out_channels", "channels", "hidden_channels", "edge_dim", *needs.EDGE_WIDTH.values())
+FILLED = needs.FILLED
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +94,7 @@ def check_args(cls_name: str, args: Mapping[str, Any]) -> None:
                               f"closest: {', '.join(close)} (all: {', '.join(valid)})", key=f"layer.{key}")
         if MODULE_ARGS.get(cls_name) == key:
             raise ConfigError(f"{cls_name}'s {key!r} is a torch module; gnnprop builds one "
-                              f"({_module_words(cls_name)}); it cannot come from YAML", key=f"layer.{key}")
+                              f"({needs.module_words(cls_name)}); it cannot come from YAML", key=f"layer.{key}")
 
 
 def status(cls_name: str) -> str | None:
@@ -113,7 +108,7 @@ def status(cls_name: str) -> str | None:
     if graph is not None:
         wanted.append(graph)
     params, _ = signature(cls)
-    missing = needs.missing_args(params, _filled(cls_name, params, 1, None, 1, 1, {}))
+    missing = needs.missing_args(params, needs.filled(cls_name, params, 1, None, 1, 1, {}))
     if missing:
         wanted.append(needs.keys(missing))
     return f"needs {' and '.join(wanted)}" if wanted else None
@@ -135,7 +130,7 @@ def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | No
     refuse_early(cls_name, args, edge_dim is not None)
     cls = classes()[cls_name]
     params, var_kw = signature(cls)
-    kwargs = _filled(cls_name, params, in_dim, out_dim, hidden_dim, edge_dim, args)
+    kwargs = needs.filled(cls_name, params, in_dim, out_dim, hidden_dim, edge_dim, args)
     if aggr is not None:
         if "aggr" not in params and not var_kw:
             raise ConfigError(f"{cls_name} fixes its own aggregation; remove aggr to use it", key="aggr")
@@ -157,50 +152,6 @@ def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | No
         raise ConfigError(f"PyG refused {cls_name}({_show(kwargs)}): {e}", key="layer") from None
     except (ValueError, AssertionError, RuntimeError, NotImplementedError, ImportError) as e:
         raise ConfigError(f"PyG refused {cls_name}({_show(kwargs)}): {e}", key="layer") from None
-
-
-def _filled(cls_name: str, params: Mapping[str, inspect.Parameter], in_dim: int, out_dim: int | None,
-            hidden_dim: int | None, edge_dim: int | None, args: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments: gnnprop's defaults, the config's ``args``, and what the graph determines
-    (widths, the edge attributes' width under the class's own name, the modules gnnprop builds)."""
-    kwargs: dict[str, Any] = dict(DEFAULTS.get(cls_name, {}))
-    kwargs.update(args)
-    for name in TENSOR_ARGS.get(cls_name, ()):
-        if isinstance(kwargs.get(name), list):
-            kwargs[name] = torch.tensor(kwargs[name], dtype=torch.long)
-    width = out_dim or in_dim
-    if cls_name == "MixHopConv" and out_dim is None and "out_channels" not in args:
-        powers = len(kwargs.get("powers") or [0, 1, 2])  # its output is one block per power
-        width = in_dim // powers if powers and in_dim % powers == 0 else width
-    if cls_name == "EGConv" and "num_heads" not in kwargs:  # out_channels must be a multiple of num_heads
-        kwargs["num_heads"] = max(h for h in range(1, 9) if width % h == 0)
-    fill = {"in_channels": in_dim, "out_channels": width, "channels": in_dim, "hidden_channels": hidden_dim or in_dim}
-    for name, value in fill.items():
-        if name in params:
-            kwargs.setdefault(name, value)
-    if edge_dim is not None:
-        for name in ("edge_dim", needs.EDGE_WIDTH.get(cls_name)):
-            if name in params:
-                kwargs.setdefault(name, edge_dim)
-    if cls_name in MODULE_ARGS:
-        kwargs[MODULE_ARGS[cls_name]] = _module(cls_name, in_dim, width, edge_dim)
-    return kwargs
-
-
-def _module(cls_name: str, in_dim: int, width: int, edge_dim: int | None) -> torch.nn.Module:
-    """The torch module gnnprop builds for ``cls_name`` (see :func:`_module_words`)."""
-    lin = torch.nn.Linear
-    if cls_name == "NNConv":  # edge attributes -> an in x out weight matrix per edge
-        return lin(edge_dim or 1, in_dim * width)
-    first = 2 * in_dim if cls_name == "EdgeConv" else in_dim
-    return torch.nn.Sequential(lin(first, width), torch.nn.ReLU(), lin(width, width))
-
-
-def _module_words(cls_name: str) -> str:
-    if cls_name == "NNConv":
-        return "Linear(edge attributes' width, F x out)"
-    first = "2F" if cls_name == "EdgeConv" else "F"
-    return f"Linear({first}, out) -> ReLU -> Linear(out, out)"
 
 
 def _generate_sparse_path(cls: type, kwargs: Mapping[str, Any]) -> None:
