@@ -335,14 +335,22 @@ def _composed_step(poly: Poly, update_expr: expr.Expression, op: str):
         elif r != 0:
             out.add_(r)
         return out
-    def times(k):
-        return "" if k == 1 else f"{k:g}*"
-    terms = [f"{times(k)}sum_j({'edge_weight*' if w else ''}x_j)" for w, k in sums]
-    terms += [f"{times(k)}{'wdeg_i' if w else 'deg_i'}" + ("*x_i" if v == "x_i" else "") for v, w, k in scaled]
-    terms += [f"{times(p)}x_i"] if p else []
-    terms += [f"{r:g}"] if r else []
-    step.words = "x_i' = " + (" + ".join(terms) or "0") + (", each deg_i term / deg_i" if op == "mean" else "")
+    step.words = _composed_words(sums, scaled, p, r, op == "mean")
     return step
+
+
+def _composed_words(sums, scaled, p: float, r: float, mean: bool) -> str:
+    """The composed round as :func:`_composed_step` computes it: ``x_i' = 2*S + (1 + 0.25*deg_i)*x_i``."""
+    per = "/deg_i" if mean else ""
+    terms = [f"{k:g}{per}*sum_j({'edge_weight*' if w else ''}x_j)" for w, k in sums]
+    for var in ("x_i", "1"):
+        parts = [f"{k:g}*{'wdeg_i' if w else 'deg_i'}{per}" for v, w, k in scaled if v == var]
+        own = p if var == "x_i" else r
+        parts = ([f"{own:g}"] if own else []) + parts
+        if parts:
+            coef = " + ".join(parts)
+            terms.append(f"({coef})*x_i" if var == "x_i" else f"({coef})" if len(parts) > 1 else coef)
+    return "x_i' = " + (" + ".join(terms) or "0")
 
 
 KIND = FixedKind()

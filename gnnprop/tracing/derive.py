@@ -230,9 +230,11 @@ def _check(session, step: Step, layer_message: Callable | None, replay_out: torc
         batch = {k: np.stack([np.asarray(m.inputs[k]) for m in todo]) for k in todo[0].inputs}
         redone = arith.message(batch) if arith is not None else layer_message(batch) if layer_message else None
         why = products or _ELEMENTWISE if arith is not None else _ELEMENTWISE
+        cls = type(session.layer).__name__
+        not_this = f"{cls}.message is your own code: inspect does not call it again" if kind.runs_user_code \
+            else f"{cls}.message needs more than the inputs recorded: inspect cannot call it again"
         for k, m in enumerate(todo):
-            m.check = compare(m.value, redone[k], why) if redone is not None else \
-                not_redone(_NOT_REDONE.format(what="message", cls=type(session.layer).__name__))
+            m.check = compare(m.value, redone[k], why) if redone is not None else not_redone(not_this)
     if step.aggregated is not None:
         redone = _aggregate(session, step, dtype)
         why = fused.how if on_fused and fused is not None and fused.how else \
@@ -247,13 +249,13 @@ def _check(session, step: Step, layer_message: Callable | None, replay_out: torc
                                     "the run's engine (PyG's sparse path) adds in another order than the "
                                     "edge_index path shown here, whose own result this is")
     else:
-        step.update_check = not_redone(_NOT_REDONE.format(what="rest of forward after propagate",
-                                                          cls=type(session.layer).__name__))
+        cls = type(session.layer).__name__
+        step.update_check = not_redone(f"{cls}'s update and the rest of its forward are {cls}'s own code: "
+                                       "inspect does not redo them")
 
 
 _ELEMENTWISE = "the engine evaluated the formula over every row at once, which can round differently " \
                "(vectorised math functions)"
-_NOT_REDONE = "the {what} is {cls}'s own code; inspect does not redo it"
 
 
 def _aggregate(session, step: Step, dtype) -> np.ndarray | None:
