@@ -99,8 +99,8 @@ def inspect(
 #: How the values shown were computed (``Step.computed_by``), for the line above the derivation.
 COMPUTED_BY = {
     "reference": "every value PyG's propagate's own",
-    "fused": "aggregation and update the engine's own, messages from the formula",
-    "replay": "the layer's PyG form run again on the round's inputs, the update's value the run's",
+    "fused": "messages from the formula, the rest the engine's own",
+    "replay": "the layer's PyG form run again on the round's inputs, its update compared with the run's",
 }
 
 
