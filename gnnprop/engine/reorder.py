@@ -198,9 +198,10 @@ def apply(kind: str, kernel: Any, edge_index: torch.Tensor, n: int, device: torc
 
 def meta_fields(choice: Choice | None) -> dict[str, Any]:
     """A run's meta on its node order: ``reorder_exact`` (``None`` where no order ran) and ``reorder_note``
-    (what the order did to the results, or why none ran)."""
-    if choice is None:
-        return {"reorder_exact": None, "reorder_note": ""}
+    (what the order did to the results, or why the order asked for did not run; empty where none was
+    asked for, as on every engine)."""
+    if choice is None or (choice.order is None and " not applied: " not in choice.why):
+        return {"reorder_exact": None, "reorder_note": ""}  # no order asked for (auto, none): nothing to say
     return {"reorder_exact": choice.exact, "reorder_note": choice.why}
 
 
