@@ -142,7 +142,8 @@ def main_callback(
 
 def register() -> typer.Typer:
     """Import the command modules (each adds itself to ``app``)."""
-    from . import bench_cmd, config_cmd, convert_cmd, inspect_cmd, layers_cmd, plot_cmd, run_cmd, validate_cmd  # noqa: F401
+    from . import (bench_cmd, config_cmd, convert_cmd, explore_cmd, inspect_cmd, layers_cmd, plot_cmd,  # noqa: F401
+                   run_cmd, validate_cmd)
 
     return app
 
