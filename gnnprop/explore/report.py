@@ -34,7 +34,7 @@ MAX_NODES = 3000
 BUDGET = 3_000_000
 #: Drawing: the SVG's width and margin in its own units, and graphs drawn with an arrow on every edge.
 WIDTH = 10000.0
-MARGIN = 150.0
+MARGIN = 400.0
 ARROWS = 400
 
 

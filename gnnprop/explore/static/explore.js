@@ -174,7 +174,14 @@
     if (!s.messages.length) {
       panel.append(el("p", {}, agg.value === null ? "No messages were seen one by one (the layer aggregates through a sparse product)." : "No incoming edges."));
     } else {
-      const names = Object.keys(s.messages[0].inputs);
+      // An input that every message received alike (x_i: the node's own row) is shown once, above.
+      const all = Object.keys(s.messages[0].inputs);
+      const same = s.messages.length > 1 ? all.filter((k) => {
+        const first = JSON.stringify(s.messages[0].inputs[k]);
+        return s.messages.every((m) => JSON.stringify(m.inputs[k]) === first);
+      }) : [];
+      for (const k of same) panel.append(el("p", {}, k + " = ", valueCells(s.messages[0].inputs[k]), " in every message"));
+      const names = all.filter((k) => !same.includes(k));
       const head = el("tr", {}, el("th", {}, "from"), ...names.map((k) => el("th", {}, k)), el("th", {}, "message"));
       const table = el("table", { class: "msgs" }, el("thead", {}, head));
       const body = el("tbody", {});
