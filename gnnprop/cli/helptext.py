@@ -45,8 +45,8 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "explore": [
         "gnnprop explore sample_graphs/seed_example.json -o seed.html",
-        "gnnprop explore sample_graphs/karate.json --layer gcn --features degree -o k.html",
-        "gnnprop explore sample_graphs/ca-grqc.txt --undirected --nodes 13 -o g.html",
+        "gnnprop explore sample_graphs/karate.json --layer gcn -o k.html",
+        "gnnprop explore sample_graphs/ca-grqc.txt --nodes 13 --rounds 3 -o g.html",
     ],
     "bench": [
         "gnnprop bench -n 100000 -e 1000000",
