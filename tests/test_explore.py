@@ -167,3 +167,19 @@ def test_serve_answers_on_loopback_only_the_page(tmp_path):
         proc.send_signal(signal.SIGINT)
         rest = proc.communicate(timeout=30)[1]
     assert proc.returncode == 0 and "stopped serving" in rest
+
+
+def test_edge_cases_a_lone_node_no_rounds_and_ids_that_look_like_markup(tmp_path):
+    lone = tmp_path / "one.json"
+    lone.write_text('{"x": [[1.5, -2.0]], "edge_index": [[], []]}')
+    page = tmp_path / "one.html"
+    assert cli("explore", lone, "--rounds", "0", "-o", page).code == 0
+    data, levels = page_data(page.read_text())
+    assert data["rounds"] == 0 and data["vectors"][data["inputs"]["0"]] == [1.5, -2.0] and levels.size == 3
+    odd = tmp_path / "odd.csv"
+    odd.write_text('src,dst\n"<b>a</b>",b\nb,"c&d"\n')
+    page = tmp_path / "odd.html"
+    assert cli("explore", odd, "--rounds", "1", "--nodes", "<b>a</b>", "--title", "<i>t</i>", "-o", page).code == 0
+    html = page.read_text()
+    assert "<b>a</b>" not in html and "<i>t</i>" not in html and "<h1>&lt;i&gt;t&lt;/i&gt;</h1>" in html
+    assert page_data(html)[0]["ids"] == ["<b>a</b>", "b", "c&d"]

@@ -98,6 +98,8 @@ def build_report(session: Session, spec: ExploreSpec, progress: Callable[[str], 
     for v, ex in explanations.items():
         formulas, plan = ex.formulas, ex.plan
         records[str(int(where[v]))] = data.encode(ex, pool)
+    x0 = session.x0.detach().to("cpu").numpy()
+    inputs = {str(int(where[v])): pool.add(x0[v]) for v in explanations} if rounds_run == 0 else {}
     meta = session.meta()
 
     inside = (where[ei[0]] >= 0) & (where[ei[1]] >= 0) if ei.size else np.zeros(0, bool)
@@ -115,7 +117,7 @@ def build_report(session: Session, spec: ExploreSpec, progress: Callable[[str], 
         "vectors": "@@VECTORS@@",  # first: the one place the pool's text goes in
         "ids": [g.node_ids[v] for v in drawn.tolist()],
         "rounds": rounds_run, "channels": names, "channel": channel, "ranges": ranges,
-        "palette": _viridis(), "records": records, "inputs": {},
+        "palette": _viridis(), "records": records, "inputs": inputs,
         "layer": session.config.layer.type, "aggr": session.aggr, "formulas": formulas, "plan": plan,
         "stopReason": meta["stop_reason"], "start": start, "pinned": pinned,
         "explainedShort": f"it records those of the {len(records):,} nodes nearest node {g.node_ids[first]}",
