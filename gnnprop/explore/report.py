@@ -36,6 +36,8 @@ BUDGET = 3_000_000
 WIDTH = 10000.0
 MARGIN = 400.0
 ARROWS = 400
+#: Graphs of at most this many drawn nodes show their ids beside the nodes.
+LABELS = 60
 
 
 @dataclass
@@ -128,7 +130,7 @@ def build_report(session: Session, spec: ExploreSpec, progress: Callable[[str], 
     summary = (f"{n:,} nodes, {g.num_edges:,} edges; {meta['stop_reason']}; {session.config.dtype}; "
                f"engine {meta['engine']}")
     notes = [_drawn_note(drawn.size, n, sampled, spec, g.node_ids, centres, order), explained_note]
-    page = _page(title, summary, notes, rounds_run, _svg(pos, sub, _directed(sub)), payload,
+    page = _page(title, summary, notes, rounds_run, _svg(pos, sub, _directed(sub), payload["ids"]), payload,
                  pool.texts(), levels)
     return Report(page, n, int(drawn.size), len(records), rounds_run, sampled)
 
@@ -166,7 +168,7 @@ def _directed(sub: np.ndarray) -> bool:
     return any((b, a) not in fwd for a, b in fwd if a != b)
 
 
-def _svg(pos: np.ndarray, sub: np.ndarray, directed: bool) -> str:
+def _svg(pos: np.ndarray, sub: np.ndarray, directed: bool, ids: list) -> str:
     """The drawing: the edges (one path, each pair of nodes once; arrows on a small directed graph),
     then a circle a node, in node order (the page's script finds node i as the i-th circle)."""
     n = len(pos)
@@ -199,7 +201,13 @@ def _svg(pos: np.ndarray, sub: np.ndarray, directed: bool) -> str:
     parts.append('<g id="overlay"></g><g>')
     parts.append("".join(f'<circle class="n" cx="{p[0]:.0f}" cy="{p[1]:.0f}" r="{radius}" tabindex="-1"/>'
                          for p in pos))
-    parts.append("</g></svg>")
+    parts.append("</g>")
+    if n <= LABELS:  # a small graph shows its ids
+        size = round(radius * 1.3)
+        parts.append(f'<g class="lab" font-size="{size}">' + "".join(
+            f'<text x="{p[0] + radius * 1.2:.0f}" y="{p[1] - radius * 1.2:.0f}">{html.escape(str(i))}</text>'
+            for p, i in zip(pos, ids)) + "</g>")
+    parts.append("</svg>")
     return "".join(parts)
 
 
