@@ -21,7 +21,7 @@ What is measured, all in this one process:
 - **cases**: one round of each layer on gnnprop's engine (a session with engine
   ``auto``; ``kernel.prepare`` timed once as ``prepare_s``, then one untimed
   warm-up step, then ``kernel.step`` alone) and on the reference path: PyG
-  ``MessagePassing`` classes written the way the seed documents write them
+  ``MessagePassing`` classes written the way the tutorial and the snippet write them
   (:class:`SeedFixed`, :class:`SeedNN`, :class:`SeedDynamic`, below) or
   ``torch_geometric.nn.GCNConv``, called with ``edge_index`` and carrying
   gnnprop's weights (``load_state_dict``). Engine and reference alternate,
@@ -96,10 +96,10 @@ GATHER_FORMULA = ("E*4 (column indices) + (N+1)*4 (row pointers) + E*64*ceil(F*4
 RTOL, ATOL = 1e-4, 1e-4
 
 
-# --- the reference path: the seed documents' classes -------------------------
+# --- the reference path: the tutorial's and the snippet's classes -------------
 
 class SeedFixed(MessagePassing):
-    """Seed 000's hand-written layer, with the aggregation as a parameter."""
+    """The tutorial's hand-written layer, with the aggregation as a parameter."""
 
     def __init__(self, aggr="max"):
         super(SeedFixed, self).__init__(aggr=aggr)
@@ -115,7 +115,7 @@ class SeedFixed(MessagePassing):
 
 
 class SeedNN(MessagePassing):
-    """Seed 000's learned layer (the aggregation passed to ``MessagePassing.__init__``)."""
+    """The tutorial's learned layer (the aggregation passed to ``MessagePassing.__init__``)."""
 
     def __init__(self, input_dim, hidden_dim, output_dim, aggr="mean"):
         super(SeedNN, self).__init__(aggr=aggr)
@@ -133,7 +133,7 @@ class SeedNN(MessagePassing):
 
 
 class SeedDynamic(MessagePassing):
-    """Seed 003's ``DynamicGNN`` (gnnprop's ``residual`` layer)."""
+    """The dynamic-rounds snippet's ``DynamicGNN`` (gnnprop's ``residual`` layer)."""
 
     def __init__(self, in_channels, out_channels, aggr="add"):
         super(SeedDynamic, self).__init__(aggr=aggr)

@@ -59,11 +59,13 @@ def cli_message(e: GnnpropError) -> str:
     return e.render(name, key_text=flag_of(key))
 
 
-def report_error(message: str) -> None:
-    """One line on stderr, whatever the message held."""
-    text = " ".join(str(message).split("\n"))
-    sys.stderr.write(f"gnnprop: error: {text}\n")
-    sys.stderr.flush()
+def report_error(message: str, env=None) -> None:
+    """One line on stderr, whatever the message held; on a terminal, wrapped to its width."""
+    from .env import get_env
+    from .errline import write_error
+
+    env = get_env(env)
+    write_error(sys.stderr, message, tty=env.err_is_tty(), width=env.width)
 
 
 def _silence_stdout() -> None:
@@ -91,11 +93,11 @@ class GnnpropGroup(TyperGroup):
             user_tb = getattr(e, "user_traceback", None)
             if user_tb:  # an error inside the user's own layer: their traceback, then our one line
                 sys.stderr.write(user_tb if user_tb.endswith("\n") else user_tb + "\n")
-            report_error(cli_message(e))
+            report_error(cli_message(e), ctx.obj)
             raise typer.Exit(int(e.exit_code)) from None
         except ClickUsageError as e:  # a command's own flags: one line too, not click's four
             path = e.ctx.command_path if e.ctx is not None else "gnnprop"
-            report_error(f"{path}: {e.format_message().rstrip('.')} (see {path} --help)")
+            report_error(f"{path}: {e.format_message().rstrip('.')} (see {path} --help)", ctx.obj)
             raise typer.Exit(e.exit_code) from None
         except BrokenPipeError:
             _silence_stdout()
@@ -106,7 +108,7 @@ class GnnpropGroup(TyperGroup):
                 raise
             if ctx.meta.get("debug"):
                 traceback.print_exc()
-            report_error(cli_message(err))
+            report_error(cli_message(err), ctx.obj)
             raise typer.Exit(int(err.exit_code)) from None
 
 
@@ -139,11 +141,15 @@ def main_callback(
 
 def register() -> typer.Typer:
     """Import the command modules (each adds itself to ``app``)."""
-    from . import bench_cmd, config_cmd, convert_cmd, inspect_cmd, layers_cmd, plot_cmd, run_cmd, validate_cmd  # noqa: F401
+    from . import (bench_cmd, config_cmd, convert_cmd, explore_cmd, inspect_cmd, layers_cmd, plot_cmd,  # noqa: F401
+                   run_cmd, validate_cmd)
 
     return app
 
 
 def main() -> None:
+    from .._tmp import use_private_tempdir
+
+    use_private_tempdir()  # before PyG writes its generated code: a folder of our own, removed at exit
     register()
     app(prog_name="gnnprop")

@@ -54,7 +54,7 @@ def bench(
 
     Writes the graph as a CSV edge file in a temporary folder and loads it with
     gnnprop and numpy.loadtxt; runs each case on the engine (engine auto) and on
-    the seed documents' PyG classes, alternating; reports medians, the ratio
+    plain PyG classes written as the tutorial writes them, alternating; reports medians, the ratio
     reference / engine, peak memory, whether the outputs agree, and the engine's
     fixed/max time as a multiple of a bytes-moved lower bound. The default graph
     (1M nodes, 10M edges) takes minutes and several GB of memory.
@@ -119,43 +119,60 @@ def _num(x: Any, spec: str = ".3g") -> str:
     return "-" if x is None else format(x, spec)
 
 
+def _compact() -> dict[str, Any]:
+    from rich import box
+
+    return {"box": box.SIMPLE_HEAD, "padding": (0, 1), "pad_edge": False, "collapse_padding": True}
+
+
 def render(console, r: dict[str, Any]) -> None:
-    """The result as Rich tables."""
+    """The result as Rich tables, readable at 80 columns (numbers are never cut: times in
+    milliseconds, headers on two lines, no vertical rules)."""
     from rich.table import Table
     from rich.text import Text
+
+    from .render import wrap_fields
 
     g, m, load, bound = r["graph"], r["machine"], r["load"], r["bound"]
     kind = g.get("file") or g.get("kind", "uniform")
     console.print(Text(f"graph: {kind}, {g['nodes']:,} nodes, {g['edges']:,} edges, {g['features']} features, "
                        f"seed {g['seed']} ({'file' if g.get('file') else 'CSV'} {g['csv_mb']} MB)", style="bold"))
-    console.print(f"machine: {m['cpus']} cpus, torch {m['torch']} ({m['torch_threads']} threads), "
-                  f"PyG {m['torch_geometric']}, copy bandwidth {m['copy_bandwidth_gbs']} GB/s; "
-                  f"medians of {r['repeat']}", markup=False)
+    for line in wrap_fields([f"machine: {m['cpus']} cpus", f"torch {m['torch']} ({m['torch_threads']} threads)",
+                             f"PyG {m['torch_geometric']}", f"copy bandwidth {m['copy_bandwidth_gbs']} GB/s",
+                             f"medians of {r['repeat']}"], console.width, sep=", "):
+        console.print(line, markup=False)
     console.print()
 
-    t = Table(title="load the CSV edge file", title_justify="left")
-    for col in ("loader", "seconds", "peak MB"):
+    t = Table(title="load the CSV edge file", title_justify="left", **_compact())
+    for col in ("loader", "ms", "peak MB"):
         t.add_column(col, justify="left" if col == "loader" else "right")
-    t.add_row("gnnprop.io.load_graph", _num(load["gnnprop_s"]), _num(load["gnnprop_peak_mb"], ".0f"))
+    t.add_row("gnnprop.io.load_graph", _ms_or_dash(load["gnnprop_s"]), _num(load["gnnprop_peak_mb"], ".0f"))
     if load["numpy_s"] is not None:
-        t.add_row("numpy.loadtxt", _num(load["numpy_s"]), _num(load["numpy_peak_mb"], ".0f"))
+        t.add_row("numpy.loadtxt", _ms_or_dash(load["numpy_s"]), _num(load["numpy_peak_mb"], ".0f"))
     console.print(t)
     if load["ratio"] is not None:
         console.print(f"gnnprop / numpy: {_num(load['ratio'])}x", markup=False)
     console.print()
 
-    t = Table(title="one round: gnnprop's engine vs the reference (plain PyG); peak MB above the start",
-              title_justify="left")
-    for col in ("case", "kernel", "engine s", "ref s", "ref/engine", "engine MB", "ref MB", "prepare s", "agree"):
+    t = Table(title="one round: gnnprop's engine against plain PyG (the reference)", title_justify="left",
+              **_compact())
+    heads = ("case", "kernel", "engine\nms", "PyG\nms", "PyG /\nengine", "engine\nMB", "PyG\nMB", "prepare\nms",
+             "agree")
+    for col in heads:
         t.add_column(col, justify="left" if col in ("case", "kernel", "agree") else "right", no_wrap=True)
+    orders = []
     for c in r["cases"]:
-        kernel = c["engine"]
-        if c.get("reorder", "none") != "none":  # the node order, and what computing it took
-            kernel += f" {c['reorder']} {_num(c.get('reorder_s'))} s"
-        t.add_row(c["case"], kernel, _num(c["engine_s"]), _num(c["reference_s"]), f"{_num(c['ratio'])}x",
-                  _num(c["engine_peak_mb"], ".0f"), _num(c["reference_peak_mb"], ".0f"), _num(c["prepare_s"]),
+        if c.get("reorder", "none") != "none":  # the node order, and what computing it took: under the table
+            orders.append(f"{c['case']}: node order {c['reorder']} ({_ms_or_dash(c.get('reorder_s'))} ms)")
+        t.add_row(c["case"], c["engine"], _ms_or_dash(c["engine_s"]), _ms_or_dash(c["reference_s"]),
+                  _times(c["ratio"]), _num(c["engine_peak_mb"], ".0f"), _num(c["reference_peak_mb"], ".0f"),
+                  _ms_or_dash(c["prepare_s"]),
                   Text("yes" if c["agree"] else "NO", style="green" if c["agree"] else "bold red"))
     console.print(t)
+    console.print("MB: peak memory above the start; prepare: the one-off CSR build; agree: the outputs "
+                  "match (max/min bit for bit, the others within rounding).", markup=False)
+    for line in orders:
+        console.print(line, markup=False)
     console.print()
     console.print(Text("lower bound for one round", style="bold"))
     console.print(f"{bound['formula']}", markup=False)
@@ -174,6 +191,10 @@ def render(console, r: dict[str, Any]) -> None:
 
 def _times(x: Any) -> str:
     return "-" if x is None else (f"{x:,.0f}x" if x >= 100 else f"{x:.3g}x")
+
+
+def _ms_or_dash(t: float | None) -> str:
+    return "-" if t is None else _ms(t)
 
 
 def _ms(t: float) -> str:

@@ -17,6 +17,7 @@ SUMMARIES: dict[str, str] = {
     "run": "Propagate features round by round; show or write every round.",
     "inspect": "How one node's value was derived, message by message.",
     "plot": "Draw the graph, the rounds, or one node's derivation.",
+    "explore": "One HTML page: move through the rounds, click a node.",
     "bench": "Time the engine against plain PyG, or Spark against the engine.",
     "validate": "Load a graph and report what it holds.",
     "convert": "Write a graph in another format (JSON, CSV, edge list).",
@@ -41,6 +42,11 @@ EXAMPLES: dict[str, list[str]] = {
         "gnnprop plot sample_graphs/karate.json --layer gcn --rounds 3 -o g.png",
         "gnnprop plot sample_graphs/seed_example.json --kind evolution --log -o e.png",
         "gnnprop plot sample_graphs/karate.json --kind derivation --node 33 -o d.png",
+    ],
+    "explore": [
+        "gnnprop explore sample_graphs/seed_example.json -o seed.html",
+        "gnnprop explore sample_graphs/karate.json --layer gcn -o k.html",
+        "gnnprop explore sample_graphs/ca-grqc.txt --nodes 13 --rounds 3 -o g.html",
     ],
     "bench": [
         "gnnprop bench --num-nodes 100000 --num-edges 1000000",

@@ -109,6 +109,12 @@ OPTIONS: dict[str, Opt] = {
     "title": Opt(("--title",), "TEXT", "Replace the title.", PICTURE, extra={"show_default": False}),
     "max_neighbours": Opt(("--max-neighbours",), "N", "derivation: in-neighbours drawn (max/min winners first; "
                           "the rest counted; 0: all).", PICTURE, extra={"min": 0}),
+    # explore
+    "derivations": Opt(("--derivations",), "N", "Record the derivations of this many nodes, nearest --nodes first "
+                       "(default: as many as fit in about 3 MB).", extra={"min": 0, "show_default": False}),
+    "serve": Opt(("--serve",), None, "Then serve the page on 127.0.0.1 (loopback only) and open it in a browser, "
+                 "until Ctrl-C."),
+    "port": Opt(("--port",), "N", "--serve: the port (0: any free one).", extra={"min": 0, "max": 65535}),
     # convert
     "to": Opt(("--to", "-t"), "FORMAT", "The graph format (default: from OUT's extension).",
               complete=_graph_formats, extra={"show_default": False}),

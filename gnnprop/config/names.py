@@ -12,7 +12,7 @@ FEATURES = {
     "ones": "a constant 1 per node (width feature_dim, default 1)",
     "degree": "the in-degree of each node (width 1)",
     "onehot": "the identity: node k gets the k-th unit vector (width = number of nodes)",
-    "random": "standard normal values from the seed (width feature_dim, default 16)",
+    "random": "standard normal values drawn with the random seed (width feature_dim, default 16)",
 }
 ROUND_MODES = {
     "static": "a fixed number of rounds: rounds: 10 or {mode: static, n: 10}",

@@ -165,7 +165,7 @@ def module_aggr_text(layer: torch.nn.Module) -> str:
     """The aggregation a built PyG layer really uses, read from its ``aggr_module``.
 
     Not from ``layer.aggr``: a class may assign ``self.aggr`` after ``__init__``
-    (the seed's NN layer does), which PyG ignores.
+    (the tutorial's NN layer does), which PyG ignores.
     """
     module = getattr(layer, "aggr_module", None)
     if module is None:
@@ -203,7 +203,7 @@ def make_caller(layer: torch.nn.Module, what: str | None = None) -> Caller:
     """Call any ``MessagePassing`` layer the same way: ``caller(x, graph) -> x'``.
 
     Layers' ``forward`` signatures differ (GCN takes ``edge_weight``, GAT
-    ``edge_attr``, seed 003's ``DynamicGNN`` a ``num_iterations``); this reads the
+    ``edge_attr``, the snippet's ``DynamicGNN`` a ``num_iterations``); this reads the
     signature once and passes what the layer accepts and the graph has.
     ``num_iterations`` is always 1, so gnnprop's rounds stay in charge. A tuple
     result (``(x, attention)``) gives its first element.

@@ -1,4 +1,4 @@
-"""The tutorial's hand-written layer (seed 000), with the formulas taken from the config.
+"""The tutorial's hand-written layer, with the formulas taken from the config.
 
     m_ij = message(x_i, x_j, edge_weight)      default 0.5 * x_i + 2 * x_j
     a_i  = AGGR_{j -> i} m_ij                   default max

@@ -1,13 +1,13 @@
-"""The tutorial's learned layer (seed 000).
+"""The tutorial's learned layer.
 
     m_ij = messageNN([x_i || x_j])        Linear(2F, H):  W_m [x_i || x_j] + b_m
     a_i  = AGGR_{j -> i} m_ij             default mean
     x_i' = updateNN([x_i || a_i])         Linear(F + H, O): W_u [x_i || a_i] + b_u
 
-Shapes: x [N, F] -> [N, O]; messages [E, H]. The parameter names are the seed's
+Shapes: x [N, F] -> [N, O]; messages [E, H]. The parameter names are the tutorial's
 (``messageNN``, ``updateNN``), so its class can load gnnprop's weights as they are.
 
-Note: the seed's class as printed sets ``self.aggr = aggr`` after
+Note: the tutorial's class as printed sets ``self.aggr = aggr`` after
 ``super().__init__()``; PyG then keeps its default ``add`` aggregation, so that
 class sums. gnnprop passes the aggregation to PyG, so ``aggr`` takes effect.
 

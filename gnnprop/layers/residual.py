@@ -1,4 +1,4 @@
-"""The residual layer of the dynamic-rounds snippet (seed 003's ``DynamicGNN``), applied once per round.
+"""The residual layer of the dynamic-rounds snippet (its ``DynamicGNN``), applied once per round.
 
     m_ij = lin(x_j)                 Linear(F, O): W x_j + b
     a_i  = AGGR_{j -> i} m_ij       default sum
@@ -77,7 +77,7 @@ class ResidualKind(OwnKind):
                 f"the residual layer adds x (width {in_dim}) to the aggregated messages "
                 f"(width {out_dim}), so the widths must match; set layer.out_dim to {in_dim}, "
                 f"or layer.project: true to learn a projection on the skip path "
-                f"(the seed document's own 16 -> 32 example crashes exactly here)", key="layer.out_dim")
+                f"(the dynamic-rounds snippet's own 16 -> 32 example crashes exactly here)", key="layer.out_dim")
         return ResidualParams(in_dim, out_dim, aggr, project=cfg.project, aggr_mode=aggr_mode)
 
     def formulas(self, p: ResidualParams) -> dict[str, str]:
