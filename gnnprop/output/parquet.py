@@ -9,8 +9,10 @@ Two layouts, the ones a Spark job reads and writes as they are:
   partitioning="hive")`` reads it back as the one-file table (``round`` as int32).
 
 ``id`` keeps the ids' type: int64 when every id is an integer, else string (an
-integer id among strings is written as its decimal text). Features keep the
-run's dtype (float32 or float64); inf and nan are written as they are.
+integer id among strings is written as its decimal text, and two ids that would
+then read the same, ``7`` and ``"7"``, are refused). Features keep the run's dtype
+(float32 or float64); inf and nan are written as they are. Every page carries its
+CRC-32 checksum (what gnnprop's readers and Spark verify).
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ ROUND_TYPE = pa.int32()
 
 
 def id_array(node_ids: Sequence[Any]) -> pa.Array:
-    """The node ids as one Arrow column: int64 if all are integers, else strings."""
+    """The node ids as one Arrow column: int64 if all are integers, else strings (refused when two
+    ids would then be one: see :func:`gnnprop.io.ids.refuse_same_text`)."""
     if all(type(i) is int for i in node_ids):
         try:
             return pa.array(np.array(node_ids, dtype=np.int64))
         except OverflowError:  # beyond int64 (only JSON input could give those)
             pass
+    else:
+        from ..io.ids import refuse_same_text
+
+        refuse_same_text(node_ids, "Parquet")
     return pa.array([str(i) for i in node_ids], pa.string())
 
 
@@ -61,7 +68,7 @@ class ParquetWriter(Writer):
         table = pa.Table.from_arrays([pa.array(np.full(len(x), r, np.int32)), self.ids, *arrays],
                                      names=["round", "id", *names])
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.stream, table.schema)
+            self.writer = pq.ParquetWriter(self.stream, table.schema, write_page_checksum=True)
         self.writer.write_table(table)
 
     def end(self, meta):
@@ -69,7 +76,7 @@ class ParquetWriter(Writer):
             names, arrays = feature_columns(np.zeros((0, self.width), np.float32), self.width)
             table = pa.Table.from_arrays([pa.array([], ROUND_TYPE), self.ids[:0], *arrays],
                                          names=["round", "id", *names])
-            self.writer = pq.ParquetWriter(self.stream, table.schema)
+            self.writer = pq.ParquetWriter(self.stream, table.schema, write_page_checksum=True)
             self.writer.write_table(table)
         self.writer.close()
 
@@ -82,25 +89,19 @@ def write_round_part(folder: str, node_ids: Sequence[Any], x: np.ndarray, width:
     names, arrays = feature_columns(x, width)
     os.makedirs(folder, exist_ok=True)
     pq.write_table(pa.Table.from_arrays([id_array(node_ids), *arrays], names=["id", *names]),
-                   os.path.join(folder, PART))
+                   os.path.join(folder, PART), write_page_checksum=True)
 
 
 def read_round_array(folder: str, r: int, node_ids: Sequence[Any], width: int, dtype) -> np.ndarray:
     """Round ``r`` of the run folder ``folder`` as ``[N, width]`` in the order of ``node_ids`` (every node
     must have exactly one row): what a resumed run starts from."""
-    import pyarrow.dataset as ds
-
     from ..errors import InputError
+    from ..io.parquetsafe import check_round, read_folder
 
     path = os.path.join(folder, f"round={r}")
-    try:
-        table = ds.dataset(path, format="parquet").to_table()
-    except (OSError, pa.ArrowException) as e:
-        raise InputError(f"{path}: cannot read the round's Parquet files: {str(e).splitlines()[0]}") from None
+    table = read_folder(path)  # checksums verified, the declared size bounded, one-line errors
+    check_round(table, path, width)
     names = ["id", *(f"x{k}" for k in range(width))]
-    missing = [n for n in names if n not in table.schema.names]
-    if missing:
-        raise InputError(f"{path}: no column {missing[0]!r}; a round has columns {', '.join(names[:3])}, ...")
     if table.num_rows != len(node_ids):
         raise InputError(f"{path}: {table.num_rows:,} rows, but the graph has {len(node_ids):,} nodes; "
                          "a run that kept only some nodes (--nodes) cannot be continued")
