@@ -23,7 +23,11 @@ def features_note(g: Graph, features: str, flag: str | None) -> str | None:
 
 
 def warn_about_graph(err: IO, g: Graph, cfg: Any = None, flags: dict | None = None) -> None:
-    """Write the loader's notes on ``g`` and, for a run's config, the features note, to ``err``."""
+    """Write the loader's notes on ``g`` and, for a run's config, the features note, to ``err``.
+
+    With a run's config this is the ``loaded`` hook of :func:`~gnnprop.engine.session.open_session`:
+    what comes next is the layer, built and tried once (a user's ``__init__`` and ``forward``), which
+    an interruption then names instead of the graph already read."""
     notes = list(g.notes)
     if cfg is not None:
         note = features_note(g, cfg.graph_cfg.features, (flags or {}).get("features"))
@@ -31,3 +35,7 @@ def warn_about_graph(err: IO, g: Graph, cfg: Any = None, flags: dict | None = No
             notes.append(note)
     for note in notes:
         err.write(f"gnnprop: warning: {note}\n")
+    if cfg is not None:
+        from . import faults
+
+        faults.doing(f"preparing the {cfg.layer.type} layer")

@@ -100,11 +100,7 @@ def load(path: str, nodes: NodeTable | None = None, stdin: IO | None = None) -> 
     """The graph of a Parquet edge table (node features and order from ``nodes``)."""
     table, name = read_table(path, stdin)
     names = table.column_names
-    try:
-        s, t, w, attr = _columns([n.strip() for n in names], name)
-    except InputError as e:
-        raise InputError(str(e).replace("the header must have", "the table must have")
-                         .replace(" in the header", " in the table")) from None
+    s, t, w, attr = _columns([n.strip() for n in names], name, table=True)
     src = id_column(table.column(s), name, names[s])
     dst = id_column(table.column(t), name, names[t])
     if isinstance(src, np.ndarray) != isinstance(dst, np.ndarray):
