@@ -84,9 +84,11 @@ class Talk:
     def __call__(self, kind: str, **d: Any) -> None:
         err = self.env.err
         if kind == "starting":
+            faults.doing(f"starting Spark ({d['master']})")  # what an interruption then says
             self._show(f"gnnprop: spark: starting Spark ({d['master']}) ...")
             return
         if kind == "reading":
+            faults.doing(f"reading {d['path']}")
             self._show(f"gnnprop: spark: Spark started in {d['start_seconds']:.1f} s; reading {d['path']} ...")
             return
         self.done()
