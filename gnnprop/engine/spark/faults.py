@@ -50,6 +50,7 @@ TASK_FAILURE_LOGGERS = (
     "org.apache.spark.mapred.SparkHadoopMapRedUtil",
     "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitter",
     "org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat",
+    "org.apache.spark.storage.BlockManager",  # "Putting block ... failed due to exception ..."
 )
 
 MAX_PART = 240
