@@ -292,7 +292,15 @@ def folder_target(path: str, flag: str = "--output") -> Target:
         raise UsageError(f"{flag}: {shown} is the current folder or one above it; name a new folder for the rounds")
     parent = os.path.dirname(real)
     if not os.path.isdir(parent):
-        raise UsageError(f"{flag}: the folder {os.path.dirname(shown) or '.'!r} does not exist")
+        above = os.path.dirname(shown) or "."
+        try:
+            os.stat(above)
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, None):  # a symlink loop, a file on the way
+                raise UsageError(f"{flag}: {above}: {e.strerror}") from None
+        else:
+            raise UsageError(f"{flag}: {above} is a file, not a folder")
+        raise UsageError(f"{flag}: the folder {above!r} does not exist")
     if os.path.exists(real):
         if not os.path.isdir(real):
             raise UsageError(f"{flag}: {shown} is a file, expected a folder for the per-round Parquet layout")
