@@ -315,6 +315,8 @@ LOCAL = [
     Case("8 -o below a symlink loop", [*RUN_G, "-o", "loop1/x/"], 2, ["loop1: Too many levels of symbolic links"],
          prep=_loop),
     Case("8 -o below a regular file", [*RUN_G, "-o", "afile/x/"], 2, ["afile is a file, not a folder"]),
+    Case("8 a file output named as a folder", ["convert", "g.json", "nd/", "--to", "csv"], 2,
+         ["OUT: nd/ names a folder (it ends in /); give a file name"]),
     Case("8 -o a read-only file system, a file", [*RUN_G, "-o", "{RO}/x.json"], 2, ["read-only file system"]),
     Case("8 -o a read-only file system, a run folder", [*RUN_G, "-o", "{RO}/out/"], 2, ["read-only file system"]),
     Case("8 -o the read-only mount itself", [*RUN_G, "-o", "{RO}/"], 2, ["cannot write in {RO}/: read-only file system"]),

@@ -68,6 +68,8 @@ def output_target(path: str, flag: str = "--output", *, allow_stdout: bool = Tru
             raise UsageError(f"{flag}: give a file name; this output cannot go to stdout (-)")
         require_stdout()
         return Target(path, flag, "stdout")
+    if path.endswith(("/", os.sep)) and not os.path.isdir(path):  # not a file named without its slash
+        raise UsageError(f"{flag}: {path} names a folder (it ends in /); give a file name")
     try:
         st = os.stat(path)  # through symlinks, /dev/stdout's included
     except FileNotFoundError:
