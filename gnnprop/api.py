@@ -84,7 +84,9 @@ class Result:
         converged: in converge mode whether it converged, else ``None``.
         deltas: in converge mode the largest change of every round.
         meta: the summary ``run`` prints (layer, aggr, engine, device, dtype, seconds, ...).
-        session: the prepared :class:`~gnnprop.engine.session.Session` (layer, plan, kernel).
+        run: the run (:class:`~gnnprop.engine.run.Run`: the local engine's or Spark's).
+        session: the local engine's prepared :class:`~gnnprop.engine.session.Session` (layer, plan,
+            kernel); ``None`` for a Spark run.
     """
 
     rounds: dict[int, torch.Tensor]
@@ -94,7 +96,8 @@ class Result:
     converged: bool | None
     deltas: list[float]
     meta: dict[str, Any]
-    session: Session = field(repr=False)
+    run: Any = field(repr=False, default=None)
+    session: Session | None = field(repr=False, default=None)
 
     @property
     def x(self) -> torch.Tensor:
@@ -104,7 +107,7 @@ class Result:
     @property
     def layer(self) -> torch.nn.Module:
         """The layer's parameters as a torch module (for PyG and user layers, the layer itself)."""
-        return self.session.params
+        return self.run.params
 
 
 def propagate(graph: GraphLike, config: ConfigLike = None, *, keep: str = "all", weights: str | None = None,
@@ -122,21 +125,38 @@ def propagate(graph: GraphLike, config: ConfigLike = None, *, keep: str = "all",
             :class:`~gnnprop.errors.RunError` names the round, node and feature).
         node_features: for a CSV / edge-list path, the node file.
         **overrides: config values by name (:data:`OVERRIDES`), e.g.
-            ``layer="gcn", aggr="max", rounds=3, dtype="float64"``.
+            ``layer="gcn", aggr="max", rounds=3, dtype="float64"``; ``engine="spark"`` runs on
+            Apache Spark (``graph`` a path Spark reads; the rounds are collected to this process,
+            within ``spark.collect_limit``).
 
-    Tensors are on the run's device, in its dtype.
+    Tensors are on the run's device, in its dtype (a Spark run's on the CPU).
     """
+    from .engine.run import open_run
+
     if keep not in ("all", "last"):
         raise UsageError(f"expected 'all' or 'last', got {keep!r}", key="keep")
-    session = _session(graph, config, overrides, node_features, weights, allow_nonfinite)
+    cfg = make_config(config, **overrides)
+    if not isinstance(graph, (str, os.PathLike)):
+        graph = as_graph(graph)
     kept: dict[int, torch.Tensor] = {}
-    prop = session.propagate()
-    for result in prop:
-        if keep == "last":
-            kept.clear()
-        kept[result.round] = result.x
-    return Result(kept, list(session.graph.node_ids), prop.stop_reason, prop.rounds_run, prop.converged,
-                  list(prop.deltas), session.meta(), session)
+    with open_run(os.fspath(graph) if isinstance(graph, os.PathLike) else graph, cfg, node_features=node_features,
+                  weights=weights, allow_nonfinite=allow_nonfinite) as run:
+        local = run.engine == "local"
+        run.will_collect(1 if keep == "last" else run.plan.max_rounds + 1)
+        last = None
+        for result in run.rounds():
+            if keep == "last":
+                kept.clear()
+                last = result
+            if local:
+                kept[result.round] = result.x
+            elif keep == "all":
+                kept[result.round] = torch.from_numpy(run.array(result))
+        if not local and last is not None:
+            kept[last.round] = torch.from_numpy(run.array(last))
+        node_ids, meta, book = list(run.node_ids()), run.meta(), run.book
+    return Result(kept, node_ids, book.stop_reason, book.rounds_run, book.converged, list(book.deltas), meta,
+                  run=run, session=getattr(run, "session", None))
 
 
 def explain(graph: GraphLike, config: ConfigLike = None, *, node: Any, round: int | Sequence[int] = 1,

@@ -21,7 +21,7 @@ What is measured, all in this one process:
 - **cases**: one round of each layer on gnnprop's engine (a session with engine
   ``auto``; ``kernel.prepare`` timed once as ``prepare_s``, then one untimed
   warm-up step, then ``kernel.step`` alone) and on the reference path: PyG
-  ``MessagePassing`` classes written the way the seed documents write them
+  ``MessagePassing`` classes written the way the tutorial and the snippet write them
   (:class:`SeedFixed`, :class:`SeedNN`, :class:`SeedDynamic`, below) or
   ``torch_geometric.nn.GCNConv``, called with ``edge_index`` and carrying
   gnnprop's weights (``load_state_dict``). Engine and reference alternate,
@@ -79,7 +79,7 @@ from torch_geometric.nn import MessagePassing  # the reference classes below are
 from .errors import ConfigError, UsageError, setting
 from .graph import Graph
 from .resolver import resolve
-from .memory import proc_bytes
+from .engine.memory import proc_bytes
 
 MB = 1e6
 Say = Callable[[str], None]
@@ -96,10 +96,10 @@ GATHER_FORMULA = ("E*4 (column indices) + (N+1)*4 (row pointers) + E*64*ceil(F*4
 RTOL, ATOL = 1e-4, 1e-4
 
 
-# --- the reference path: the seed documents' classes -------------------------
+# --- the reference path: the tutorial's and the snippet's classes -------------
 
 class SeedFixed(MessagePassing):
-    """Seed 000's hand-written layer, with the aggregation as a parameter."""
+    """The tutorial's hand-written layer, with the aggregation as a parameter."""
 
     def __init__(self, aggr="max"):
         super(SeedFixed, self).__init__(aggr=aggr)
@@ -115,7 +115,7 @@ class SeedFixed(MessagePassing):
 
 
 class SeedNN(MessagePassing):
-    """Seed 000's learned layer (the aggregation passed to ``MessagePassing.__init__``)."""
+    """The tutorial's learned layer (the aggregation passed to ``MessagePassing.__init__``)."""
 
     def __init__(self, input_dim, hidden_dim, output_dim, aggr="mean"):
         super(SeedNN, self).__init__(aggr=aggr)
@@ -133,7 +133,7 @@ class SeedNN(MessagePassing):
 
 
 class SeedDynamic(MessagePassing):
-    """Seed 003's ``DynamicGNN`` (gnnprop's ``residual`` layer)."""
+    """The dynamic-rounds snippet's ``DynamicGNN`` (gnnprop's ``residual`` layer)."""
 
     def __init__(self, in_channels, out_channels, aggr="add"):
         super(SeedDynamic, self).__init__(aggr=aggr)
@@ -417,20 +417,20 @@ class BenchSpec:
                              key="graph", argument=True)
         if self.graph in GRAPHS:
             if self.nodes < 2:
-                raise UsageError(f"expected at least 2 nodes, got {self.nodes}", key="nodes", argument=True)
+                raise UsageError(f"expected at least 2 nodes, got {self.nodes}", key="num_nodes", argument=True)
             if self.edges < 1:
-                raise UsageError(f"expected at least 1 edge, got {self.edges}", key="edges", argument=True)
+                raise UsageError(f"expected at least 1 edge, got {self.edges}", key="num_edges", argument=True)
             most = self.nodes * (self.nodes - 1) // 2
             if self.edges > most:
                 raise UsageError(f"{self.edges} edges on {self.nodes} nodes; a simple random graph here "
-                                 f"takes at most half of the possible edges, {most}; use more {setting('nodes')} or "
-                                 f"fewer {setting('edges')}", key="edges", argument=True)
+                                 f"takes at most half of the possible edges, {most}; use more {setting('num_nodes')} or "
+                                 f"fewer {setting('num_edges')}", key="num_edges", argument=True)
         from .config.names import ORDERS
 
         if self.reorder not in ORDERS:
             raise UsageError(f"unknown node order {self.reorder!r}; valid: {', '.join(ORDERS)}", key="reorder", argument=True)
         if self.features < 1:
-            raise UsageError(f"expected at least 1 feature, got {self.features}", key="features", argument=True)
+            raise UsageError(f"expected at least 1 feature, got {self.features}", key="num_features", argument=True)
         if self.repeat < 1:
             raise UsageError(f"expected at least 1, got {self.repeat}", key="repeat", argument=True)
         if not 0 <= self.seed < 2**63:

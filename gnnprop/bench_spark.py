@@ -83,7 +83,7 @@ import torch
 
 from .bench import CASES, GRAPHS, MB, BenchSpec, Phase, Say, _peak, _s, machine_info, write_edge_csv
 from .errors import UsageError
-from .memory import proc_bytes
+from .engine.memory import proc_bytes
 
 #: Agreement of sum and mean (norm-wise, float64): the summation orders differ.
 TOL = 1e-12
@@ -115,13 +115,13 @@ def spark_cases(names: list[str] | None) -> list[str]:
     """The cases to run on Spark: those named (each must be one the Spark engine runs), or
     every case of :data:`~gnnprop.bench.CASES` it runs."""
     from .bench import resolve_cases
-    from .engine.spark import SUPPORTED
+    from .engine.spark import supported
 
     picked = resolve_cases(names)
     runs = [c for c in picked if _on_spark(c)]
     if names is not None and [n.strip().lower() for n in names] != ["all"] and runs != picked:
         bad = next(c for c in picked if c not in runs)
-        raise UsageError(f"the spark engine does not run case {bad}; it supports {SUPPORTED}; "
+        raise UsageError(f"the spark engine does not run case {bad}; it supports {supported()}; "
                          f"cases it runs: {', '.join(c for c in CASES if _on_spark(c))}", key="cases", argument=True)
     return runs
 

@@ -112,6 +112,9 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
         return a * b
     if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor) and b == 0:
         return math.copysign(math.inf, a) if a else math.nan
+    if not isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):  # torch computes number / tensor as
+        # reciprocal(tensor) * number: two roundings, where the formula asks for one division
+        return torch.full_like(b, a).div_(b)
     return a / b
 
 

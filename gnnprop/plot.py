@@ -342,6 +342,17 @@ def _wrap(lines: list[str], width: int) -> list[str]:
     return out
 
 
+def _mark(check, value, what: str) -> list[str]:
+    """A value inspect marks as not its formula on the inputs shown (the engine added in another order):
+    the size of the difference, in ulp (``gnnprop inspect`` says why)."""
+    from .tracing.checks import ulps
+
+    if check is None or check.exact is not False:
+        return []
+    n = ulps(value, check.redone)
+    return [f"  ≠ {what} ({n:,} ulp)" if n is not None else f"  ≠ {what}"]
+
+
 def draw_derivation(ex, step, params, spec: PlotSpec, fmt: Callable[[float], str]):
     """One node's round: in-neighbours on an arc, each with its message, arrows to the node, and a
     panel with the aggregation and the update. At most ``spec.max_neighbours`` messages are drawn
@@ -395,12 +406,14 @@ def draw_derivation(ex, step, params, spec: PlotSpec, fmt: Callable[[float], str
         lines.append(f"  = {vec(step.aggregated)}")
         if step.messages:
             lines += ["  " + line for line in aggregation_lines(step, ex.aggr, fmt)]
+        lines += _mark(step.aggregate_check, step.aggregated, "messages in order")
     lines.append("")
     up = update_text(params, step, fmt)
     if up is not None:
         lines += [f"update: {up}", f"  = {vec(step.output)}"]
     else:
         lines += [f"update: {ex.formulas['update']}", f"  = {vec(step.output)}"]
+    lines += _mark(step.update_check, step.output, "formula on these")
     panel = fig.add_subplot(grid[0, 1])
     panel.set_axis_off()
     panel.set_xlim(0, 1)

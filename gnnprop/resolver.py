@@ -8,7 +8,7 @@ that lists the valid choices, closest first.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Mapping, TypeVar
+from typing import Callable, Iterable, Mapping, TypeVar
 
 from .errors import ConfigError
 
@@ -27,14 +27,15 @@ def resolve(
     aliases: Mapping[str, str] | None = None,
     key: str | None = None,
     shown: int | None = None,
-    hint: str | None = None,
+    hint: str | Callable[[list[str]], str] | None = None,
     hints: Mapping[str, str] | None = None,
 ) -> tuple[str, T]:
     """Return ``(canonical_name, registry[canonical_name])`` for ``name``.
 
     ``what`` names the kind of thing (``"layer"``, ``"aggregation"``) and ``key``
     the setting it came from, both for the error message. A long registry
-    lists only the ``shown`` closest names (then ``hint``, in brackets).
+    lists only the ``shown`` closest names (then ``hint``, in brackets; a callable ``hint`` is given
+    the names shown, so that it need not repeat them).
     ``hints`` maps names people try that are not spelled like the right one
     (``avg`` -> ``mean``) to it: they are suggested, not accepted.
     """
@@ -51,7 +52,10 @@ def resolve(
     if shown is None:
         listed = f"valid: {', '.join(valid)}"
     else:
-        listed = f"closest: {', '.join(closest(name, valid, shown, hints) or valid[:shown])}"
+        near = closest(name, valid, shown, hints) or valid[:shown]
+        listed = f"closest: {', '.join(near)}"
+        if callable(hint):
+            hint = hint(near)
     mean = did_you_mean(name, registry, hints) if shown is None else ""  # a short list is closest-first already
     raise ConfigError(f"unknown {what} {name!r}; {mean}{listed}{f' ({hint})' if hint else ''}", key=key)
 

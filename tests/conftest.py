@@ -48,3 +48,12 @@ def spark_session():
     session = local_session()
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def cora_page(tmp_path_factory):
+    """A Cora-sized random graph (2,708 nodes, 10,556 edges, 16 features) and its explorer page
+    (10 rounds), shared by the explorer's tests (a page takes seconds to build)."""
+    from .exploretools import cora_sized_page
+
+    return cora_sized_page(tmp_path_factory.mktemp("cora"))

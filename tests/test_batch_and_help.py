@@ -129,7 +129,7 @@ def test_every_command_is_in_the_examples_table():
 
 def test_usage_lines_name_arguments_plainly():
     assert cli("run", "--help").stdout.startswith("Usage: gnnprop run [OPTIONS] GRAPH...\n")
-    assert cli("inspect", "--help").stdout.startswith("Usage: gnnprop inspect [OPTIONS] GRAPH\n")
+    assert cli("inspect", "--help").stdout.startswith("Usage: gnnprop inspect [OPTIONS] [GRAPH]\n")
     assert cli("convert", "--help").stdout.startswith("Usage: gnnprop convert [OPTIONS] GRAPH OUT\n")
 
 

@@ -10,7 +10,7 @@ from gnnprop.errors import ConfigError
 
 from .clitools import cli, fails
 
-TINY = ("-n", "2000", "-e", "20000", "-f", "4", "--repeat", "1")
+TINY = ("--num-nodes", "2000", "--num-edges", "20000", "--num-features", "4", "--repeat", "1")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_cases_subset_and_quiet():
 @pytest.mark.parametrize("args, words", [
     (("--cases", "fixd"), ("--cases", "fixd", "fixed/max")),
     (("--format", "csv"), ("--format", "table, json")),
-    (("-n", "10", "-e", "100"), ("--edges", "45")),
+    (("--num-nodes", "10", "--num-edges", "100"), ("--num-edges", "45")),
     (("--repeat", "0"), ("--repeat",)),
 ])
 def test_usage_errors(args, words):
@@ -116,7 +116,7 @@ def test_bench_on_rmat_and_on_a_file(tmp_path):
     assert result["cases"][0]["reorder"] == "degree" and result["cases"][0]["reorder_s"] > 0
     fails(cli("bench", "--reorder", "sideways"), 2, "--reorder: unknown node order 'sideways'")
     (tmp_path / "g.txt").write_text("# a tiny file\n1 2\n2 3\n3 1\n10 1\n")
-    out = cli("bench", "--graph", str(tmp_path / "g.txt"), "-f", "4", "--repeat", "1", "--cases", "fixed/max",
+    out = cli("bench", "--graph", str(tmp_path / "g.txt"), "--num-features", "4", "--repeat", "1", "--cases", "fixed/max",
               "-q")
     assert out.code == 0, out.stderr
     result = json.loads(out.stdout)

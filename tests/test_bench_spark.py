@@ -22,7 +22,7 @@ from .spark_tools import skip_reason
 REASON = skip_reason()
 needs_spark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
-TINY = ("--engine", "spark", "-n", "300", "-e", "1500", "-f", "3", "--rounds", "2", "--repeat", "1",
+TINY = ("--engine", "spark", "--num-nodes", "300", "--num-edges", "1500", "--num-features", "3", "--rounds", "2", "--repeat", "1",
         "--spark-master", "local[2]")
 
 

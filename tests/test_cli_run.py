@@ -232,7 +232,7 @@ def test_graph_without_edges_runs_with_a_warning(tmp_path):
 
 
 def test_reference_path_that_would_not_fit_is_refused_before_allocating(monkeypatch):
-    import gnnprop.memory as session
+    import gnnprop.engine.memory as session
 
     monkeypatch.setattr(session, "available_memory", lambda: 10)
     monkeypatch.setattr(session, "check_layer", lambda *a, **k: None)  # the layer itself is tiny

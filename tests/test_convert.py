@@ -76,6 +76,29 @@ def test_stdout_with_to(tmp_path):
     assert_same(load_graph(str(SAMPLES / "karate.csv")), load_graph(str(tmp_path / "k.txt")))
 
 
+@pytest.mark.parametrize("sample", ["seed_example.json", "karate.json", "karate.csv", "ca-grqc.txt", "path3.json"])
+@pytest.mark.parametrize("fmt, ext", [("parquet", ".parquet"), ("nodelink", ".json")])
+def test_parquet_and_node_link_round_trip_through_the_cli(tmp_path, sample, fmt, ext):
+    """convert X Y.parquet writes Parquet (an edge table, and a node table where needed) that reads back
+    as the same graph; --to nodelink writes networkx's node-link JSON, read back the same."""
+    g = load_graph(str(SAMPLES / sample))
+    out = tmp_path / f"out{ext}"
+    args = ["convert", SAMPLES / sample, out] + (["--to", fmt] if fmt == "nodelink" else [])
+    if fmt == "parquet" and needs_node_file(g):
+        args += ["--nodes-out", tmp_path / "nodes.parquet"]
+    r = cli(*args)
+    assert r.code == 0, r.stderr
+    assert r.stderr.startswith(f"gnnprop: wrote {g.num_nodes:,} nodes, {g.num_edges:,} edges as {fmt} to ")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(out).column_names[:2] == ["src", "dst"]
+    else:
+        assert set(json.loads(out.read_text())) == {"directed", "multigraph", "graph", "nodes", "links"}
+    back = load_graph(str(out), node_features=str(args[-1]) if "--nodes-out" in args else None)
+    assert_same(g, back)
+
+
 def test_refusals(tmp_path):
     seed = SAMPLES / "seed_example.json"
     out = tmp_path / "s.csv"
@@ -85,7 +108,10 @@ def test_refusals(tmp_path):
     fails(cli("convert", seed, "-"), 2, "--to")
     fails(cli("convert", seed, tmp_path / "s.json", "--nodes-out", tmp_path / "n.csv"), 2, "JSON graph carries")
     fails(cli("convert", seed, tmp_path / "s.csv", "--nodes-out", "-"), 2, "--nodes-out")
-    fails(cli("convert", seed, tmp_path / "s.csv", "--to", "parquet"), 2, "--to", "parquet")
+    fails(cli("convert", seed, tmp_path / "s.csv", "--to", "yaml"), 2, "--to", "yaml", "parquet")
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text(json.dumps({"node_ids": [7, "7"], "edge_index": [[0], [1]]}))
+    fails(cli("convert", mixed, tmp_path / "m.parquet"), 2, "mix integers (such as 7) and strings")
     fails(cli("convert", tmp_path / "missing.json", tmp_path / "s.csv"), 1, "missing.json")
     copy = tmp_path / "copy.json"
     copy.write_bytes(seed.read_bytes())

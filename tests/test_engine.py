@@ -5,7 +5,7 @@ import re
 import pytest
 import torch
 
-from gnnprop.aggr import AGGREGATIONS
+from gnnprop.aggregation import AGGREGATIONS
 from gnnprop.configure import from_mapping
 from gnnprop.errors import ConfigError, RunError
 from gnnprop.engine.session import prepare

@@ -467,7 +467,7 @@ BAD = [  # (id, files to write, args, exit code, words)
      ["layer nn with 200,000 input features", "needs about"]),
     ("gcn out_dim 10**9", {}, ["run", "g.json", "--layer", "gcn", "--rounds", "1", "--out-dim", "1000000000"], 1,
      ["needs about"]),
-    ("bench -n 10**12", {}, ["bench", "-n", "1000000000000", "-q"], 1, ["the benchmark graph", "needs about"]),
+    ("bench --num-nodes 10**12", {}, ["bench", "--num-nodes", "1000000000000", "-q"], 1, ["the benchmark graph", "needs about"]),
     ("a layer whose width changes", {}, ["run", "g.json", "--layer", "mine.py:Grower", "-f", "csv"], 1,
      ["mine.py:Grower", "call 3", "(4, 4)", "[4, 2]"]),
     ("a layer whose row count changes", {}, ["run", "g.json", "--layer", "mine.py:Shrinker", "-f", "csv"], 1,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from gnnprop.configure import from_mapping
 from gnnprop.errors import ConfigError
-from gnnprop.csr import affine
+from gnnprop.engine.csr import affine
 from gnnprop import expr
 from gnnprop.graph import Graph
 from gnnprop.engine.session import prepare

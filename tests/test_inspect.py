@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnnprop.aggr import AGGREGATIONS
+from gnnprop.aggregation import AGGREGATIONS
 from gnnprop.configure import from_mapping
 from gnnprop.tracing import explain
 from gnnprop.engine.session import prepare
@@ -38,8 +38,11 @@ def test_seed_node_0_round_1_json():
     assert step["round"] == 1 and step["inputs"]["x"] == [6.0, 4.0]
     assert [(m["from"], m["value"]) for m in step["messages"]] == [(1, [3.0, 4.0]), (2, [13.0, 8.0])]
     assert step["messages"][0]["inputs"] == {"x_i": [6.0, 4.0], "x_j": [0.0, 1.0]}
-    assert step["aggregation"] == {"op": "max", "value": [13.0, 8.0], "count": 2, "argmax": [2, 2]}
-    assert step["update"] == {"inputs": {"x": [6.0, 4.0], "aggr_out": [13.0, 8.0]}, "value": [12.5, 8.0]}
+    assert step["aggregation"] == {"op": "max", "value": [13.0, 8.0], "count": 2, "argmax": [2, 2],
+                                   "check": {"exact": True}}
+    assert step["update"] == {"inputs": {"x": [6.0, 4.0], "aggr_out": [13.0, 8.0]}, "value": [12.5, 8.0],
+                              "check": {"exact": True}}
+    assert step["computed_by"] == "fused" and step["labels"] == {}
     assert doc["plan"] == {"mode": "static", "explanation": "10 rounds (static)", "rounds": 10}
 
 
@@ -168,6 +171,8 @@ def test_inspect_from_a_runs_parquet_rounds_equals_inspect(tmp_path):
         got = cli("inspect", karate, *flags, "--node", node, "--round", str(r), "-f", "json", "--from-run", str(out))
         assert got.code == 0, got.stderr
         got = json.loads(got.stdout)
+        assert [s.pop("computed_by") for s in got["steps"]] == ["replay"]  # from the run's rows, computed again
+        assert [s.pop("computed_by") for s in want["steps"]] == ["fused"]  # in the run itself
         assert got["steps"] == want["steps"] and got["formulas"] == want["formulas"]
         assert got["meta"]["from_run"] == str(out)
     text = cli("inspect", karate, *flags, "--node", "33", "--round", "2", "--from-run", str(out), tty=True).stdout
@@ -177,6 +182,9 @@ def test_inspect_from_a_runs_parquet_rounds_equals_inspect(tmp_path):
     fails(cli("inspect", karate, *flags, "--node", "0", "--round", "2", "--from-run", str(every)), 2,
           "--from-run", "has no round 1", "rounds kept: 0, 2, 3")
     fails(cli("inspect", karate, "--layer", "gcn", "--node", "0", "--from-run", str(out)), 2,
-          "only gnnprop's own layers")
+          "--layer (layer.type): gcn is not what the run in", "used (layer.type: fixed)")
+    gcn = tmp_path / "gcn"
+    assert cli("run", karate, "--layer", "gcn", "--rounds", "2", "-o", f"{gcn}/").code == 0
+    fails(cli("inspect", "--node", "0", "--from-run", str(gcn)), 2, "only gnnprop's own layers")
     fails(cli("inspect", karate, *flags, "--node", "0", "--from-run", str(tmp_path / "nope")), 2,
           "nope: no such folder")

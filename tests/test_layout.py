@@ -17,17 +17,18 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "gnnprop"
 
 LAYERS = [
-    ["gnnprop", "gnnprop.errors", "gnnprop._signals", "gnnprop._stdio", "gnnprop.resolver", "gnnprop.aggr",
-     "gnnprop.config.names", "gnnprop.config.flags", "gnnprop.plotnames", "gnnprop.memory"],
+    ["gnnprop", "gnnprop.errors", "gnnprop._signals", "gnnprop._stdio", "gnnprop._tmp", "gnnprop.resolver",
+     "gnnprop.aggregation", "gnnprop.config.names", "gnnprop.config.flags", "gnnprop.plotnames",
+     "gnnprop.engine.memory"],
     ["gnnprop.output", "gnnprop.expr", "gnnprop.device", "gnnprop.weights", "gnnprop.graph", "gnnprop.guards"],
     ["gnnprop.config"],
-    ["gnnprop.csr"],
+    ["gnnprop.engine.csr"],
     ["gnnprop.io"],
     ["gnnprop.layers"],
     ["gnnprop.configure"],
     ["gnnprop.engine"],
     ["gnnprop.tracing"],
-    ["gnnprop.api", "gnnprop.bench", "gnnprop.bench_spark", "gnnprop.plot"],
+    ["gnnprop.api", "gnnprop.bench", "gnnprop.bench_spark", "gnnprop.plot", "gnnprop.explore"],
     ["gnnprop.cli", "gnnprop._entry", "gnnprop.__main__"],
 ]
 

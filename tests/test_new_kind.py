@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import gnnprop
-from gnnprop.csr import fused_op, reduce
+from gnnprop.engine.csr import fused_op, reduce
 from gnnprop.layers import registry
 from gnnprop.layers.base import Fused, OwnKind, mp_kwargs
 

@@ -307,7 +307,7 @@ def test_json_input_is_refused_with_the_way_out():
 
 def test_other_commands_refuse_the_spark_engine():
     fails(cli("inspect", SAMPLES / "seed_example.json", "--node", "0", "--engine", "spark"), 2,
-          "only through gnnprop run")
+          "inspect explains a node on the local engine", "inspect --from-run OUT")
 
 
 # --- the hidden costs -------------------------------------------------------------------

@@ -109,9 +109,10 @@ def test_run_on_a_standalone_cluster_equals_the_local_engine(cluster, tmp_path):
 
 
 def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path):
-    """Ctrl-C (SIGINT) mid-run: exit 130 and the folder it made is gone. SIGKILL (nothing can clean
-    up): the rounds written so far stay, but no ``_SUCCESS``, so nothing passes for a finished run.
-    The two runs go side by side (each start is a JVM's)."""
+    """Ctrl-C (SIGINT) mid-run: exit 130, one line, and the folder keeps its complete rounds (for
+    --resume), no round cut short and no ``_SUCCESS``. SIGKILL (nothing can clean up): the rounds
+    written so far stay, but no ``_SUCCESS``, so nothing passes for a finished run. The two runs go
+    side by side (each start is a JVM's)."""
     edges, nodes = write_random_graph(tmp_path, seed=22, f=2)
     procs = {}
     for how in ("interrupt", "kill"):
@@ -132,7 +133,12 @@ def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path)
                 rest = proc.stderr.read()
                 proc.wait(timeout=120)
                 assert proc.returncode == 130
-                assert not out_dir.exists()  # the round being written was cancelled before the folder went
+                assert not (out_dir / "_SUCCESS").exists()
+                assert not [p for p in out_dir.rglob("_temporary")]  # the round cut short is gone
+                kept = json.loads((out_dir / "_gnnprop.json").read_text())
+                assert kept["status"] == "stopped"
+                assert sorted(n for n in os.listdir(out_dir) if n.startswith("round=")) == \
+                    [f"round={r}" for r in kept["written"]["rounds"]]
                 assert "Traceback" not in rest and "WARN" not in rest, rest
                 assert rest.strip().splitlines()[-1].startswith("gnnprop: interrupted (Ctrl-C)"), rest
             else:

@@ -64,9 +64,13 @@ def test_inputs_spark_cannot_read_are_refused_before_spark_starts():
     fails(cli("run", "-", "--engine", "spark", input="src,dst\n1,2\n"), 2, "not stdin")
 
 
-def test_the_library_refuses_spark_outside_run():
+def test_the_library_runs_spark_through_propagate_only():
+    """propagate(..., engine="spark") goes through the run seam (a Spark run reads files, so a JSON graph is
+    refused before Spark starts); explaining a node is the local engine's, and says so."""
     import gnnprop
-    from gnnprop.errors import ConfigError
+    from gnnprop.errors import ConfigError, UsageError
 
-    with pytest.raises(ConfigError, match="engine: the spark engine runs only through gnnprop run"):
+    with pytest.raises(UsageError, match="the spark engine does not read JSON"):
         gnnprop.propagate(str(SAMPLES / "seed_example.json"), engine="spark", rounds=1)
+    with pytest.raises(ConfigError, match="engine: inspect explains a node on the local engine"):
+        gnnprop.explain(str(SAMPLES / "seed_example.json"), engine="spark", node=0)

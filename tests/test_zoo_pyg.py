@@ -148,15 +148,17 @@ def test_gin_mlp_cannot_come_from_yaml():
     fails(cli("run", KARATE, "--layer", "gin", "--arg", "nn=1", "--rounds", "1"), 2, "torch module")
 
 
-def test_layer_needing_a_constructor_argument_is_a_clear_error():
-    fails(cli("run", KARATE, "--layer", "RGCNConv", "--rounds", "1"), 2,
-          "RGCNConv needs 'num_relations'", "layer: {type: RGCNConv, num_relations: ...}")
-    fails(cli("run", KARATE, "--layer", "gmm", "--rounds", "1"), 2, "GMMConv needs 'dim', 'kernel_size'")
+def test_layer_needing_a_constructor_argument_is_a_clear_error(graph_files):
+    fails(cli("run", KARATE, "--layer", "GatedGraphConv", "--rounds", "1"), 2,
+          "GatedGraphConv needs layer.num_layers", "layer: {type: GatedGraphConv, num_layers: ...}")
+    fails(cli("run", KARATE, "--layer", "gmm", "--rounds", "1"), 2, "GMMConv needs edge attributes")
+    # the width of the edge attributes (GMMConv's dim) comes from the graph; the kernel size does not
+    fails(cli("run", graph_files["attr"], "--layer", "gmm", "--rounds", "1"), 2, "GMMConv needs layer.kernel_size")
 
 
 def test_layer_needing_an_input_gnnprop_cannot_supply_is_a_clear_error():
     out = cli("run", KARATE, "--layer", "RGCNConv", "--arg", "num_relations=2", "--rounds", "1")
-    fails(out, 2, "RGCNConv")
+    fails(out, 2, "RGCNConv cannot run in gnnprop", "a type per edge (edge_type)")
 
 
 

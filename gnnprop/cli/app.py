@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover
 from .. import __version__, _signals
 from ..config.flags import BY_PATH, FLAGS
 from ..errors import ExitStatus, GnnpropError
-from . import faults
+from . import faults, spec
 
 #: Config file keys at the top level (a key under one of them names a place in the config).
 CONFIG_KEYS = ("layer", "aggr", "aggr_mode", "rounds", "engine", "device", "dtype", "seed", "graph", "spark")
@@ -59,11 +59,13 @@ def cli_message(e: GnnpropError) -> str:
     return e.render(name, key_text=flag_of(key))
 
 
-def report_error(message: str) -> None:
-    """One line on stderr, whatever the message held."""
-    text = " ".join(str(message).split("\n"))
-    sys.stderr.write(f"gnnprop: error: {text}\n")
-    sys.stderr.flush()
+def report_error(message: str, env=None) -> None:
+    """One line on stderr, whatever the message held; on a terminal, wrapped to its width."""
+    from .env import get_env
+    from .errline import write_error
+
+    env = get_env(env)
+    write_error(sys.stderr, message, tty=env.err_is_tty(), width=env.width)
 
 
 def _silence_stdout() -> None:
@@ -91,11 +93,11 @@ class GnnpropGroup(TyperGroup):
             user_tb = getattr(e, "user_traceback", None)
             if user_tb:  # an error inside the user's own layer: their traceback, then our one line
                 sys.stderr.write(user_tb if user_tb.endswith("\n") else user_tb + "\n")
-            report_error(cli_message(e))
+            report_error(cli_message(e), ctx.obj)
             raise typer.Exit(int(e.exit_code)) from None
         except ClickUsageError as e:  # a command's own flags: one line too, not click's four
             path = e.ctx.command_path if e.ctx is not None else "gnnprop"
-            report_error(f"{path}: {e.format_message().rstrip('.')} (see {path} --help)")
+            report_error(f"{path}: {e.format_message().rstrip('.')} (see {path} --help)", ctx.obj)
             raise typer.Exit(e.exit_code) from None
         except BrokenPipeError:
             _silence_stdout()
@@ -108,7 +110,7 @@ class GnnpropGroup(TyperGroup):
                 raise
             if ctx.meta.get("debug"):
                 traceback.print_exc()
-            report_error(cli_message(err))
+            report_error(cli_message(err), ctx.obj)
             raise typer.Exit(int(err.exit_code)) from None
 
 
@@ -132,9 +134,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_callback(
     ctx: typer.Context,
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Print the version and exit.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback with errors.")] = False,
+    version: Annotated[Optional[bool], spec.opt("version", callback=_version, is_eager=True)] = None,
+    debug: Annotated[bool, spec.opt("debug")] = False,
 ) -> None:
     """Graph message passing, round by round."""
     ctx.meta["debug"] = debug
@@ -142,11 +143,15 @@ def main_callback(
 
 def register() -> typer.Typer:
     """Import the command modules (each adds itself to ``app``)."""
-    from . import bench_cmd, config_cmd, convert_cmd, inspect_cmd, layers_cmd, plot_cmd, run_cmd, validate_cmd  # noqa: F401
+    from . import (bench_cmd, config_cmd, convert_cmd, explore_cmd, inspect_cmd, layers_cmd, plot_cmd,  # noqa: F401
+                   run_cmd, validate_cmd)
 
     return app
 
 
 def main() -> None:
+    from .._tmp import use_private_tempdir
+
+    use_private_tempdir()  # before PyG writes its generated code: a folder of our own, removed at exit
     register()
     app(prog_name="gnnprop")

@@ -91,6 +91,8 @@ def plan_jobs(paths: list[str], folder: str | None, ext: str) -> list[Job]:
 
 def run_jobs(env: Env, jobs: list[Job], run_one: Callable[[Job], None]) -> list[int]:
     """Run every job; a failure is one line on stderr naming its graph. The exit codes of the failures."""
+    from .errline import write_error
+
     failed: list[int] = []
     for job in jobs:
         try:
@@ -99,7 +101,7 @@ def run_jobs(env: Env, jobs: list[Job], run_one: Callable[[Job], None]) -> list[
             text = " ".join(str(e).split("\n"))
             if not text.startswith(job.graph):
                 text = f"{job.graph}: {text}"
-            env.err.write(f"gnnprop: error: {text}\n")
+            write_error(env.err, text, tty=env.err_is_tty(), width=env.width)
             failed.append(e.exit_code)
     if failed:
         env.err.write(f"gnnprop: {len(failed):,} of {len(jobs):,} graphs failed; the others were written\n")

@@ -9,10 +9,11 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError, setting
-from . import helptext
+from . import helptext, spec
+from . import options as o
 from .app import app
 from .env import get_env
-from .options import complete
+from .outputs import choose_output
 
 FORMATS = ("table", "json")
 
@@ -20,39 +21,40 @@ FORMATS = ("table", "json")
 @app.command(**helptext.spec("bench"))
 def bench(
     ctx: typer.Context,
-    engine: Annotated[str, typer.Option("--engine", help="local: gnnprop's engine against plain PyG, one round "
-                                        "a case | spark: the Spark engine against gnnprop's, load, rounds and "
-                                        "memory (the spark extra and Java 17+).",
-                                        autocompletion=complete("local", "spark"))] = "local",
-    nodes: Annotated[Optional[int], typer.Option("--nodes", "-n", help="Nodes of the random graph (default "
-                                                 "1,000,000; 100,000 with --engine spark).")] = None,
-    edges: Annotated[Optional[int], typer.Option("--edges", "-e", help="Distinct directed edges, no self loops "
-                                                 "(default 10,000,000; 1,000,000 with --engine spark).")] = None,
-    features: Annotated[int, typer.Option("--features", "-f", help="Features per node (standard normal, float32).")] = 16,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the graph, the features and the weights.")] = 0,
-    repeat: Annotated[Optional[int], typer.Option("--repeat", help="Timed repetitions of each phase (medians are "
-                                                  "reported; default 3, 1 with --engine spark).")] = None,
-    cases: Annotated[Optional[str], typer.Option("--cases", help="Comma-separated subset of fixed/max, fixed/sum, "
-                                                 "nn/mean, residual/add, gcn (default: all; with --engine spark "
-                                                 "all those it runs).")] = None,
-    graph: Annotated[str, typer.Option("--graph", help="uniform | rmat (R-MAT, a, b, c = 0.57, 0.19, 0.19) "
-                                       "| a graph file (its edges; random features; not with spark).")] = "uniform",
-    reorder: Annotated[str, typer.Option("--reorder", help="The engine's node order: auto | none | degree | bfs "
-                                         "| rcm (its cost is reported apart).")] = "auto",
-    rounds: Annotated[Optional[int], typer.Option("--rounds", help="--engine spark: rounds of each case "
-                                                  "(default 10), timed one by one.")] = None,
-    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="--engine spark: the master URL "
-                                                        "(default local[*]).")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="table | json (default: table on a terminal, "
-                                               "else json).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")] = False,
+    engine: Annotated[str, spec.opt("engine", autocompletion=o.complete("local", "spark"), rich_help_panel=spec.BENCH,
+                                    help="local: gnnprop's engine against plain PyG, one round a "
+                                    "case | spark: the Spark engine against gnnprop's, load, rounds and memory (the "
+                                    "spark extra and Java 17+).")] = "local",
+    nodes: Annotated[Optional[int], spec.opt("num_nodes", show_default=False, help="Nodes of the random graph "
+                                             "(default 1,000,000; 100,000 with --engine spark).")] = None,
+    edges: Annotated[Optional[int], spec.opt("num_edges", show_default=False, help="Distinct directed edges, no self "
+                                             "loops (default 10,000,000; 1,000,000 with --engine spark).")] = None,
+    features: Annotated[int, spec.opt("num_features")] = 16,
+    seed: Annotated[int, spec.opt("seed", help="Seed of the graph, the features and the weights.",
+                                  rich_help_panel=spec.BENCH)] = 0,
+    repeat: Annotated[Optional[int], spec.opt("repeat", show_default=False, help="Timed repetitions of each phase "
+                                              "(medians are reported; default 3, 1 with --engine spark).")] = None,
+    cases: Annotated[Optional[str], spec.opt("cases", show_default=False, help="Comma-separated subset of fixed/max, "
+                                             "fixed/sum, nn/mean, residual/add, gcn (default: all; with --engine "
+                                             "spark all those it runs).")] = None,
+    graph: Annotated[str, spec.opt("graph", help="uniform | rmat (R-MAT, a, b, c = 0.57, 0.19, 0.19) | a graph "
+                                   "file (its edges; random features; not with spark).")] = "uniform",
+    reorder: Annotated[str, spec.opt("reorder", help="The engine's node order: auto | none | degree | bfs | rcm (its "
+                                     "cost is reported apart).", rich_help_panel=spec.BENCH)] = "auto",
+    rounds: Annotated[Optional[int], spec.opt("rounds", help="--engine spark: rounds of each case (default 10), "
+                                              "timed one by one.", rich_help_panel=spec.BENCH)] = None,
+    spark_master: Annotated[Optional[str], spec.opt("spark_master", help="--engine spark: the master URL (default "
+                                                    "local[*]).", rich_help_panel=spec.BENCH)] = None,
+    fmt: Annotated[Optional[str], spec.opt("format", help="table | json (default: table on a terminal, else json).",
+                                           autocompletion=o.complete("table", "json"))] = None,
+    quiet: Annotated[bool, spec.opt("quiet")] = False,
+    no_color: o.NoColor = False,
 ) -> None:
     """Time loading and rounds: gnnprop's engine against plain PyG, or the Spark engine against gnnprop's.
 
     Writes the graph as a CSV edge file in a temporary folder and loads it with
     gnnprop and numpy.loadtxt; runs each case on the engine (engine auto) and on
-    the seed documents' PyG classes, alternating; reports medians, the ratio
+    plain PyG classes written as the tutorial writes them, alternating; reports medians, the ratio
     reference / engine, peak memory, whether the outputs agree, and the engine's
     fixed/max time as a multiple of a bytes-moved lower bound. The default graph
     (1M nodes, 10M edges) takes minutes and several GB of memory.
@@ -63,12 +65,12 @@ def bench(
     the load, every round, peak memory of the Python process and of Spark's JVM,
     the ratio Spark / local, and whether the last rounds agree.
     """
-    from .. import memory
+    from ..engine import memory
     from ..bench import resolve_engine
 
     env = get_env(ctx.obj)
     which = resolve_engine(engine)
-    name = env.choose_format(fmt, FORMATS)
+    name = choose_output(fmt, None, env, allowed=FORMATS).name
     picked = None if cases is None else [c for c in cases.split(",")]
     if which == "local":
         for value, flag in ((rounds, "--rounds"), (spark_master, "--spark-master")):
@@ -103,7 +105,7 @@ def bench(
     # at the least: the features (float32) and node ids, the edges as int64 pairs and the loaded copy
     need = n * (features * 4 + memory.BYTES_PER_NODE) + e * 16 * 2
     memory.require(need, f"the benchmark graph ({n:,} nodes, {e:,} edges, {features} features)",
-                   hint=f"use smaller {setting('nodes')} / {setting('edges')}")
+                   hint=f"use smaller {setting('num_nodes')} / {setting('num_edges')}")
     result = run(spec, say)
     if name == "json":
         env.out.write(json.dumps(result, indent=2) + "\n")
@@ -117,43 +119,60 @@ def _num(x: Any, spec: str = ".3g") -> str:
     return "-" if x is None else format(x, spec)
 
 
+def _compact() -> dict[str, Any]:
+    from rich import box
+
+    return {"box": box.SIMPLE_HEAD, "padding": (0, 1), "pad_edge": False, "collapse_padding": True}
+
+
 def render(console, r: dict[str, Any]) -> None:
-    """The result as Rich tables."""
+    """The result as Rich tables, readable at 80 columns (numbers are never cut: times in
+    milliseconds, headers on two lines, no vertical rules)."""
     from rich.table import Table
     from rich.text import Text
+
+    from .render import wrap_fields
 
     g, m, load, bound = r["graph"], r["machine"], r["load"], r["bound"]
     kind = g.get("file") or g.get("kind", "uniform")
     console.print(Text(f"graph: {kind}, {g['nodes']:,} nodes, {g['edges']:,} edges, {g['features']} features, "
                        f"seed {g['seed']} ({'file' if g.get('file') else 'CSV'} {g['csv_mb']} MB)", style="bold"))
-    console.print(f"machine: {m['cpus']} cpus, torch {m['torch']} ({m['torch_threads']} threads), "
-                  f"PyG {m['torch_geometric']}, copy bandwidth {m['copy_bandwidth_gbs']} GB/s; "
-                  f"medians of {r['repeat']}", markup=False)
+    for line in wrap_fields([f"machine: {m['cpus']} cpus", f"torch {m['torch']} ({m['torch_threads']} threads)",
+                             f"PyG {m['torch_geometric']}", f"copy bandwidth {m['copy_bandwidth_gbs']} GB/s",
+                             f"medians of {r['repeat']}"], console.width, sep=", "):
+        console.print(line, markup=False)
     console.print()
 
-    t = Table(title="load the CSV edge file", title_justify="left")
-    for col in ("loader", "seconds", "peak MB"):
+    t = Table(title="load the CSV edge file", title_justify="left", **_compact())
+    for col in ("loader", "ms", "peak MB"):
         t.add_column(col, justify="left" if col == "loader" else "right")
-    t.add_row("gnnprop.io.load_graph", _num(load["gnnprop_s"]), _num(load["gnnprop_peak_mb"], ".0f"))
+    t.add_row("gnnprop.io.load_graph", _ms_or_dash(load["gnnprop_s"]), _num(load["gnnprop_peak_mb"], ".0f"))
     if load["numpy_s"] is not None:
-        t.add_row("numpy.loadtxt", _num(load["numpy_s"]), _num(load["numpy_peak_mb"], ".0f"))
+        t.add_row("numpy.loadtxt", _ms_or_dash(load["numpy_s"]), _num(load["numpy_peak_mb"], ".0f"))
     console.print(t)
     if load["ratio"] is not None:
         console.print(f"gnnprop / numpy: {_num(load['ratio'])}x", markup=False)
     console.print()
 
-    t = Table(title="one round: gnnprop's engine vs the reference (plain PyG); peak MB above the start",
-              title_justify="left")
-    for col in ("case", "kernel", "engine s", "ref s", "ref/engine", "engine MB", "ref MB", "prepare s", "agree"):
+    t = Table(title="one round: gnnprop's engine against plain PyG (the reference)", title_justify="left",
+              **_compact())
+    heads = ("case", "kernel", "engine\nms", "PyG\nms", "PyG /\nengine", "engine\nMB", "PyG\nMB", "prepare\nms",
+             "agree")
+    for col in heads:
         t.add_column(col, justify="left" if col in ("case", "kernel", "agree") else "right", no_wrap=True)
+    orders = []
     for c in r["cases"]:
-        kernel = c["engine"]
-        if c.get("reorder", "none") != "none":  # the node order, and what computing it took
-            kernel += f" {c['reorder']} {_num(c.get('reorder_s'))} s"
-        t.add_row(c["case"], kernel, _num(c["engine_s"]), _num(c["reference_s"]), f"{_num(c['ratio'])}x",
-                  _num(c["engine_peak_mb"], ".0f"), _num(c["reference_peak_mb"], ".0f"), _num(c["prepare_s"]),
+        if c.get("reorder", "none") != "none":  # the node order, and what computing it took: under the table
+            orders.append(f"{c['case']}: node order {c['reorder']} ({_ms_or_dash(c.get('reorder_s'))} ms)")
+        t.add_row(c["case"], c["engine"], _ms_or_dash(c["engine_s"]), _ms_or_dash(c["reference_s"]),
+                  _times(c["ratio"]), _num(c["engine_peak_mb"], ".0f"), _num(c["reference_peak_mb"], ".0f"),
+                  _ms_or_dash(c["prepare_s"]),
                   Text("yes" if c["agree"] else "NO", style="green" if c["agree"] else "bold red"))
     console.print(t)
+    console.print("MB: peak memory above the start; prepare: the one-off CSR build; agree: the outputs "
+                  "match (max/min bit for bit, the others within rounding).", markup=False)
+    for line in orders:
+        console.print(line, markup=False)
     console.print()
     console.print(Text("lower bound for one round", style="bold"))
     console.print(f"{bound['formula']}", markup=False)
@@ -172,6 +191,10 @@ def render(console, r: dict[str, Any]) -> None:
 
 def _times(x: Any) -> str:
     return "-" if x is None else (f"{x:,.0f}x" if x >= 100 else f"{x:.3g}x")
+
+
+def _ms_or_dash(t: float | None) -> str:
+    return "-" if t is None else _ms(t)
 
 
 def _ms(t: float) -> str:

@@ -17,6 +17,7 @@ SUMMARIES: dict[str, str] = {
     "run": "Propagate features round by round; show or write every round.",
     "inspect": "How one node's value was derived, message by message.",
     "plot": "Draw the graph, the rounds, or one node's derivation.",
+    "explore": "One HTML page: move through the rounds, click a node.",
     "bench": "Time the engine against plain PyG, or Spark against the engine.",
     "validate": "Load a graph and report what it holds.",
     "convert": "Write a graph in another format (JSON, CSV, edge list).",
@@ -42,11 +43,16 @@ EXAMPLES: dict[str, list[str]] = {
         "gnnprop plot sample_graphs/seed_example.json --kind evolution --log -o e.png",
         "gnnprop plot sample_graphs/karate.json --kind derivation --node 33 -o d.png",
     ],
+    "explore": [
+        "gnnprop explore sample_graphs/seed_example.json -o seed.html",
+        "gnnprop explore sample_graphs/karate.json --layer gcn -o k.html",
+        "gnnprop explore sample_graphs/ca-grqc.txt --nodes 13 --rounds 3 -o g.html",
+    ],
     "bench": [
-        "gnnprop bench -n 100000 -e 1000000",
-        "gnnprop bench -n 10000 -e 100000 --cases fixed/max,gcn --format json",
+        "gnnprop bench --num-nodes 100000 --num-edges 1000000",
+        "gnnprop bench --num-nodes 10000 --cases fixed/max,gcn -f json",
         "gnnprop bench --engine spark --cases fixed/max,nn/mean --format json",
-        "gnnprop bench --engine spark -n 10000 -e 100000 --spark-master 'local[2]'",
+        "gnnprop bench --engine spark --num-nodes 10000 --spark-master 'local[2]'",
     ],
     "validate": [
         "gnnprop validate sample_graphs/ca-grqc.txt",
@@ -79,7 +85,14 @@ def examples_text(name: str) -> str:
 
 class Command(TyperCommand):
     """A Typer command whose usage line names arguments plainly: ``GRAPH``, not ``{GRAPH}``, and
-    ``GRAPH...`` for run's graphs (optional only because ``--paths-from`` can give them)."""
+    ``GRAPH...`` for run's graphs (optional only because ``--paths-from`` can give them); its
+    Arguments section shows their names, not Python's types (``GRAPH``, not ``GRAPH <list[str]>``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":
+                param.display_type_rich = lambda ctx: None
 
     def collect_usage_pieces(self, ctx) -> list[str]:
         pieces = super().collect_usage_pieces(ctx)

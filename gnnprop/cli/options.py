@@ -12,67 +12,31 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
-from ..config.flags import CONFIG, FLAGS, GRAPH, Flag
+from ..config.flags import FLAGS, Flag
 from ..errors import UsageError
+from . import spec
+from .spec import complete  # noqa: F401  (commands' completion of fixed values)
 
 
-def complete(*names) -> Callable[[str], list[str]]:
-    """Shell completion (``gnnprop --install-completion``) of an option's value from ``names``."""
-    def values(incomplete: str) -> list[str]:
-        return [n for n in names if n.startswith(incomplete)]
-    return values
-
-
-def _layer_names() -> tuple[str, ...]:
-    from ..layers import KIND_MODULES, PYG_FRIENDLY
-
-    return (*KIND_MODULES, *PYG_FRIENDLY)
-
-
-def _complete_layer(incomplete: str) -> list[str]:
-    return complete(*_layer_names())(incomplete)
-
-
-def _complete_aggr(incomplete: str) -> list[str]:
-    """A name, or the next name of a comma list (``mean,m`` -> ``mean,max``, ``mean,min``, ...)."""
-    from ..aggr import AGGREGATIONS, ALIASES
-
-    head, _, last = incomplete.rpartition(",")
-    prefix = head + "," if head else ""
-    return [prefix + n for n in (*AGGREGATIONS, *ALIASES) if n.startswith(last)]
-
-
-_DYNAMIC = {"layers": _complete_layer, "aggregations": _complete_aggr}
-
-GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites, .parquet), or - for stdin.",
-                                         show_default=False)]
-InputFormat = Annotated[Optional[str], typer.Option("--input-format", help="json | csv | edgelist | parquet (default: from the extension).",
-                                                    rich_help_panel=GRAPH, autocompletion=complete("json", "csv", "edgelist", "parquet"))]
-NodeFeatures = Annotated[Optional[str], typer.Option("--node-features", help="Node table for CSV / edge lists / Parquet: id,f1,f2,... (.parquet: id and x or feature columns)",
-                                                     rich_help_panel=GRAPH)]
-ConfigFile = Annotated[Optional[str], typer.Option("-c", "--config", help="YAML config file.", rich_help_panel=CONFIG)]
-Weights = Annotated[Optional[str], typer.Option("--weights", help="Load the layer's parameters (.safetensors; .pt "
-                                                "tensors only).", rich_help_panel=CONFIG)]
-SaveWeights = Annotated[Optional[str], typer.Option("--save-weights", help="Write the layer's parameters after "
-                                                    "initialisation (.safetensors).", rich_help_panel=CONFIG)]
+GraphArg = Annotated[str, typer.Argument(metavar="GRAPH", help="Graph file (.json, .csv, .txt/.edgelist/.tsv/.cites, "
+                                         ".parquet), or - for stdin.", show_default=False)]
+InputFormat = Annotated[Optional[str], spec.opt("input_format")]
+NodeFeatures = Annotated[Optional[str], spec.opt("node_features")]
+Weights = Annotated[Optional[str], spec.opt("weights")]
+SaveWeights = Annotated[Optional[str], spec.opt("save_weights")]
+NoColor = Annotated[bool, spec.opt("no_color")]
 
 
 def option(flag: Flag) -> Any:
-    """The Typer parameter type of a config flag."""
+    """The Typer parameter type of a config flag (its option from :mod:`.spec`)."""
     kind = {str: Optional[str], int: Optional[int], bool: Optional[bool], list: Optional[list[str]]}[flag.type]
-    extra: dict[str, Any] = {}
-    if isinstance(flag.complete, str):
-        extra["autocompletion"] = _DYNAMIC[flag.complete]
-    elif flag.complete:
-        extra["autocompletion"] = complete(*flag.complete)
-    if flag.type is bool:
-        extra["show_default"] = False
-    return Annotated[kind, typer.Option(flag.declaration, help=flag.help, rich_help_panel=flag.panel, **extra)]
+    return Annotated[kind, spec.opt(flag.key)]
 
 
 #: The flags that make a config (with -c/--config first), in help order: every command
 #: that runs or shows a config takes all of them, through :func:`config_command`.
-CONFIG_OPTIONS: dict[str, Any] = {"config": ConfigFile, **{f.key: option(f) for f in FLAGS}}
+CONFIG_OPTIONS: dict[str, Any] = {"config": Annotated[Optional[str], spec.opt("config")],
+                                  **{f.key: option(f) for f in FLAGS}}
 
 
 def config_command(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -5,57 +5,42 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any, Optional
 
-import typer
 
 from ..errors import UsageError
 from ..plotnames import DERIVATION_MESSAGES, KINDS, LAYOUTS
 from ..resolver import did_you_mean, resolve
 from . import faults
-from . import helptext
+from . import helptext, spec
 from . import options as o
 from .app import app
 from .notes import warn_about_graph
 from .outputs import command_inputs, plan_outputs
 from .sinks import open_output, output_target
 
-PLOT = "Picture"
-
-
 @app.command(**helptext.spec("plot"))
 @o.config_command
 def plot(
     graph: o.GraphArg,
-    output: Annotated[str, typer.Option("--output", "-o", help="The picture: .png, .svg or .pdf.",
-                                        show_default=False, rich_help_panel=PLOT)],
-    kind: Annotated[str, typer.Option("--kind", "-k", help="graph | evolution | derivation.",
-                                      rich_help_panel=PLOT, autocompletion=o.complete(*KINDS))] = "graph",
-    feature: Annotated[int, typer.Option("--feature", min=0, help="Which feature colours / is traced (0 = x0).",
-                                         rich_help_panel=PLOT)] = 0,
-    round_: Annotated[Optional[int], typer.Option("--round", "-r", min=0, help="graph: the round shown (default: "
-                                                  "the last); derivation: the round explained (default 1).",
-                                                  show_default=False, rich_help_panel=PLOT)] = None,
-    node: Annotated[Optional[str], typer.Option("--node", "-n", help="derivation: the node (required); graph with "
-                                                "--sample: the centre of the sample.", show_default=False,
-                                                rich_help_panel=PLOT)] = None,
-    log: Annotated[bool, typer.Option("--log", help="Log colour / y scale (symlog when values are not all "
-                                      "positive), for values that explode.", rich_help_panel=PLOT)] = False,
-    layout: Annotated[str, typer.Option("--layout", help="graph: spring | circle.", rich_help_panel=PLOT,
-                                        autocompletion=o.complete(*LAYOUTS))] = "spring",
-    sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="graph: draw this many nodes, breadth-"
-                                                  "first around --node or the busiest node.", show_default=False,
-                                                  rich_help_panel=PLOT)] = None,
-    max_nodes: Annotated[int, typer.Option("--max-nodes", min=1, help="graph: refuse to draw more nodes than "
-                                           "this without --sample.", rich_help_panel=PLOT)] = 1000,
-    size: Annotated[str, typer.Option("--size", help="Figure size in inches, WxH.", rich_help_panel=PLOT)] = "8x6",
-    dpi: Annotated[int, typer.Option("--dpi", min=10, max=1200, help="Dots per inch (png).",
-                                     rich_help_panel=PLOT)] = 100,
-    title: Annotated[Optional[str], typer.Option("--title", help="Replace the title.", show_default=False,
-                                                 rich_help_panel=PLOT)] = None,
-    precision: Annotated[int, typer.Option("--precision", min=0, max=17, help="derivation: decimals shown.",
-                                           rich_help_panel=PLOT)] = 4,
-    max_neighbours: Annotated[int, typer.Option("--max-neighbours", min=0, help="derivation: in-neighbours "
-                                                "drawn (max/min winners first; the rest counted; 0: all).",
-                                                rich_help_panel=PLOT)] = DERIVATION_MESSAGES,
+    output: Annotated[str, spec.opt("output", help="The picture: .png, .svg or .pdf.", show_default=False,
+                                    rich_help_panel=spec.PICTURE)],
+    kind: Annotated[str, spec.opt("kind", autocompletion=o.complete(*KINDS))] = "graph",
+    feature: Annotated[int, spec.opt("feature")] = 0,
+    round_: Annotated[Optional[int], spec.opt("round", min=0, help="graph: the round shown (default: the last); "
+                                              "derivation: the round explained (default 1).", show_default=False,
+                                              rich_help_panel=spec.PICTURE)] = None,
+    node: Annotated[Optional[str], spec.opt("node", help="derivation: the node (required); graph with --sample: "
+                                            "the centre of the sample.", show_default=False,
+                                            rich_help_panel=spec.PICTURE)] = None,
+    log: Annotated[bool, spec.opt("log")] = False,
+    layout: Annotated[str, spec.opt("layout", autocompletion=o.complete(*LAYOUTS))] = "spring",
+    sample: Annotated[Optional[int], spec.opt("sample")] = None,
+    max_nodes: Annotated[int, spec.opt("max_nodes")] = 1000,
+    size: Annotated[str, spec.opt("size")] = "8x6",
+    dpi: Annotated[int, spec.opt("dpi")] = 100,
+    title: Annotated[Optional[str], spec.opt("title")] = None,
+    precision: Annotated[int, spec.opt("precision", help="derivation: digits after the point.",
+                                       rich_help_panel=spec.PICTURE)] = 4,
+    max_neighbours: Annotated[int, spec.opt("max_neighbours")] = DERIVATION_MESSAGES,
     weights: o.Weights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,

@@ -77,7 +77,8 @@ def refuse_contradictions(manifest: dict, cfg, given: dict[str, Any], shown: str
             with_flag = None
         if with_flag != recorded:
             raise UsageError(f"{_show(value)} is not what the run in {shown}/ used ({f.path}: "
-                             f"{_show(_at(recorded, f.path))}); drop the flag, or start a new run", key=f.key)
+                             f"{_show(_at(recorded, f.path))}); drop the flag, or start a new run", key=f.path,
+                             override=True)
     written = manifest.get("written") or {}
     for key, typed in (("every", given.get("every")), ("last", given.get("last")), ("nodes", given.get("nodes"))):
         if typed is None or (key == "every" and typed == 1 and written.get("every", 1) == 1) or \
@@ -110,3 +111,53 @@ def _at(data: dict, path: str) -> Any:
             return None
         cur = cur[part]
     return cur
+
+
+def open_recorded_run(folder: str, graph: str | None, flags: dict[str, Any], given: dict[str, Any]):
+    """What ``inspect --from-run OUT`` runs with: the finished run's config (``flags`` may only repeat
+    it), its graph (``graph`` when it has moved) and its files. ``given`` holds the input flags typed
+    (weights, node features, input format), which the run's own replace: they are refused."""
+    from ..engine.runfolder import PARAMS, LocalFS, is_finished, join, read_manifest
+
+    fs = LocalFS()
+    shown = folder.rstrip("/") or folder
+    path = os.path.realpath(shown)
+    manifest = read_manifest(fs, path, shown)
+    if not is_finished(fs, path):
+        raise UsageError(f"{shown}/ holds a run that was stopped before it finished (no _SUCCESS), so its rounds "
+                         f"are not the run's answer; finish it with gnnprop run --resume {shown}", key="from_run")
+    params = join(path, PARAMS)
+    _same_inputs(manifest, given, params if fs.exists(params) else None, shown)
+    if flags.get("config") is not None:
+        raise UsageError(f"--from-run reads the run's config from {shown}/_gnnprop.json; drop it", key="config")
+    cfg = config_of(manifest, shown)
+    refuse_contradictions(manifest, cfg, {**flags, "engine": None}, shown)
+    if cfg.engine == "spark":  # the derivation is replayed here, on the local engine's reference form
+        cfg = cfg.copy()
+        cfg.engine = "auto"
+    graph = graph_of(manifest, graph, shown)
+    files = {"folder": path, "shown": shown, "weights": params if fs.exists(params) else None,
+             "node_features": (manifest.get("node_features") or {}).get("path")}
+    return cfg, graph, files
+
+
+def _same_inputs(manifest: dict, given: dict[str, Any], params: str | None, shown: str) -> None:
+    """Refuse an input flag (``--weights``, ``--node-features``, ``--input-format``) that is not what the
+    run in ``shown`` read: the run's own come from its folder, so repeating them is all a flag may do."""
+    from ..engine.runfolder import check_fingerprint, fingerprint
+
+    if given.get("node_features") is not None:
+        recorded = manifest.get("node_features")
+        if not recorded:
+            raise UsageError(f"the run in {shown}/ read no node file", key="node_features")
+        check_fingerprint(recorded, given["node_features"], "node file")
+    if given.get("weights") is not None:
+        mine = fingerprint(params) if params else None
+        theirs = fingerprint(given["weights"])
+        if not mine or not theirs or mine.get("sha256") != theirs.get("sha256"):
+            raise UsageError(f"{given['weights']} is not the run's parameters; the run's own are in "
+                             f"{shown}/_params.safetensors: drop the flag", key="weights")
+    fmt = given.get("input_format")
+    recorded_fmt = (manifest.get("graph") or {}).get("input_format")
+    if fmt is not None and recorded_fmt is not None and fmt != recorded_fmt:
+        raise UsageError(f"{fmt} is not what the run in {shown}/ used ({recorded_fmt})", key="input_format")

@@ -11,19 +11,18 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError
-from . import batch, helptext
+from . import batch, helptext, spec
 from . import options as o
 from .app import app
 from .env import get_env
 from .outputs import Output, choose_output, command_inputs, weights_target
 
-O = "Output"
 
 
-def _complete_format(incomplete: str) -> list[str]:
-    from ..output.formats import FORMATS
+def formats_help() -> str:
+    from ..output.formats import help_text
 
-    return [f for f in FORMATS if f.startswith(incomplete)]
+    return help_text()
 
 
 @app.command(**helptext.spec("run"))
@@ -32,45 +31,31 @@ def run(
     ctx: typer.Context,
     graphs: Annotated[Optional[list[str]], typer.Argument(
         metavar="GRAPH", show_default=False,
-        help="Graph file(s) (.json, .csv, .txt/.edgelist/.tsv/.cites), or - for stdin; several run one after "
-             "another with the same config.")] = None,
-    paths_from: Annotated[Optional[str], typer.Option("--paths-from", metavar="FILE", help="Read graph paths "
-                          "from FILE (- for stdin), one a line; # comments and blank lines are skipped.",
-                          rich_help_panel=o.GRAPH)] = None,
+        help="Graph file(s) (.json, .csv, .txt/.edgelist/.tsv/.cites, .parquet), or - for stdin; several run one "
+             "after another with the same config.")] = None,
+    paths_from: Annotated[Optional[str], spec.opt("paths_from")] = None,
     weights: o.Weights = None,
     save_weights: o.SaveWeights = None,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | text | json | ndjson | csv | "
-                   "tsv | npy | parquet (default: from --output's extension, else table on a terminal, else json).",
-                   rich_help_panel=O, autocompletion=_complete_format)] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE atomically "
-                                                  "instead of stdout; OUT/ (one graph): a run folder of Parquet "
-                                                  "rounds, OUT/round=R/, with its manifest; DIR/ (several graphs, or "
-                                                  "-f json ...): one file per graph, named after it.",
-                                                  rich_help_panel=O)] = None,
-    last: Annotated[bool, typer.Option("--last", help="Only the final round.", rich_help_panel=O)] = False,
-    every: Annotated[int, typer.Option("--every", min=1, help="Every K-th round (and the last).", rich_help_panel=O)] = 1,
-    nodes: Annotated[Optional[str], typer.Option("--nodes", help="Only these node ids, comma separated.",
-                                                 rich_help_panel=O)] = None,
-    precision: Annotated[Optional[int], typer.Option("--precision", min=0, max=17, show_default=False,
-                         help="Table views: at most N digits after the point, a cut number ending in … "
-                              "(default: every digit needed to read the value back).", rich_help_panel=O)] = None,
-    max_rows: Annotated[Optional[int], typer.Option("--max-rows", min=0, show_default=False, help="Rows per table "
-                        "before eliding (0: all; default 20 on a terminal, all in a .txt file).",
-                        rich_help_panel=O)] = None,
-    max_cols: Annotated[Optional[int], typer.Option("--max-cols", min=0, show_default=False, help="Feature columns "
-                        "per table (0: all; default: as many as fit the terminal, all in a .txt file).",
-                        rich_help_panel=O)] = None,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).",
-                                           rich_help_panel=O)] = False,
-    allow_nonfinite: Annotated[bool, typer.Option("--allow-nonfinite", help="Keep going when values overflow "
-                               "(JSON writes null for inf/nan).", rich_help_panel=O)] = False,
-    resume: Annotated[Optional[str], typer.Option("--resume", metavar="OUT", help="Continue the stopped run in the "
-                      "run folder OUT from its last complete round (its config, graph and output come from OUT; "
-                      "GRAPH only when the file has moved).", show_default=False, rich_help_panel=O)] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Also show what the engine itself logs (Spark's JVM "
-                                          "warnings).", rich_help_panel=O)] = False,
+    fmt: Annotated[Optional[str], spec.opt("format", help=f"{formats_help()} (default: from --output's extension, "
+                                           "else table on a terminal, else json).")] = None,
+    output: Annotated[Optional[str], spec.opt("output", help="Write to FILE atomically instead of stdout; OUT/ (one "
+                                              "graph): a run folder of Parquet rounds, OUT/round=R/, with its "
+                                              "manifest; DIR/ (several graphs, or -f json ...): one file per graph, "
+                                              "named after it.")] = None,
+    last: Annotated[bool, spec.opt("last")] = False,
+    every: Annotated[int, spec.opt("every")] = 1,
+    nodes: Annotated[Optional[str], spec.opt("nodes")] = None,
+    precision: Annotated[Optional[int], spec.opt("precision", show_default=False, help="Table views: at most N "
+                         "digits after the point, a cut number ending in … (default: every digit needed to read "
+                         "the value back).")] = None,
+    max_rows: Annotated[Optional[int], spec.opt("max_rows")] = None,
+    max_cols: Annotated[Optional[int], spec.opt("max_cols")] = None,
+    no_color: o.NoColor = False,
+    allow_nonfinite: Annotated[bool, spec.opt("allow_nonfinite")] = False,
+    resume: Annotated[Optional[str], spec.opt("resume", show_default=False)] = None,
+    verbose: Annotated[bool, spec.opt("verbose")] = False,
     **flags: Any,
 ) -> None:
     """Propagate features over GRAPH round by round; print every round (round 0 = the input).

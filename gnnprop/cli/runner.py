@@ -138,12 +138,10 @@ def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | N
 
                 weights_data = encode_weights(run.params)
     except KeyboardInterrupt as e:
-        talk.done()
         e.note = state.interrupted()
         state.error_record(_interrupted_text(e))
         raise
     except GnnpropError as e:
-        talk.done()
         state.error_record(cli_message(e))
         raise
     finally:
@@ -225,8 +223,8 @@ def _write_folder(env: Env, req: RunRequest, run, graph: str, picked, folder: _F
             writer.round(result.round, lambda p: run.write_part(result, p, picked), _record(run))
         meta = run.meta()
         writer.finish({**_record(run), "meta": meta})
-    except BaseException as e:
-        writer.abort(keep=isinstance(e, KeyboardInterrupt))
+    except BaseException as e:  # a stop (Ctrl-C, SIGTERM; on Spark, the job it cancelled) keeps the rounds done
+        writer.abort(keep=isinstance(e, KeyboardInterrupt) or run.stopped)
         raise
     return meta
 
@@ -324,12 +322,12 @@ def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given:
     shown = folder.rstrip("/") or folder
     path = os.path.realpath(shown)
     manifest = read_manifest(fs, path, shown, key="resume")
+    cfg = config_of(manifest, shown)
+    refuse_contradictions(manifest, cfg, given, shown)
     if is_finished(fs, path):
         env.err.write(f"gnnprop: {shown}/ holds a finished run ({manifest.get('stop_reason')}); nothing to "
                       "resume\n")
         return
-    cfg = config_of(manifest, shown)
-    refuse_contradictions(manifest, cfg, given, shown)
     graph = graph_of(manifest, graph, shown)
     written = manifest["written"]
     if written.get("nodes"):

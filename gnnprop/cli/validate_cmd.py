@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import helptext
+from . import helptext, spec
+from .outputs import choose_output
 from . import options as o
 from .app import app
 from .env import get_env
@@ -20,9 +21,10 @@ def validate(
     graph: o.GraphArg,
     input_format: o.InputFormat = None,
     node_features: o.NodeFeatures = None,
-    undirected: Annotated[bool, typer.Option("--undirected", help="Add missing reverse edges first.")] = False,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="table | json (default: table on a terminal).")] = None,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+    undirected: Annotated[bool, spec.opt("undirected", help="Add missing reverse edges first.")] = False,
+    fmt: Annotated[Optional[str], spec.opt("format", help="table | json (default: table on a terminal, else json).",
+                                           autocompletion=o.complete("table", "json"))] = None,
+    no_color: o.NoColor = False,
 ) -> None:
     """Check GRAPH: nodes, edges, feature width, isolated nodes, self loops, duplicate edges."""
     from rich.table import Table
@@ -33,7 +35,7 @@ def validate(
     from .render import escape_id
 
     env = get_env(ctx.obj)
-    fmt = env.choose_format(fmt, ("table", "json"))
+    fmt = choose_output(fmt, None, env, allowed=("table", "json")).name
     g = load_graph(graph, input_format=input_format, node_features=node_features, undirected=undirected)
     warn_about_graph(env.err, g)
     rep = report(g).as_dict()

@@ -70,11 +70,16 @@ def summary_fields(meta: dict) -> list[str]:
     fields = [f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}",
               f"{n:,} round{'s' if n != 1 else ''} computed in {meta['seconds']:.3g} s",
               f"{nodes:,} node{'s' if nodes != 1 else ''}, {edges:,} edge{'s' if edges != 1 else ''}",
-              f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}"
-              + (f", node order {meta['reorder']}" if meta.get("reorder", "none") != "none" else "")]
+              f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}" + _reorder_words(meta)]
     if "start_seconds" in meta:
         fields.append(f"Spark started in {meta['start_seconds']:.3g} s, graph read in {meta['read_seconds']:.3g} s")
     return fields
+
+
+def _reorder_words(meta: dict) -> str:
+    from ..engine.reorder import summary
+
+    return summary(meta)
 
 
 class RunState:

@@ -4,13 +4,15 @@ Plain data (no torch): the CLI's help and shell completion read them without
 loading the library.
 """
 
+from ..aggregation import MODES
+
 #: Floating-point types a run can compute in.
 DTYPES = ("float32", "float64")
 FEATURES = {
     "ones": "a constant 1 per node (width feature_dim, default 1)",
     "degree": "the in-degree of each node (width 1)",
     "onehot": "the identity: node k gets the k-th unit vector (width = number of nodes)",
-    "random": "standard normal values from the seed (width feature_dim, default 16)",
+    "random": "standard normal values drawn with the random seed (width feature_dim, default 16)",
 }
 ROUND_MODES = {
     "static": "a fixed number of rounds: rounds: 10 or {mode: static, n: 10}",
@@ -32,10 +34,5 @@ ORDERS = {
     "bfs": "breadth-first from the highest-degree node",
     "rcm": "reverse Cuthill-McKee on the symmetrised graph",
 }
-AGGR_MODES = {
-    "cat": "concatenate the aggregations (the width grows k-fold)",
-    "sum": "sum of the aggregations", "mean": "mean of the aggregations", "max": "elementwise max",
-    "min": "elementwise min", "std": "elementwise sample std of the k aggregations (torch.std, divides by k-1)",
-    "var": "elementwise sample variance of the k aggregations (torch.var, divides by k-1)",
-    "logsumexp": "elementwise logsumexp",
-}
+#: How a list of aggregations is combined: the aggregation unit's modes (:mod:`gnnprop.aggregation`).
+AGGR_MODES = {name: mode.description for name, mode in MODES.items()}

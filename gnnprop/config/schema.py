@@ -1,6 +1,6 @@
 """Typed run configuration, closed to typos: the schema and its structural checks.
 
-Every key is optional; defaults are the seed documents'. :func:`fill` reads
+Every key is optional; defaults are the tutorial's. :func:`fill` reads
 plain data (parsed YAML) into the dataclasses, rejecting unknown keys (naming
 the full key path and the valid keys), wrong types and invalid values;
 :func:`check` checks the values that need no knowledge of layer kinds. What a
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .. import expr
-from ..aggr import resolve_aggr
+from ..aggregation import resolve_aggr
 from ..errors import ConfigError
 from ..resolver import did_you_mean, resolve
 

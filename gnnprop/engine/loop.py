@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import torch
 
-from ..csr import build_adjacency
+from .csr import build_adjacency
 from ..graph import DeviceGraph
 from ..layers.base import Caller, Fused
 from .rounds import RoundBook, RoundPlan
@@ -74,12 +74,25 @@ class FusedKernel:
 
     def __init__(self, fused: Fused, dtype: torch.dtype):
         self.fused, self.dtype = fused, dtype
+        self.order: torch.Tensor | None = None  # a node order for the reductions (engine.reorder)
+        self.watch: Callable[[torch.Tensor], None] | None = None  # sees each round's aggr_out (inspect)
+
+    @property
+    def reorders_exactly(self) -> bool:
+        """Whether a node order can run inside the reductions (bit for bit the same rounds)."""
+        return self.fused.reductions_only
 
     def prepare(self, graph: DeviceGraph):
-        return build_adjacency(graph, self.dtype, compact=self.fused.compact)
+        return build_adjacency(graph, self.dtype, compact=self.fused.compact, order=self.order)
 
     def step(self, x: torch.Tensor, graph: DeviceGraph, state: Any) -> torch.Tensor:
-        return self.fused.step(x, state)
+        f = self.fused
+        if self.watch is None or f.aggregate is None:
+            return f.step(x, state)
+        # a watched round (inspect): the step's two halves, the aggregation shown to ``watch`` in between
+        aggr = f.aggregate(x, state)
+        self.watch(aggr)
+        return f.step(x, state) if f.composed else f.update(aggr, x)
 
 
 @dataclass

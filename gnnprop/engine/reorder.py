@@ -19,10 +19,11 @@ Pure functions of ``edge_index [2, E]`` (int64, numpy) and ``n``; each returns
 
 Nodes the search does not reach (other components, isolated nodes) follow in
 degree order. :func:`choose` picks an order (``auto``: only where it pays, which
-on every graph measured so far is nowhere), and
-:class:`ReorderedKernel` runs any kernel in the new order and gives every round
-back in the original one, so outputs are exactly as without it (max/min bit for
-bit; sums may differ in the last bits, their terms being added in another order).
+on every graph measured so far is nowhere) and :func:`apply` runs a kernel in it:
+gnnprop's own kinds run only their sparse reductions in the new order, bit for bit
+the rounds of the file's order; PyG's layers run whole rounds on the renumbered rows
+(:class:`ReorderedKernel`), where their matrix products may round differently in the
+last bits (the bound, measured, is in :data:`ROWS`).
 """
 
 from __future__ import annotations
@@ -127,15 +128,27 @@ ORDER_FUNCTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
 }
 
 
+#: What a node order does to the rounds where it runs inside the reductions (gnnprop's own kinds).
+EXACT = "bit-identical: only the sparse reductions run in this order, each node's in-edges in the same order"
+#: The measured bound of :data:`ROWS`, in units of the run's dtype's machine epsilon (docs/exactness.md).
+ROWS_BOUND_EPS = 4
+#: ... and where the layer's own dense work sees the rows in the new order (PyG's layers).
+ROWS = ("the layer's matrix products run on the rows in this order and may round differently: the rounds "
+        f"stay normwise within {ROWS_BOUND_EPS} machine epsilons of the file's order's (measured)")
+
+
 @dataclass
 class Choice:
     """The order a run takes: its name (``none`` or a key of :data:`ORDER_FUNCTIONS`),
-    ``order`` (``None`` for none), why, and how long choosing and computing it took."""
+    ``order`` (``None`` for none), what it does to the results or why none was taken (``why``),
+    how long choosing and computing it took, and whether the rounds are bit for bit those of the
+    file's order (``exact``: ``None`` when no order runs)."""
 
     name: str
     order: np.ndarray | None
     why: str
     seconds: float
+    exact: bool | None = None
 
 
 def choose(kind: str, edge_index: np.ndarray, n: int) -> Choice:
@@ -149,7 +162,7 @@ def choose(kind: str, edge_index: np.ndarray, n: int) -> Choice:
     """
     t0 = time.perf_counter()
     if kind == "none":
-        return Choice("none", None, "asked for", 0.0)
+        return Choice("none", None, "the file's order, as asked", 0.0)
     if kind == "auto":
         return Choice("none", None, "auto: no order has paid in the measurements", 0.0)
     order = ORDER_FUNCTIONS[kind](edge_index, n)
@@ -157,12 +170,49 @@ def choose(kind: str, edge_index: np.ndarray, n: int) -> Choice:
 
 
 def apply(kind: str, kernel: Any, edge_index: torch.Tensor, n: int, device: torch.device) -> tuple[Any, Choice]:
-    """``kernel`` in the order ``reorder: kind`` asks for (the reference path is never reordered:
-    it gathers per edge in the graph's order anyway), and the choice made."""
-    if kernel.name == "reference" and kind != "none":
-        return kernel, Choice("none", None, "the reference path keeps the file's order", 0.0)
+    """``kernel`` in the order ``reorder: kind`` asks for, and the choice made.
+
+    - gnnprop's own kinds on the fused engine: the order runs inside the sparse reductions
+      (:func:`gnnprop.engine.csr.build_adjacency`), so the rounds are bit for bit the file order's;
+    - PyG's layers on the fused engine: the whole round runs on the renumbered rows
+      (:class:`ReorderedKernel`); their matrix products may then round differently, within
+      :data:`ROWS_BOUND_EPS` machine epsilons normwise (measured);
+    - the reference engine is never reordered (it gathers per edge in the edge list's order anyway):
+      the choice says so.
+    """
+    if kernel.name == "reference" and kind not in ("none", "auto"):
+        return kernel, Choice("none", None, f"{kind} not applied: the reference engine computes per edge, "
+                                            "in the edge list's order", 0.0)
     choice = choose(kind, edge_index.cpu().numpy(), n)
-    return (kernel if choice.order is None else ReorderedKernel(kernel, choice.order, device)), choice
+    if choice.order is None:
+        return kernel, choice
+    if getattr(kernel, "reorders_exactly", False):
+        kernel.order = torch.from_numpy(choice.order).to(device)
+        choice.exact, choice.why = True, EXACT
+        if torch.device(device).type != "cpu":  # the CPU's sparse sums add a row's terms in order; cuSPARSE's
+            choice.exact, choice.why = None, f"{EXACT}; bit-identical on the CPU, not measured on {device}"
+        return kernel, choice
+    choice.exact, choice.why = False, ROWS
+    return ReorderedKernel(kernel, choice.order, device), choice
+
+
+def meta_fields(choice: Choice | None) -> dict[str, Any]:
+    """A run's meta on its node order: ``reorder_exact`` (``None`` where no order ran) and ``reorder_note``
+    (what the order did to the results, or why none ran)."""
+    if choice is None:
+        return {"reorder_exact": None, "reorder_note": ""}
+    return {"reorder_exact": choice.exact, "reorder_note": choice.why}
+
+
+def summary(meta: dict[str, Any]) -> str:
+    """The node order in a run's closing summary: ``, node order rcm (bit-identical)``, or what was
+    asked and not applied; nothing for the file's order."""
+    name, note = meta.get("reorder", "none"), meta.get("reorder_note", "")
+    if name != "none":
+        exact = meta.get("reorder_exact")
+        within = f" (may differ in the last bits: normwise within {ROWS_BOUND_EPS} eps)"
+        return f", node order {name}" + (" (bit-identical)" if exact else within if exact is False else "")
+    return f", {note}" if " not applied: " in note else ""
 
 
 def inverse(order: np.ndarray) -> np.ndarray:

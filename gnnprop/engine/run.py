@@ -84,6 +84,10 @@ class Run(Protocol):
     def meta(self) -> dict[str, Any]:
         """What ran, where, and why it stopped (:func:`meta`)."""
 
+    @property
+    def stopped(self) -> bool:
+        """Whether Ctrl-C or SIGTERM came (on Spark the failure it causes is a cancelled job's)."""
+
 
 def meta(config: Config, book: RoundBook, *, aggr: str, device: str, dtype: str, engine: str, engine_note: str,
          num_nodes: int, num_edges: int, seconds: float, reorder: str = "none",
@@ -108,6 +112,10 @@ def meta(config: Config, book: RoundBook, *, aggr: str, device: str, dtype: str,
         "seconds": round(seconds, 6),
     }
     out.update(extra or {})
+    if "reorder_note" not in out:  # an engine that orders no nodes (Spark) says it did not
+        asked = config.reorder not in ("auto", "none")
+        out.update(reorder_exact=None, reorder_note=f"{config.reorder} not applied: the {engine} engine keeps the "
+                   "file's order" if asked else "")
     return out
 
 
@@ -163,6 +171,8 @@ class LocalRun:
 
     def will_collect(self, rounds: int, picked: Picked | None = None) -> None:
         pass  # the rounds are here already
+
+    stopped = False  # Ctrl-C and SIGTERM are a KeyboardInterrupt where they come
 
     def file_system(self, path: str) -> Any:
         from .runfolder import LocalFS

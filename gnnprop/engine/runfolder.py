@@ -280,10 +280,7 @@ class RunFolderWriter:
     def resume(self, manifest: dict[str, Any]) -> None:
         """Continue a stopped run: drop what its last, unfinished round left behind."""
         self.manifest = dict(manifest, status="running")
-        done = set(manifest["written"]["rounds"])
-        for name in self.fs.listdir(self.path):
-            if name.startswith("round=") and not (name[6:].isdigit() and int(name[6:]) in done):
-                self.fs.delete(join(self.path, name))
+        self._drop_unfinished()
         replaced = manifest.get("replaces")
         self.previous = None if not replaced else join(os.path.dirname(self.path) or ".", replaced)
         self.created = False
@@ -316,6 +313,7 @@ class RunFolderWriter:
         if keep and self.previous is None and self.manifest:
             self.manifest["status"] = "stopped"
             try:
+                self._drop_unfinished()
                 self._save()
             except OSError:
                 pass
@@ -329,6 +327,13 @@ class RunFolderWriter:
             if self.fs.exists(self.path):
                 self.fs.delete(self.path)
             self.fs.rename(self.previous, self.path)
+
+    def _drop_unfinished(self) -> None:
+        """Remove the round folders the manifest does not list (a round cut short, its temporary files)."""
+        done = set(self.manifest["written"]["rounds"])
+        for name in self.fs.listdir(self.path):
+            if name.startswith("round=") and not (name[6:].isdigit() and int(name[6:]) in done):
+                self.fs.delete(join(self.path, name))
 
     def _save(self) -> None:
         data = json.dumps(self.manifest, indent=1, default=_plain) + "\n"

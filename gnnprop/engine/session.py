@@ -20,7 +20,7 @@ import torch
 from ..config.names import DTYPES as DTYPE_NAMES
 from ..config.schema import Config
 from ..device import resolve_device
-from .. import memory
+from . import memory
 from ..errors import ConfigError
 from ..guards import check_fits_dtype
 from ..graph import DeviceGraph, Graph, with_default_features, with_reverse_edges
@@ -102,7 +102,7 @@ class Session:
                     dtype=str(self.dtype).replace("torch.", ""), engine=self.kernel.name,
                     engine_note=self.engine_note, reorder=self.reorder.name if self.reorder else "none",
                     num_nodes=self.graph.num_nodes, num_edges=self.graph.num_edges,
-                    seconds=p.seconds if p else 0.0)
+                    seconds=p.seconds if p else 0.0, extra=reorder.meta_fields(self.reorder))
 
 
 def probe_width(kind: LayerKind, params: torch.nn.Module, in_dim: int, g: Graph) -> int:
@@ -228,8 +228,8 @@ def choose_kernel(engine: str, session: Session) -> tuple[Kernel, str]:
     The reference kernel calls ``session.layer``, the PyG form ``inspect`` listens to."""
     kind = session.kind
     if engine == "spark":
-        raise ConfigError("the spark engine runs only through gnnprop run (it reads the graph with Spark); "
-                          "use engine auto, fused or reference here", key="engine")
+        raise ConfigError("inspect explains a node on the local engine (a Spark run is explained from its run "
+                          "folder: inspect --from-run OUT); use engine auto, fused or reference here", key="engine")
     if engine == "reference":
         return ReferenceKernel(kind.caller(session.layer)), "asked for"
     fused = kind.fused(session.params, session.dgraph)

@@ -248,34 +248,3 @@ def index_tokens_in(tokens: Sequence[str], index: Mapping[NodeId, int], where: W
             raise InputError(f"{where(_first(codes, c))}: node {show_id(value)} is not in the node file {table_name}")
         position[c] = found
     return position[codes]
-
-
-def same_text(node_ids: Sequence[NodeId]) -> tuple[int, int] | None:
-    """Positions ``(i, j)`` of an integer id and a string id that read the same as text (``7`` and
-    ``"7"``), or ``None``: what a one-type column (Parquet's, Arrow's, Spark's) cannot keep apart."""
-    ints = {str(v): k for k, v in enumerate(node_ids) if type(v) is int}
-    if not ints or len(ints) == len(node_ids):
-        return None
-    for k, v in enumerate(node_ids):
-        if type(v) is str and v in ints:
-            return ints[v], k
-    return None
-
-
-def refuse_same_text(node_ids: Sequence[NodeId], fmt: str) -> None:
-    """Refuse ids that a one-type column would merge (:func:`same_text`), naming both.
-
-    A column of ``fmt`` (Parquet) has one type, so ids of both kinds are written as text; an
-    integer and a string with the same text would become one id, two rows sharing it. Keeping
-    the type is not possible there (Parquet has no union type, and Spark and pandas read one type
-    a column), so the mix is refused where it would lose a node, and allowed where it would not."""
-    pair = same_text(node_ids)
-    if pair is None:
-        return
-    from ..errors import UsageError
-
-    i, j = pair
-    raise UsageError(f"{fmt} cannot keep node ids {node_ids[i]} (an integer, node {i + 1}) and {node_ids[j]!r} "
-                     f"(a string, node {j + 1}) apart: its id column has one type, so mixed ids are written as "
-                     f"text, where both read {str(node_ids[i])!r}; write json or ndjson (they keep each id's "
-                     "type), or rename one of them", key="format")

@@ -38,7 +38,7 @@ import torch
 
 from ..errors import InputError
 from ..graph import Graph, NodeId, with_reverse_edges
-from ..memory import check_node_count
+from ..engine.memory import check_node_count
 from .ids import check_json_id, show
 from .source import gc_paused
 

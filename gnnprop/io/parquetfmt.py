@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..graph import Graph, NodeId
 from . import ids
 from .csvfmt import _columns
-from .parquetsafe import read_file
+from ..output.parquetsafe import read_file
 from .source import read_data
 from .tables import NodeTable
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 import numpy as np
 
@@ -32,8 +32,19 @@ from ..graph import Graph
 from ..output.writers import _csv_field, id_grid, text_rows
 from .ids import INT_TOKEN
 
-#: Formats a graph can be written in (the input formats).
-SAVE_FORMATS = ("json", "csv", "edgelist")
+#: Formats a graph can be written in (each reads back as the same graph): name -> description.
+SAVE_FORMATS: dict[str, str] = {
+    "json": "JSON tensor form (x, edge_index, edge_weight, edge_attr, y, node_ids)",
+    "nodelink": "JSON node-link form, as networkx writes it (nodes with id and x; links with source, target, "
+                "weight, edge_attr)",
+    "csv": "a CSV edge file src,dst[,weight][,attr0,...]; --nodes-out: id,x0,...",
+    "edgelist": "'src dst [weight [attrs...]]' lines under a # comment; --nodes-out: 'id x0 ...' lines",
+    "parquet": "a Parquet edge table src, dst[, weight][, attr0, ...]; --nodes-out: a Parquet node table id, x0, ...",
+}
+#: The formats written as bytes.
+BINARY_SAVE = ("parquet",)
+#: The formats whose one file holds the nodes too.
+WHOLE_SAVE = ("json", "nodelink")
 
 
 def needs_node_file(g: Graph) -> str | None:
@@ -71,6 +82,48 @@ def dropped(g: Graph, fmt: str) -> list[str]:
     return ["labels (y)"] if g.y is not None and fmt != "json" else []
 
 
+Write = Callable[[IO], None]
+
+
+def graph_writers(g: Graph, fmt: str, with_nodes: bool, target: str) -> tuple[Write, Write | None]:
+    """What writes the graph file (``fmt``, to a stream: bytes for :data:`BINARY_SAVE`) and the node
+    file. Everything that could refuse the graph does so before anything is written."""
+    if fmt == "parquet":
+        from .parquet_out import graph_tables
+
+        edges, nodes = graph_tables(g, with_nodes, target)
+        return _parquet_write(edges), None if nodes is None else _parquet_write(nodes)
+    if fmt == "nodelink":
+        text = nodelink_text(g)
+        return (lambda stream: stream.write(text)), None
+    edges, nodes = graph_texts(g, fmt, with_nodes, target)
+    return _text_write(edges), None if nodes is None else _text_write(nodes)
+
+
+def _text_write(chunks: Iterator[str]) -> Write:
+    def write(stream: IO) -> None:
+        for chunk in chunks:
+            stream.write(chunk)
+    return write
+
+
+def _parquet_write(table) -> Write:
+    def write(stream: IO) -> None:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, stream)
+    return write
+
+
+def check_edges_alone(g: Graph, fmt: str, target: str) -> None:
+    """Refuse an edge file alone where it would not give ``g`` back (see :func:`needs_node_file`)."""
+    why = needs_node_file(g)
+    if why is not None:
+        what = {"csv": "a CSV edge file", "parquet": "a Parquet edge table"}.get(fmt, "an edge list")
+        raise UsageError(f"{target}: {what} alone would lose data: {why}; also write the nodes with "
+                         f"{setting('nodes_out', 'FILE')}, or convert to json")
+
+
 def graph_texts(g: Graph, fmt: str, with_nodes: bool, target: str) -> tuple[Iterator[str], Iterator[str] | None]:
     """The text of the edge file (or the whole JSON) and of the node file, as chunks.
 
@@ -79,10 +132,7 @@ def graph_texts(g: Graph, fmt: str, with_nodes: bool, target: str) -> tuple[Iter
     if fmt == "json":
         return iter([json_text(g)]), None
     if not with_nodes:
-        why = needs_node_file(g)
-        if why is not None:
-            raise UsageError(f"{target}: {'a CSV edge file' if fmt == 'csv' else 'an edge list'} alone would lose data: {why}; "
-                             f"also write the nodes with {setting('nodes_out', 'FILE')}, or convert to json")
+        check_edges_alone(g, fmt, target)
     sep = "," if fmt == "csv" else " "
     spell = _csv_field if fmt == "csv" else _plain_id
     ids = _id_grid(g, spell, fmt)
@@ -185,20 +235,63 @@ def json_text(g: Graph) -> str:
         raise UsageError("the graph holds inf or nan, which JSON cannot carry") from None
 
 
+def nodelink_text(g: Graph) -> str:
+    """The node-link form of ``g`` (what networkx's ``node_link_data`` writes; exact numbers)."""
+    x = None if g.x is None else g.x.tolist()
+    nodes = [{"id": i} if x is None else {"id": i, "x": x[k]} for k, i in enumerate(g.node_ids)]
+    src, dst = g.edge_index.tolist()
+    ids = g.node_ids
+    weight = None if g.edge_weight is None else g.edge_weight.tolist()
+    attr = None if g.edge_attr is None else \
+        (g.edge_attr.unsqueeze(1) if g.edge_attr.dim() == 1 else g.edge_attr).tolist()
+    links = []
+    for k, (a, b) in enumerate(zip(src, dst)):
+        link: dict = {"source": ids[a], "target": ids[b]}
+        if weight is not None:
+            link["weight"] = weight[k]
+        if attr is not None:
+            link["edge_attr"] = attr[k]
+        links.append(link)
+    multi = g.num_edges and int(np.unique(g.edge_index.numpy(), axis=1).shape[1]) != g.num_edges
+    doc = {"directed": True, "multigraph": bool(multi), "graph": {}, "nodes": nodes, "links": links}
+    if g.y is not None:
+        raise UsageError("the graph has labels (y), which the node-link form does not carry; convert to json")
+    try:
+        return json.dumps(doc, allow_nan=False) + "\n"
+    except ValueError:
+        raise UsageError("the graph holds inf or nan, which JSON cannot carry") from None
+
+
+def format_of(path: str | os.PathLike, fmt: str | None = None) -> str:
+    """The format to write ``path`` in: ``fmt`` (a name from :data:`SAVE_FORMATS` or an input alias),
+    else from the extension."""
+    from ..resolver import resolve
+    from . import ALIASES, EXTENSIONS
+
+    if fmt is not None:
+        aliases = {a: f for a, f in ALIASES.items() if f in SAVE_FORMATS and a not in SAVE_FORMATS}
+        return resolve(fmt, SAVE_FORMATS, what="output format", key="to", aliases=aliases)[0]
+    found = EXTENSIONS.get(Path(path).suffix.lower())
+    if found is None:
+        raise UsageError(f"{path}: cannot tell the format from its extension (known: "
+                         f"{', '.join(sorted(EXTENSIONS))}); pass {setting('to', ' | '.join(SAVE_FORMATS))}")
+    return found
+
+
 def save_graph(graph: Any, path: str | os.PathLike, *, fmt: str | None = None,
                nodes_path: str | os.PathLike | None = None) -> None:
-    """Write ``graph`` as ``gnnprop convert`` does (format from the extension unless
-    ``fmt``); ``nodes_path`` also writes the node file of a CSV / edge-list graph."""
-    from . import EXTENSIONS
+    """Write ``graph`` as ``gnnprop convert`` does (format from the extension unless ``fmt``);
+    ``nodes_path`` also writes the node file of an edge file (CSV, edge list, Parquet)."""
     from .interop import as_graph
 
     g = as_graph(graph)
-    fmt = fmt or EXTENSIONS.get(Path(path).suffix.lower())
-    if fmt not in SAVE_FORMATS:
-        raise UsageError(f"{path}: cannot tell the format; pass fmt= one of {', '.join(SAVE_FORMATS)}")
-    if nodes_path is not None and fmt == "json":
-        raise UsageError("a JSON graph carries its nodes itself", key="nodes_path")
-    edges, nodes = graph_texts(g, fmt, nodes_path is not None, str(path))
-    Path(path).write_text("".join(edges), encoding="utf-8")
+    fmt = format_of(path, fmt)
+    if nodes_path is not None and fmt in WHOLE_SAVE:
+        raise UsageError(f"a {fmt} graph carries its nodes itself", key="nodes_path")
+    edges, nodes = graph_writers(g, fmt, nodes_path is not None, str(path))
+    mode = "wb" if fmt in BINARY_SAVE else "w"
+    with open(path, mode, **({} if fmt in BINARY_SAVE else {"encoding": "utf-8", "newline": ""})) as f:
+        edges(f)
     if nodes is not None:
-        Path(nodes_path).write_text("".join(nodes), encoding="utf-8")
+        with open(nodes_path, mode, **({} if fmt in BINARY_SAVE else {"encoding": "utf-8", "newline": ""})) as f:
+            nodes(f)

@@ -8,7 +8,7 @@ docs) and each of its lowerings:
   ``propagate``: the definition of what the layer computes, and what
   ``inspect`` listens to through PyG's hooks;
 - ``fused(params, graph)``: the same round as node-level tensor work plus
-  sparse reductions (:mod:`gnnprop.csr`), or the reason there is none;
+  sparse reductions (:mod:`gnnprop.engine.csr`), or the reason there is none;
 - ``spark(params, ops)`` (optional): the round as a Spark DataFrame
   transformation, built from the toolbox ``ops`` the Spark engine hands it
   (:mod:`gnnprop.engine.spark.ops`), or the reason there is none. The kind
@@ -30,7 +30,8 @@ from typing import Any, Callable, Protocol
 import torch
 
 from ..config.schema import LayerConfig
-from ..csr import Adjacency, fused_op
+from ..aggregation import SPARK, by_pyg_class
+from ..engine.csr import Adjacency
 from ..errors import ConfigError
 from ..graph import DeviceGraph
 
@@ -42,10 +43,46 @@ Caller = Callable[[torch.Tensor, DeviceGraph], torch.Tensor]
 
 @dataclass(frozen=True)
 class Fused:
-    """A kind's fused lowering for one run."""
+    """A kind's fused lowering for one run.
+
+    ``aggregate`` and ``update``, where given, are the step's two halves: ``step(x, adj)`` is
+    ``update(aggregate(x, adj), x)`` bit for bit, so ``inspect`` can show the engine's own
+    ``aggr_out`` (:class:`gnnprop.engine.loop.FusedKernel` runs the halves for a watched round).
+    ``composed`` says, where the step computes the round without forming ``aggr_out`` at all, how
+    it does (the halves then only show what ``aggr_out`` is). ``how`` says how ``aggregate`` forms
+    the aggregation (what ``inspect`` writes when that differs from the messages reduced in order).
+    """
 
     step: Step
     compact: bool = True  # the step takes int32 CSR indices (gnnprop's own kernels; PyG's layers want int64)
+    #: the step reaches the neighbours only through :func:`gnnprop.engine.csr.reduce` / ``reduce_raw``, so a
+    #: node order can run inside the reductions, bit for bit (PyG's layers use the adjacency themselves)
+    reductions_only: bool = True
+    aggregate: Callable[[torch.Tensor, Adjacency], torch.Tensor] | None = None
+    update: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    composed: str = ""
+    how: str = ""
+
+
+def halves(aggregate: Callable[[torch.Tensor, Adjacency], torch.Tensor],
+           update: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], how: str, **more) -> Fused:
+    """A :class:`Fused` whose step is ``update(aggregate(x, adj), x)``."""
+    return Fused(lambda x, adj: update(aggregate(x, adj), x), aggregate=aggregate, update=update, how=how, **more)
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """A kind's formulas as arithmetic on edges' and one node's values (numpy, in the values' dtype,
+    in the order the formulas are written: :mod:`gnnprop.layers.inorder`), for ``inspect`` to redo
+    what it shows: ``message(inputs)`` takes the message's ``inputs`` by name, E edges' rows at once
+    (``[E, F]``; ``edge_weight`` ``[E]``), and gives ``[E, width]``, each row computed as on its own;
+    ``update(x, aggr_out)`` one node's. ``products`` names the modules whose matrix products the
+    formulas hold (the engines, through BLAS, add their terms in another order than written)."""
+
+    message: Callable[[dict[str, Any]], Any]
+    update: Callable[[Any, Any], Any]
+    inputs: tuple[str, ...] = ("x_i", "x_j")
+    products: str = ""
 
 
 class LayerKind(Protocol):
@@ -54,6 +91,7 @@ class LayerKind(Protocol):
     fields: tuple[str, ...]    # the LayerConfig keys this kind reads
     is_local: bool             # a node's new value depends only on itself and its in-edges
     runs_user_code: bool       # building or calling it runs the user's own Python
+    has_spark: bool            # it has a Spark form (``spark(params, ops)``) for some configs
 
     def describe(self) -> str:
         """One line for ``gnnprop layers``."""
@@ -94,11 +132,19 @@ def aggr_width_factor(aggr: Any, aggr_mode: str | None) -> int:
     return 1
 
 
+def width_keeping_modes() -> str:
+    """The ``aggr_mode`` values that keep ``aggr_out`` one message wide (every mode but ``cat``), in words."""
+    from ..aggregation import MODES
+
+    modes = [m for m in MODES if m != "cat"]
+    return f"{', '.join(modes[:-1])} or {modes[-1]}"
+
+
 def spark_aggr(aggr: Any) -> str | list[str] | None:
-    """What a Spark lowering reduces with: one of sum, mean, max, min, or a list of them (combined
-    by the layer's ``aggr_mode``); ``None`` for anything else."""
+    """What a Spark lowering reduces with: an aggregation the Spark engine has (:data:`gnnprop.aggregation.SPARK`),
+    or a list of them (combined by the layer's ``aggr_mode``); ``None`` for anything else."""
     names = [aggr] if isinstance(aggr, str) else list(aggr) if isinstance(aggr, (list, tuple)) else []
-    if not names or any(fused_op(n) is None for n in names):
+    if not names or any(n not in SPARK for n in names):
         return None
     return names[0] if isinstance(aggr, str) else names
 
@@ -115,15 +161,11 @@ def mp_kwargs(aggr: Any, aggr_mode: str | None) -> dict[str, Any]:
     return {"aggr": aggr, "aggr_kwargs": {"mode": aggr_mode} if aggr_mode else None}
 
 
-_AGGR_CLASSES = {"SumAggregation": "sum", "MeanAggregation": "mean", "MaxAggregation": "max",
-                 "MinAggregation": "min", "MulAggregation": "mul", "StdAggregation": "std", "VarAggregation": "var"}
-
-
 def module_aggr_text(layer: torch.nn.Module) -> str:
     """The aggregation a built PyG layer really uses, read from its ``aggr_module``.
 
     Not from ``layer.aggr``: a class may assign ``self.aggr`` after ``__init__``
-    (the seed's NN layer does), which PyG ignores.
+    (the tutorial's NN layer does), which PyG ignores.
     """
     module = getattr(layer, "aggr_module", None)
     if module is None:
@@ -131,9 +173,9 @@ def module_aggr_text(layer: torch.nn.Module) -> str:
         return a if isinstance(a, str) else "none"
     name = type(module).__name__
     if name == "MultiAggregation":
-        parts = [_AGGR_CLASSES.get(type(m).__name__, type(m).__name__) for m in module.aggrs]
+        parts = [by_pyg_class(type(m).__name__) for m in module.aggrs]
         return f"[{', '.join(parts)}] ({module.mode})"
-    return _AGGR_CLASSES.get(name, name)
+    return by_pyg_class(name)
 
 
 def module_formulas(layer: torch.nn.Module, whole: str | None = None) -> dict[str, str]:
@@ -161,7 +203,7 @@ def make_caller(layer: torch.nn.Module, what: str | None = None) -> Caller:
     """Call any ``MessagePassing`` layer the same way: ``caller(x, graph) -> x'``.
 
     Layers' ``forward`` signatures differ (GCN takes ``edge_weight``, GAT
-    ``edge_attr``, seed 003's ``DynamicGNN`` a ``num_iterations``); this reads the
+    ``edge_attr``, the snippet's ``DynamicGNN`` a ``num_iterations``); this reads the
     signature once and passes what the layer accepts and the graph has.
     ``num_iterations`` is always 1, so gnnprop's rounds stay in charge. A tuple
     result (``(x, attention)``) gives its first element.
@@ -169,7 +211,10 @@ def make_caller(layer: torch.nn.Module, what: str | None = None) -> Caller:
     params = dict(inspect.signature(layer.forward).parameters)
     names = [n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
     required = [n for n in names if params[n].default is inspect.Parameter.empty]
-    unknown = [n for n in required[2:] if n not in KNOWN]
+    # x and the edge list go first, whatever their names; a forward naming edge_index later (x, x_0,
+    # edge_index) needs what comes between
+    by_name = "edge_index" in names[2:]
+    unknown = [n for n in (required[1:] if by_name else required[2:]) if n not in KNOWN]
     what = what or type(layer).__name__
     if len(required) < 2 and not (len(names) >= 2):
         raise ConfigError(f"{what}.forward must take (x, edge_index, ...)", key="layer")
@@ -189,7 +234,7 @@ def make_caller(layer: torch.nn.Module, what: str | None = None) -> Caller:
             kwargs["edge_attr"] = graph.edge_attr
         if takes_iter:
             kwargs["num_iterations"] = 1
-        out = layer(x, graph.edge_index, **kwargs)
+        out = layer(x, edge_index=graph.edge_index, **kwargs) if by_name else layer(x, graph.edge_index, **kwargs)
         if isinstance(out, tuple):  # e.g. (x, attention) from layers asked to return more
             out = out[0]
         return out
@@ -207,6 +252,10 @@ class OwnKind:
     is_local = True
     runs_user_code = False
     summary = ""
+
+    @property
+    def has_spark(self) -> bool:
+        return hasattr(self, "spark")
 
     def describe(self) -> str:
         return self.summary

@@ -1,4 +1,4 @@
-"""The tutorial's hand-written layer (seed 000), with the formulas taken from the config.
+"""The tutorial's hand-written layer, with the formulas taken from the config.
 
     m_ij = message(x_i, x_j, edge_weight)      default 0.5 * x_i + 2 * x_j
     a_i  = AGGR_{j -> i} m_ij                   default max
@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import torch
 
 from .. import expr
 from ..config.schema import LayerConfig
-from ..csr import Poly, affine, eval_into, fused_op, reduce_raw
+from ..engine.csr import Poly, affine, eval_into, fused_op, reduce_raw
 from ..errors import ConfigError
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
+from .base import Arithmetic, Fused, OwnKind, aggr_width_factor, halves, mp_kwargs, spark_aggr, width_keeping_modes
 
 
 def _fit(value, like: torch.Tensor) -> torch.Tensor:
@@ -71,7 +72,9 @@ def _layer_class():
             self.uses_edge_weight = params.uses_edge_weight
 
         def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None):
-            if self.uses_edge_weight and edge_weight is None:
+            if not self.uses_edge_weight:
+                edge_weight = None  # what the message does not read is not one of its inputs (inspect)
+            elif edge_weight is None:
                 edge_weight = torch.ones(edge_index.shape[1], dtype=x.dtype, device=x.device)
             return self.propagate(edge_index, x=x, edge_weight=edge_weight)
 
@@ -101,7 +104,7 @@ class FixedKind(OwnKind):
         k = aggr_width_factor(aggr, aggr_mode)
         if k != 1:
             raise ConfigError(f"cat makes aggr_out {k} x {in_dim} wide, but the fixed layer's update "
-                              f"combines it with x (width {in_dim}); use aggr_mode sum, mean, max or min",
+                              f"combines it with x (width {in_dim}); use aggr_mode {width_keeping_modes()}",
                               key="aggr_mode")
         return FixedParams(expr.parse(cfg.message, expr.MESSAGE, "layer.message"),
                            expr.parse(cfg.update, expr.UPDATE, "layer.update"), in_dim, aggr, aggr_mode)
@@ -125,6 +128,21 @@ class FixedKind(OwnKind):
             return f"the aggregation {self.aggr_text(p)} has no Spark form"
         return _spark_step(p, ops, op)
 
+    def arithmetic(self, p: FixedParams) -> Arithmetic:
+        """The message and the update evaluated on one edge's / one node's values (torch on the CPU, in
+        their dtype: the same operations as the engines', in the formula's order)."""
+        def message(inputs):  # [E, F] rows of E edges (the same arithmetic, row by row, as one at a time)
+            env = {k: torch.from_numpy(np.array(v)) for k, v in inputs.items()}
+            like = env["x_j"]
+            if "edge_weight" in env:
+                env["edge_weight"] = env["edge_weight"].reshape(-1, 1)
+            return _fit(p.message_expr.eval(env), like).numpy()
+
+        def update(x, aggr_out):
+            x, aggr_out = torch.from_numpy(np.array(x)), torch.from_numpy(np.array(aggr_out))
+            return _fit(p.update_expr.eval({"x": x, "aggr_out": aggr_out}), x).numpy()
+        return Arithmetic(message, update, inputs=("x_i", "x_j", "edge_weight") if p.uses_edge_weight else ("x_i", "x_j"))
+
     def fused(self, p: FixedParams, graph) -> Fused | str:
         if isinstance(p.aggr, (list, tuple)):
             return "several aggregations have no fused form"
@@ -134,6 +152,8 @@ class FixedKind(OwnKind):
         poly = affine(p.message_expr.tree)
         if poly is None:
             return f"the message {p.message_expr.source!r} is not affine in x_i, x_j"
+        if graph.edge_weight is None:  # edge_weight is 1 on every edge: its terms are the unweighted ones
+            poly = _unweighted(poly)
         weighted = any(w for (_, w) in poly)
 
         def update(aggr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -146,18 +166,14 @@ class FixedKind(OwnKind):
             b = poly.get(("x_j", 0), 0.0)
             pick = op if b >= 0 else ("min" if op == "max" else "max")
 
-            def step(x, adj):
+            def aggregate(x, adj):
                 m = reduce_raw(adj, x, pick)
-                aggr, mine = eval_into(p.message_expr, {"x_i": x, "x_j": m}, (m,), x)
-                aggr = aggr.masked_fill_(adj.empty, 0) if mine else aggr.masked_fill(adj.empty, 0)
-                return update(aggr, x)
-            return Fused(step)
+                env = {"x_i": x, "x_j": m, "edge_weight": 1.0}  # (a weighted message here: no edge weights)
+                aggr, mine = eval_into(p.message_expr, env, (m,), x)
+                return aggr.masked_fill_(adj.empty, 0) if mine else aggr.masked_fill(adj.empty, 0)
+            return halves(aggregate, update, f"the message applied to the {pick} of x_j over the in-neighbours")
 
-        composed = _composed_step(poly, p.update_expr, op)
-        if composed is not None:
-            return Fused(composed)
-
-        def step(x, adj):
+        def aggregate(x, adj):
             total = None
             for (var, w), c in poly.items():
                 if c == 0:
@@ -176,8 +192,39 @@ class FixedKind(OwnKind):
                     total.add_(scale, alpha=c)
             if total is None:
                 total = torch.zeros_like(x)
-            return update(total.div_(adj.deg1) if op == "mean" else total, x)
-        return Fused(step)
+            return total.div_(adj.deg1) if op == "mean" else total
+
+        how = f"the fused engine computes {_sum_words(poly, op)} (the sum reassociated)"
+        composed = _composed_step(poly, p.update_expr, op)
+        if composed is not None:
+            return Fused(composed, aggregate=aggregate, update=update, how=how,
+                         composed="the fused engine computes the message, the sum and the update as one affine "
+                                  f"pass ({composed.words}), without forming aggr_out")
+        return halves(aggregate, update, how)
+
+
+def _unweighted(poly: Poly) -> Poly:
+    """``poly`` with ``edge_weight`` = 1: each weighted term added to its unweighted twin."""
+    out: Poly = {}
+    for (var, _), c in poly.items():
+        out[(var, 0)] = out.get((var, 0), 0.0) + c
+    return out
+
+
+def _sum_words(poly: Poly, op: str) -> str:
+    """``2*sum_j(x_j) + 0.5*deg_i*x_i``: the fused sum of the affine message ``poly``, in words."""
+    parts = []
+    for (var, w), c in poly.items():
+        if c == 0:
+            continue
+        k = "" if c == 1 else f"{c:g}*"
+        if var == "x_j":
+            parts.append(f"{k}sum_j({'edge_weight*' if w else ''}x_j)")
+        else:
+            deg = "wdeg_i" if w else "deg_i"
+            parts.append(f"{k}{deg}" + ("*x_i" if var == "x_i" else ""))
+    text = " + ".join(parts) or "0"
+    return f"({text}) / deg_i" if op == "mean" else text
 
 
 def _spark_step(p: FixedParams, ops, op):
@@ -288,7 +335,22 @@ def _composed_step(poly: Poly, update_expr: expr.Expression, op: str):
         elif r != 0:
             out.add_(r)
         return out
+    step.words = _composed_words(sums, scaled, p, r, op == "mean")
     return step
+
+
+def _composed_words(sums, scaled, p: float, r: float, mean: bool) -> str:
+    """The composed round as :func:`_composed_step` computes it: ``x_i' = 2*S + (1 + 0.25*deg_i)*x_i``."""
+    per = "/deg_i" if mean else ""
+    terms = [f"{k:g}{per}*sum_j({'edge_weight*' if w else ''}x_j)" for w, k in sums]
+    for var in ("x_i", "1"):
+        parts = [f"{k:g}*{'wdeg_i' if w else 'deg_i'}{per}" for v, w, k in scaled if v == var]
+        own = p if var == "x_i" else r
+        parts = ([f"{own:g}"] if own else []) + parts
+        if parts:
+            coef = " + ".join(parts)
+            terms.append(f"({coef})*x_i" if var == "x_i" else f"({coef})" if len(parts) > 1 else coef)
+    return "x_i' = " + (" + ".join(terms) or "0")
 
 
 KIND = FixedKind()

@@ -1,13 +1,13 @@
-"""The tutorial's learned layer (seed 000).
+"""The tutorial's learned layer.
 
     m_ij = messageNN([x_i || x_j])        Linear(2F, H):  W_m [x_i || x_j] + b_m
     a_i  = AGGR_{j -> i} m_ij             default mean
     x_i' = updateNN([x_i || a_i])         Linear(F + H, O): W_u [x_i || a_i] + b_u
 
-Shapes: x [N, F] -> [N, O]; messages [E, H]. The parameter names are the seed's
+Shapes: x [N, F] -> [N, O]; messages [E, H]. The parameter names are the tutorial's
 (``messageNN``, ``updateNN``), so its class can load gnnprop's weights as they are.
 
-Note: the seed's class as printed sets ``self.aggr = aggr`` after
+Note: the tutorial's class as printed sets ``self.aggr = aggr`` after
 ``super().__init__()``; PyG then keeps its default ``add`` aggregation, so that
 class sums. gnnprop passes the aggregation to PyG, so ``aggr`` takes effect.
 
@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import torch
 from torch import nn
 
-from ..csr import fused_op, reduce_raw
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
+from ..engine.csr import fused_op, reduce_raw
+from . import inorder
+from .base import Arithmetic, Fused, OwnKind, aggr_width_factor, halves, mp_kwargs, spark_aggr
 
 
 
@@ -119,15 +121,28 @@ class NNKind(OwnKind):
         f = p.in_channels
         lin = p.messageNN
 
-        def step(x, adj):
+        def aggregate(x, adj):
             w_i, w_j = lin.weight[:, :f], lin.weight[:, f:]
             q = x @ w_j.T                     # the x_j part, reduced over neighbours
             aggr = reduce_raw(adj, q, op)
             del q
             part = torch.addmm(lin.bias, x, w_i.T)  # the x_i part and the bias, per node
             aggr = aggr.addcmul_(adj.deg, part) if op == "sum" else aggr.add_(part)
-            return p.update(aggr.masked_fill_(adj.empty, 0), x)
-        return Fused(step)
+            return aggr.masked_fill_(adj.empty, 0)
+        times = "deg_i*" if op == "sum" else ""
+        return halves(aggregate, p.update, f"the fused engine computes W_j x_j for every node, takes the {op} over "
+                                           f"the in-neighbours, then adds {times}(W_i x_i + b_m), W_m = [W_i | W_j]")
+
+    def arithmetic(self, p: NNParams) -> Arithmetic:
+        w_m, b_m = _np(p.messageNN.weight), _np(p.messageNN.bias)
+        w_u, b_u = _np(p.updateNN.weight), _np(p.updateNN.bias)
+        return Arithmetic(lambda e: inorder.linear(w_m, b_m, np.concatenate([e["x_i"], e["x_j"]], axis=-1)),
+                          lambda x, a: inorder.linear(w_u, b_u, np.concatenate([x, a])), ("x_i", "x_j"),
+                          products="messageNN and updateNN")
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu").numpy()
 
 
 KIND = NNKind()

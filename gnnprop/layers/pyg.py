@@ -23,14 +23,15 @@ import torch
 from ..errors import ConfigError
 from ..resolver import normalize
 from . import PYG_FRIENDLY
+from . import pyg_needs as needs
+from .pyg_needs import DEFAULTS, MODULE_ARGS, TENSOR_ARGS  # noqa: F401  (part of this module's interface)
 from .base import Fused, make_caller, module_aggr_text, module_formulas, spark_aggr
 
 FRIENDLY = PYG_FRIENDLY
-# defaults that let a layer run from a plain YAML file
-DEFAULTS: dict[str, dict[str, Any]] = {"ChebConv": {"K": 2}, "APPNP": {"K": 10, "alpha": 0.1}}
-MODULE_ARGS = {"GINConv": "nn", "GINEConv": "nn"}
 # MessagePassing's own keyword arguments, accepted by convs that pass **kwargs on
 BASE_KWARGS = ("aggr", "aggr_kwargs", "flow", "node_dim", "decomposed_layers")
+#: Constructor arguments gnnprop fills in from the graph and the config (``layers`` lists the rest).
+FILLED = needs.FILLED
 
 
 @lru_cache(maxsize=1)
@@ -91,39 +92,54 @@ def check_args(cls_name: str, args: Mapping[str, Any]) -> None:
             close = choices(key, valid)[:3]
             raise ConfigError(f"{cls_name} takes no argument {key!r}; "
                               f"closest: {', '.join(close)} (all: {', '.join(valid)})", key=f"layer.{key}")
-        if key in MODULE_ARGS.values() and cls_name in MODULE_ARGS:
+        if MODULE_ARGS.get(cls_name) == key:
             raise ConfigError(f"{cls_name}'s {key!r} is a torch module; gnnprop builds one "
-                              "(Linear -> ReLU -> Linear); it cannot come from YAML", key=f"layer.{key}")
+                              f"({needs.module_words(cls_name)}); it cannot come from YAML", key=f"layer.{key}")
+
+
+def status(cls_name: str) -> str | None:
+    """What ``gnnprop layers`` says a class needs before it runs, or ``None`` (it runs as it is)."""
+    cls = classes()[cls_name]
+    why = needs.cannot_run(cls_name, cls)
+    if why is not None:
+        return f"cannot run in gnnprop: {why}"
+    wanted = []
+    graph = needs.missing_inputs(cls_name, None)
+    if graph is not None:
+        wanted.append(graph)
+    params, _ = signature(cls)
+    missing = needs.missing_args(params, needs.filled(cls_name, params, 1, None, 1, 1, {}))
+    if missing:
+        wanted.append(needs.keys(missing))
+    return f"needs {' and '.join(wanted)}" if wanted else None
+
+
+def refuse_early(cls_name: str, args: Mapping[str, Any], has_edge_attr: bool) -> None:
+    """Refuse, before building, a class that cannot run here: one line saying what it needs."""
+    cls = classes()[cls_name]
+    why = needs.cannot_run(cls_name, cls)
+    if why is not None:
+        raise ConfigError(f"{cls_name} cannot run in gnnprop: {why}", key="layer.type")
+    graph = needs.missing_inputs(cls_name, has_edge_attr)
+    if graph is not None:
+        raise ConfigError(f"{cls_name} needs {graph}, and this graph has none", key="layer.type")
 
 
 def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | None, aggr: Any,
-          aggr_mode: str | None, edge_dim: int | None) -> torch.nn.Module:
+          aggr_mode: str | None, edge_dim: int | None, hidden_dim: int | None = None) -> torch.nn.Module:
+    refuse_early(cls_name, args, edge_dim is not None)
     cls = classes()[cls_name]
     params, var_kw = signature(cls)
-    kwargs: dict[str, Any] = dict(DEFAULTS.get(cls_name, {}))
-    kwargs.update(args)
-    width = out_dim or in_dim
-    if "in_channels" in params:
-        kwargs.setdefault("in_channels", in_dim)
-    if "out_channels" in params:
-        kwargs.setdefault("out_channels", width)
-    if "channels" in params:
-        kwargs.setdefault("channels", in_dim)
-    if edge_dim is not None and "edge_dim" in params:
-        kwargs.setdefault("edge_dim", edge_dim)
-    if cls_name in MODULE_ARGS:
-        kwargs[MODULE_ARGS[cls_name]] = torch.nn.Sequential(
-            torch.nn.Linear(in_dim, width), torch.nn.ReLU(), torch.nn.Linear(width, width))
+    kwargs = needs.filled(cls_name, params, in_dim, out_dim, hidden_dim, edge_dim, args)
     if aggr is not None:
         if "aggr" not in params and not var_kw:
             raise ConfigError(f"{cls_name} fixes its own aggregation; remove aggr to use it", key="aggr")
         kwargs["aggr"] = aggr
         if aggr_mode is not None:
             kwargs["aggr_kwargs"] = {"mode": aggr_mode}
-    missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in kwargs]
+    missing = needs.missing_args(params, kwargs)
     if missing:
-        raise ConfigError(f"{cls_name} needs {', '.join(repr(m) for m in missing)}; "
-                          f"give {'it' if len(missing) == 1 else 'them'} in the layer mapping "
+        raise ConfigError(f"{cls_name} needs {needs.keys(missing)} "
                           f"(layer: {{type: {friendly_name(cls_name)}, {missing[0]}: ...}})", key="layer")
     if isinstance(aggr, list):
         _generate_sparse_path(cls, kwargs)
@@ -133,9 +149,9 @@ def build(cls_name: str, args: Mapping[str, Any], in_dim: int, out_dim: int | No
         if aggr is not None and "aggr" in str(e):
             own = getattr(_plain(cls_name, args, in_dim, out_dim, edge_dim), "aggr", "its own")
             raise ConfigError(f"{cls_name} uses {own!r} aggregation and cannot take another", key="aggr") from None
-        raise ConfigError(f"cannot build {cls_name}({_show(kwargs)}): {e}", key="layer") from None
-    except (ValueError, AssertionError, RuntimeError, NotImplementedError) as e:
-        raise ConfigError(f"cannot build {cls_name}({_show(kwargs)}): {e}", key="layer") from None
+        raise ConfigError(f"PyG refused {cls_name}({_show(kwargs)}): {e}", key="layer") from None
+    except (ValueError, AssertionError, RuntimeError, NotImplementedError, ImportError) as e:
+        raise ConfigError(f"PyG refused {cls_name}({_show(kwargs)}): {e}", key="layer") from None
 
 
 def _generate_sparse_path(cls: type, kwargs: Mapping[str, Any]) -> None:
@@ -155,7 +171,7 @@ def _generate_sparse_path(cls: type, kwargs: Mapping[str, Any]) -> None:
 
 def _plain(cls_name, args, in_dim, out_dim, edge_dim):
     try:
-        return build(cls_name, args, in_dim, out_dim, None, None, edge_dim)
+        return build(cls_name, {k: v for k, v in args.items() if k != "aggr"}, in_dim, out_dim, None, None, edge_dim)
     except ConfigError:
         return None
 
@@ -198,16 +214,28 @@ class PygKind:
         self.cls_name = cls_name
         self.name = friendly_name(cls_name)
 
+    @property
+    def has_spark(self) -> bool:
+        return self.cls_name in SPARK
+
     def describe(self) -> str:
-        args = [a for a in accepted_kwargs(classes()[self.cls_name]) if a not in BASE_KWARGS]
+        """``PyG GCNConv; args: improved, ...``: the arguments besides the widths and modules gnnprop fills in."""
+        filled = (*FILLED, MODULE_ARGS.get(self.cls_name))
+        args = [a for a in accepted_kwargs(classes()[self.cls_name]) if a not in BASE_KWARGS and a not in filled]
         title = f"PyG {self.cls_name}" if self.name != self.cls_name else "PyG"
-        return f"{title}; args: {', '.join(args) or 'none'}"
+        need = self.needs()
+        need = f"; {need}" if need and not need.startswith("cannot run") else ""
+        return f"{title}{need}; args: {', '.join(args) or 'none'}"
+
+    def needs(self) -> str | None:
+        """What the class needs before it runs (``gnnprop layers``), or ``None``."""
+        return status(self.cls_name)
 
     def check(self, cfg) -> None:
         check_args(self.cls_name, cfg.args)
 
     def build(self, cfg, in_dim, aggr, aggr_mode, edge_dim):
-        return build(self.cls_name, cfg.args, in_dim, cfg.out_dim, aggr, aggr_mode, edge_dim)
+        return build(self.cls_name, cfg.args, in_dim, cfg.out_dim, aggr, aggr_mode, edge_dim, cfg.hidden_dim)
 
     def label(self, params) -> str:
         return type(params).__name__
@@ -257,7 +285,7 @@ class PygKind:
             a = adj.weighted if (takes_weight and adj.weighted is not None) else adj.ones
             out = runner(x, a)
             return out[0] if isinstance(out, tuple) else out
-        return Fused(step, compact=False)
+        return Fused(step, compact=False, reductions_only=False)
 
 
 def _sparse_path_works(layer) -> bool:

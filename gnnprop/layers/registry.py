@@ -54,8 +54,15 @@ def resolve_kind(name: Any) -> LayerKind:
     if cls_name is None:
         names = {**{k: k for k in KINDS}, **{n: n for n in pyg.all_names()}}
         resolve(name, names, what="layer", key="layer.type", shown=5,
-                hint=f"also {', '.join(KINDS)}, or path/to/file.py:ClassName; `gnnprop layers` lists all")
+                hint=lambda near: _also(near))
     return pyg.PygKind(cls_name)
+
+
+def _also(near: list[str]) -> str:
+    """What a miss adds after the closest names: gnnprop's own kinds not already among them."""
+    others = [k for k in KINDS if k not in near]
+    kinds = f"also {', '.join(others)}, or " if others else "or "
+    return kinds + "path/to/file.py:ClassName; `gnnprop layers` lists all"
 
 
 def check_config(cfg: Config) -> Config:

@@ -1,4 +1,4 @@
-"""The residual layer of the dynamic-rounds snippet (seed 003's ``DynamicGNN``), applied once per round.
+"""The residual layer of the dynamic-rounds snippet (its ``DynamicGNN``), applied once per round.
 
     m_ij = lin(x_j)                 Linear(F, O): W x_j + b
     a_i  = AGGR_{j -> i} m_ij       default sum
@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import torch
 from torch import nn
 
-from ..csr import fused_op, reduce_raw
+from ..engine.csr import fused_op, reduce_raw
 from ..errors import ConfigError
-from .base import Fused, OwnKind, aggr_width_factor, mp_kwargs, spark_aggr
+from . import inorder
+from .base import Arithmetic, Fused, OwnKind, aggr_width_factor, halves, mp_kwargs, spark_aggr, width_keeping_modes
 
 
 class ResidualParams(nn.Module):
@@ -69,13 +71,13 @@ class ResidualKind(OwnKind):
         k = aggr_width_factor(aggr, aggr_mode)
         if k != 1:
             raise ConfigError(f"cat makes aggr_out {k} x {out_dim} wide, but the residual update adds x "
-                              f"(width {out_dim}); use aggr_mode sum, mean, max or min", key="aggr_mode")
+                              f"(width {out_dim}); use aggr_mode {width_keeping_modes()}", key="aggr_mode")
         if out_dim != in_dim and not cfg.project:
             raise ConfigError(
                 f"the residual layer adds x (width {in_dim}) to the aggregated messages "
                 f"(width {out_dim}), so the widths must match; set layer.out_dim to {in_dim}, "
                 f"or layer.project: true to learn a projection on the skip path "
-                f"(the seed document's own 16 -> 32 example crashes exactly here)", key="layer.out_dim")
+                f"(the dynamic-rounds snippet's own 16 -> 32 example crashes exactly here)", key="layer.out_dim")
         return ResidualParams(in_dim, out_dim, aggr, project=cfg.project, aggr_mode=aggr_mode)
 
     def formulas(self, p: ResidualParams) -> dict[str, str]:
@@ -120,14 +122,25 @@ class ResidualKind(OwnKind):
             return f"the {p.aggr} aggregation has no fused form"
         lin = p.lin
 
-        def step(x, adj):
+        def aggregate(x, adj):
             aggr = reduce_raw(adj, x @ lin.weight.T, op)
             if op == "sum":
-                aggr.addcmul_(adj.deg, lin.bias)
-            else:
-                aggr.add_(lin.bias).masked_fill_(adj.empty, 0)
-            return p.update(aggr, x)
-        return Fused(step)
+                return aggr.addcmul_(adj.deg, lin.bias)
+            return aggr.add_(lin.bias).masked_fill_(adj.empty, 0)
+        times = "deg_i*b" if op == "sum" else "b"
+        return halves(aggregate, p.update, f"the fused engine computes W x_j for every node, takes the {op} over the "
+                                           f"in-neighbours, then adds {times}")
+
+    def arithmetic(self, p: ResidualParams) -> Arithmetic:
+        w, b = _np(p.lin.weight), _np(p.lin.bias)
+        skip = None if p.skip is None else _np(p.skip.weight)
+        return Arithmetic(lambda e: inorder.linear(w, b, e["x_j"]),
+                          lambda x, a: a + (x if skip is None else inorder.linear(skip, None, x)), ("x_j",),
+                          products="lin" if skip is None else "lin and the skip projection")
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu").numpy()
 
 
 KIND = ResidualKind()

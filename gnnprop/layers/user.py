@@ -120,6 +120,7 @@ class UserKind:
     fields = ("hidden_dim", "out_dim", "args")
     is_local = False  # nothing is known about what the class computes
     runs_user_code = True
+    has_spark = False  # a Spark form would have to be written by hand
 
     def __init__(self, spec: str):
         self.name = spec

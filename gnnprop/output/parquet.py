@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..errors import UsageError
 from .writers import Writer
 
 ROUND_TYPE = pa.int32()
@@ -31,17 +32,44 @@ ROUND_TYPE = pa.int32()
 
 def id_array(node_ids: Sequence[Any]) -> pa.Array:
     """The node ids as one Arrow column: int64 if all are integers, else strings (refused when two
-    ids would then be one: see :func:`gnnprop.io.ids.refuse_same_text`)."""
+    ids would then be one: see :func:`refuse_same_text`)."""
     if all(type(i) is int for i in node_ids):
         try:
             return pa.array(np.array(node_ids, dtype=np.int64))
         except OverflowError:  # beyond int64 (only JSON input could give those)
             pass
     else:
-        from ..io.ids import refuse_same_text
-
         refuse_same_text(node_ids, "Parquet")
     return pa.array([str(i) for i in node_ids], pa.string())
+
+
+def same_text(node_ids: Sequence[Any]) -> tuple[int, int] | None:
+    """Positions ``(i, j)`` of an integer id and a string id that read the same as text (``7`` and
+    ``"7"``), or ``None``: what a one-type column (Parquet's, Arrow's, Spark's) cannot keep apart."""
+    ints = {str(v): k for k, v in enumerate(node_ids) if type(v) is int}
+    if not ints or len(ints) == len(node_ids):
+        return None
+    for k, v in enumerate(node_ids):
+        if type(v) is str and v in ints:
+            return ints[v], k
+    return None
+
+
+def refuse_same_text(node_ids: Sequence[Any], fmt: str) -> None:
+    """Refuse ids that a one-type column would merge (:func:`same_text`), naming both.
+
+    A column of ``fmt`` (Parquet) has one type, so ids of both kinds are written as text; an
+    integer and a string with the same text would become one id, two rows sharing it. Keeping
+    the type is not possible there (Parquet has no union type, and Spark and pandas read one type
+    a column), so the mix is refused where it would lose a node, and allowed where it would not."""
+    pair = same_text(node_ids)
+    if pair is None:
+        return
+    i, j = pair
+    raise UsageError(f"{fmt} cannot keep node ids {node_ids[i]} (an integer, node {i + 1}) and {node_ids[j]!r} "
+                     f"(a string, node {j + 1}) apart: its id column has one type, so mixed ids are written as "
+                     f"text, where both read {str(node_ids[i])!r}; write json or ndjson (they keep each id's "
+                     "type), or rename one of them", key="format")
 
 
 def feature_columns(x: np.ndarray, width: int) -> tuple[list[str], list[pa.Array]]:
@@ -96,7 +124,7 @@ def read_round_array(folder: str, r: int, node_ids: Sequence[Any], width: int, d
     """Round ``r`` of the run folder ``folder`` as ``[N, width]`` in the order of ``node_ids`` (every node
     must have exactly one row): what a resumed run starts from."""
     from ..errors import InputError
-    from ..io.parquetsafe import check_round, read_folder
+    from .parquetsafe import check_round, read_folder
 
     path = os.path.join(folder, f"round={r}")
     table = read_folder(path)  # checksums verified, the declared size bounded, one-line errors

@@ -17,26 +17,28 @@ import torch
 
 from ..engine.session import Session
 from ..errors import InputError, UsageError
-from .recorder import Explanation, _replayed, plan_record
+from .derive import replayed
+from .recorder import Explanation, plan_record
 
 
 def round_rows(folder: str, r: int, ids: list, width: int, dtype: torch.dtype) -> dict:
     """``{id: row}`` of round ``r`` in the run folder, for ``ids`` (a missing round or id is an error).
 
-    The round's files are read through :mod:`gnnprop.io.parquetsafe` (checksums verified, the
+    The round's files are read through :mod:`gnnprop.output.parquetsafe` (checksums verified, the
     declared size bounded); a round that is not what gnnprop writes (columns missing or of another
     type, a node with no row or with two, an empty value) is one :class:`InputError` naming it."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ..io.parquetsafe import check_round, read_folder
+    from ..output.parquetsafe import check_round, read_folder
 
     path = os.path.join(folder, f"round={r}")
     if not os.path.isdir(path):
         kept = sorted(int(n.split("=", 1)[1]) for n in os.listdir(folder) if n.startswith("round=")
                       and n.split("=", 1)[1].isdigit()) if os.path.isdir(folder) else []
-        raise UsageError(f"{folder} has no round {r} (rounds kept: {', '.join(map(str, kept)) or 'none'}; "
+        raise UsageError(f"{os.path.basename(folder)} has no round {r} (rounds kept: "
+                         f"{', '.join(map(str, kept)) or 'none'}; "
                          "write every round, without --every or --last, to explain any of them)", key="from_run")
     table = read_folder(path)
     check_round(table, path, width)
@@ -79,11 +81,41 @@ def _as_id(node_id, integer: bool):
     return int(text) if text.lstrip("-").isdigit() and text == str(int(text)) else None
 
 
-def explain_from_run(session: Session, folder: str, node, r: int) -> Explanation:
-    """How ``node``'s value after round ``r`` of the run in ``folder`` was derived (see the module)."""
+#: How far a recomputed update may be from the run's stored value, norm-wise and relative, where the
+#: aggregation is not max or min (those are bit-exact): the engines may sum in another order.
+TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
+
+
+def check_recomputed(step, aggr: str, dtype: str, shown: str, node) -> None:
+    """Refuse a derivation whose recomputed update is not the run's stored value: bit for bit where the
+    aggregation is max or min, else within :data:`TOLERANCE` norm-wise. A mismatch means the folder was
+    not written by the run its manifest describes (or was changed since)."""
+    import numpy as np
+
+    if step.recomputed is None:
+        return
+    got, want = np.asarray(step.recomputed, dtype=np.float64), np.asarray(step.output, dtype=np.float64)
+    if got.shape == want.shape:
+        from ..aggregation import get
+
+        if getattr(get(aggr), "order_free", False):
+            if np.array_equal(got, want, equal_nan=True):
+                return
+        else:
+            scale = max(float(np.linalg.norm(want)), np.finfo(np.float64).tiny)
+            if float(np.linalg.norm(got - want)) <= TOLERANCE.get(dtype, 1e-12) * scale:
+                return
+    raise InputError(f"{shown}: round {step.round} of node {node}: the run's stored value {want.tolist()} is not "
+                     f"what its config computes from round {step.round - 1} ({got.tolist()}); the folder does not "
+                     "hold what its manifest describes")
+
+
+def explain_from_run(session: Session, folder: str, node, r: int, shown: str | None = None) -> Explanation:
+    """How ``node``'s value after round ``r`` of the run in ``folder`` was derived (see the module);
+    refused when the recomputed update is not the stored value (:func:`check_recomputed`)."""
+    shown = shown or folder
     if not os.path.isdir(folder):
-        raise UsageError(f"{folder}: no such folder (a run written with -f parquet -o OUT/, or by the Spark "
-                         "engine)", key="from_run")
+        raise UsageError(f"{shown}: no such folder (a run folder: gnnprop run ... -o OUT/)", key="from_run")
     if r < 1:
         raise UsageError(f"round {r} is the input; explain a round from 1 on", key="round")
     if not session.kind.is_local:
@@ -103,10 +135,12 @@ def explain_from_run(session: Session, folder: str, node, r: int) -> Explanation
         x_prev[k] = prev_rows[str(g.node_ids[k])]
     ex = Explanation(node=g.node_ids[pos], position=pos, layer=session.config.layer.type, aggr=session.aggr,
                      formulas=session.kind.formulas(session.params), plan=plan_record(session))
-    ex.steps.append(_replayed(session, pos, x_prev, r, out_row.to(session.device)))
+    step = replayed(session, pos, x_prev, r, out_row.to(session.device), local=True)
+    check_recomputed(step, session.aggr, str(session.dtype).replace("torch.", ""), shown, g.node_ids[pos])
+    ex.steps.append(step)
     meta = session.meta()
     for key in ("rounds_run", "stop_reason", "converged", "seconds"):
         meta.pop(key)
-    meta["from_run"] = folder
+    meta["from_run"] = shown
     ex.meta = meta
     return ex

@@ -1,16 +1,20 @@
-"""How one node's new value was derived: recorded from the layer itself.
+"""How one node's new value was derived: recorded from the computation that gave the run's value.
 
-:func:`explain` runs the same propagation as ``gnnprop run`` and, for the rounds
-asked, listens to the layer through PyG's hooks (propagate, message, aggregate):
-the messages the layer computed on the node's incoming edges, the aggregated
-row and the layer's output row. Nothing is recomputed by a second copy of the
-layer's math, so the values are the run's values, bit for bit, for any
-``MessagePassing`` layer. The extra work beyond the run is one vectorised pass
-to find the node's in-edges and slicing those rows (proportional to its
-in-degree).
+:func:`explain` runs the same propagation as ``gnnprop run`` and records, for the rounds asked,
+what the engine computed for the node, in that computation itself:
 
-Rendering is elsewhere: :mod:`.text` (formulas with values substituted, the
-aggregation in words), :mod:`.record` (the JSON record).
+- on the reference engine, the layer's own PyG ``propagate``, through PyG's hooks: the messages
+  on the node's in-edges, the aggregated row, the output row;
+- on the fused engine, gnnprop's own kinds: the kernel runs the round as its two halves and hands
+  over the aggregation between them (:class:`gnnprop.engine.loop.FusedKernel`): the ``aggr_out``
+  the update received; the fused engine forms no messages, so inspect computes them from the
+  formula (and says so);
+- on the fused engine, PyG's layers (their sparse path shows nothing per edge): their edge_index
+  path on the same round's inputs, whose output is compared with the run's.
+
+Every shown result is then redone from the shown inputs (:mod:`.derive`, :mod:`.checks`): exact,
+or marked with the formula's own value and the engine's. The value shown for the update is always
+the run's, bit for bit. Rendering is elsewhere: :mod:`.text`, :mod:`.record`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import torch
 
 from ..engine.session import Session
 from ..errors import UsageError
+from .checks import Check
 
 
 @dataclass
@@ -30,7 +35,8 @@ class Message:
     source: Any                    # the sender's node id
     edge: int                      # position of the edge in the graph's edge list
     inputs: dict[str, np.ndarray]  # what the layer's message() received on this edge (x_i, x_j, edge_weight, ...)
-    value: np.ndarray              # what it returned
+    value: np.ndarray              # what it returned (or, on the fused engine, what the formula gives)
+    check: Check | None = None     # the formula redone on ``inputs``
 
 
 @dataclass
@@ -39,9 +45,14 @@ class Step:
     node: Any
     x: np.ndarray                  # the node's features before this round
     messages: list[Message]
-    aggregated: np.ndarray | None  # the aggregation's row for the node
+    aggregated: np.ndarray | None  # the aggregation's row for the node (what the update received)
     output: np.ndarray             # the node's features after this round (= run's value)
     calls: int = 1                 # how many times the layer called propagate in this round
+    computed_by: str = "reference"  # reference | fused | replay (see :mod:`.derive`)
+    labels: dict[str, str] = field(default_factory=dict)  # message inputs that are not the round's own values
+    aggregate_check: Check | None = None
+    update_check: Check | None = None
+    recomputed: np.ndarray | None = None  # a replayed round: the output the replay computed
 
 
 @dataclass
@@ -56,16 +67,19 @@ class Explanation:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-class _Recorder:
+class Recorder:
     """PyG hooks that keep only the rows that concern one node.
 
     The node's in-edges are found in the edge list the layer actually propagates
-    over (layers like GCN add self loops inside ``forward``).
+    over (layers like GCN add self loops inside ``forward``). What ``forward`` was called
+    with and what ``propagate`` received are kept too, to tell transformed inputs apart
+    (:mod:`.labels`).
     """
 
     def __init__(self, layer, node: int):
         self.node = node
         self.handles = [
+            layer.register_forward_pre_hook(self._forward, with_kwargs=True),
             layer.register_propagate_forward_pre_hook(self._pre),
             layer.register_message_forward_hook(self._message),
             layer.register_aggregate_forward_hook(self._aggregate),
@@ -77,25 +91,27 @@ class _Recorder:
         self.calls = 0
         self.in_edges = None
         self.sources = None
-        self.x = None
+        self.called: dict[str, Any] = {}
+        self.propagated: dict[str, Any] = {}
         self.msg_inputs: dict[str, torch.Tensor] = {}
         self.msg_value = None
         self.aggregated = None
         self.output = None
 
+    def _forward(self, module, args, kwargs):
+        self.called = {"x": args[0] if args else kwargs.get("x"), **{k: v for k, v in kwargs.items()}}
+
     def _pre(self, module, inputs):
         edge_index, size, kwargs = inputs
         self.calls += 1
-        if isinstance(edge_index, torch.Tensor) and edge_index.dim() == 2:
+        self.propagated = dict(kwargs)
+        if isinstance(edge_index, torch.Tensor) and edge_index.dim() == 2 and not edge_index.is_sparse \
+                and edge_index.layout == torch.strided:
             col = 1 if getattr(module, "flow", "source_to_target") == "source_to_target" else 0
             self.in_edges = (edge_index[col] == self.node).nonzero().squeeze(1)
             self.sources = edge_index[1 - col, self.in_edges].tolist()
         else:  # a sparse adjacency: messages are fused into the aggregation and not seen one by one
             self.in_edges, self.sources = None, None
-        x = kwargs.get("x")
-        if isinstance(x, tuple):
-            x = x[1]
-        self.x = x[self.node].detach().clone() if isinstance(x, torch.Tensor) else None
 
     def _message(self, module, inputs, output):
         if self.in_edges is None:
@@ -110,15 +126,12 @@ class _Recorder:
         self.aggregated = output[self.node].detach().clone()
 
     def _post(self, module, inputs, output):
-        self.output = output[self.node].detach().clone()
+        out = output[0] if isinstance(output, tuple) else output
+        self.output = out[self.node].detach().clone() if isinstance(out, torch.Tensor) else None
 
     def remove(self) -> None:
         for h in self.handles:
             h.remove()
-
-
-def _np(t: torch.Tensor | None) -> np.ndarray | None:
-    return None if t is None else t.to("cpu").numpy()
 
 
 def explain(session: Session, node: str | int, rounds: list[int] | None = None, *,
@@ -131,6 +144,8 @@ def explain(session: Session, node: str | int, rounds: list[int] | None = None, 
     :class:`InputError` naming it. ``all_rounds`` traces every round the run
     computes (a converging run may stop before its ``max_rounds``).
     """
+    from . import derive
+
     g = session.graph
     pos = g.lookup(node)
     plan = session.plan
@@ -144,31 +159,22 @@ def explain(session: Session, node: str | int, rounds: list[int] | None = None, 
                          f"{_runs(plan)} ({plan.explanation})", key="round")
     ex = Explanation(node=g.node_ids[pos], position=pos, layer=session.config.layer.type,
                      aggr=session.aggr, formulas=session.kind.formulas(session.params), plan={})
-    replay = session.kernel.name != "reference"
+    watcher = derive.Watcher(session, pos)
     wanted_set = set(wanted)
     prop = session.propagate()
-    recorder = None
     prev = None
     try:
         for result in prop:
             r = result.round
             if r in wanted_set and r >= 1:
-                if replay:  # the engine fused the round: replay the node's messages on the reference path
-                    ex.steps.append(_replayed(session, pos, prev, r, result.x[pos]))
-                else:
-                    ex.steps.append(_step(recorder, r, ex.node, lambda k: g.node_ids[k], lambda k: k,
-                                          prev[pos], result.x[pos]))
-                    recorder.remove()
-                    recorder = None
+                ex.steps.append(watcher.step(r, prev, result.x))
             if r >= wanted[-1]:
                 break
             if r + 1 in wanted_set:
                 prev = result.x
-                if not replay:
-                    recorder = _Recorder(session.layer, pos)
+                watcher.watch()
     finally:
-        if recorder is not None:
-            recorder.remove()
+        watcher.stop()
     if len(ex.steps) < len(wanted) and not all_rounds:
         raise UsageError(f"round {wanted[-1]} is beyond the run: it stopped after "
                          f"{prop.rounds_run} round{'s' if prop.rounds_run != 1 else ''} ({prop.stop_reason})",
@@ -186,81 +192,6 @@ def _runs(plan) -> str:
     if plan.mode == "converge":
         return f"at most {plan.max_rounds} rounds"
     return f"{plan.max_rounds} round{'s' if plan.max_rounds != 1 else ''}"
-
-
-def _replayed(session: Session, pos: int, x_prev: torch.Tensor, r: int, out_row: torch.Tensor) -> Step:
-    """Record round ``r`` for node ``pos`` by running the layer's reference path again.
-
-    gnnprop's own layers are local (a node's value depends on its in-edges only),
-    so they replay on the subgraph of the node and its in-neighbours: work in
-    proportion to the in-degree. Other layers (GCN normalises by global degrees)
-    replay on the whole graph. The value reported is still the engine's.
-    """
-    from ..graph import DeviceGraph
-
-    g = session.dgraph
-    layer = _uncached_copy(session.layer)
-    ids = session.graph.node_ids
-    ei = g.edge_index
-    idx = (ei[1] == pos).nonzero().squeeze(1)
-    if session.kind.is_local:
-        nodes, inv = torch.unique(torch.cat([torch.tensor([pos], device=ei.device), ei[0, idx]]), return_inverse=True)
-        target, src = inv[0], inv[1:]
-        sub = DeviceGraph(
-            edge_index=torch.stack([src, target.expand_as(src)]),
-            edge_weight=None if g.edge_weight is None else g.edge_weight[idx],
-            num_nodes=int(nodes.numel()),
-            edge_attr=None if g.edge_attr is None else g.edge_attr[idx],
-        )
-        x_sub, local = x_prev[nodes], int(target)
-        node_list, edge_list = nodes.tolist(), idx.tolist()
-        source_id, edge_id = (lambda k: ids[node_list[k]]), (lambda k: edge_list[k])
-    else:
-        sub, x_sub, local = g, x_prev, pos
-        source_id, edge_id = (lambda k: ids[k]), (lambda k: k)
-    rec = _Recorder(layer, local)
-    try:
-        with torch.inference_mode():
-            session.kind.caller(layer)(x_sub, sub)
-    finally:
-        rec.remove()
-    return _step(rec, r, ids[pos], source_id, edge_id, x_prev[pos], out_row)
-
-
-def _uncached_copy(layer):
-    """A copy of the layer without what the fused engine cached (GCN keeps its sparse adjacency)."""
-    import copy
-
-    caches = {name: getattr(layer, name) for name in ("_cached_edge_index", "_cached_adj_t", "_cached_x")
-              if hasattr(layer, name)}
-    try:
-        for name in caches:  # sparse tensors cannot be deep-copied, and the copy must not use them
-            setattr(layer, name, None)
-        twin = copy.deepcopy(layer)
-    finally:
-        for name, value in caches.items():
-            setattr(layer, name, value)
-    if hasattr(twin, "cached"):
-        twin.cached = False
-    return twin
-
-
-def _step(rec: _Recorder, r: int, node, source_id, edge_id, x_before, out_row) -> Step:
-    sources = [source_id(i) for i in rec.sources] if rec.sources is not None else []
-    edge_pos = [edge_id(i) for i in rec.in_edges.tolist()] if rec.in_edges is not None else []
-    n = len(sources) if rec.msg_value is not None else 0
-    inputs = {k: _np(v) for k, v in rec.msg_inputs.items()}
-    values = _np(rec.msg_value)
-    messages = []
-    for k in range(n):
-        messages.append(Message(
-            source=sources[k], edge=edge_pos[k],
-            inputs={name: arr[k] for name, arr in inputs.items()},
-            value=values[k] if values is not None else np.array([]),
-        ))
-    # The output is the round's value as the engine returned it (what run writes).
-    return Step(round=r, node=node, x=_np(x_before), messages=messages,
-                aggregated=_np(rec.aggregated), output=_np(out_row), calls=rec.calls)
 
 
 def plan_record(session: Session) -> dict[str, Any]:
@@ -281,5 +212,3 @@ def plan_record(session: Session) -> dict[str, Any]:
     if plan.mode == "static":
         rec["rounds"] = plan.max_rounds
     return rec
-
-

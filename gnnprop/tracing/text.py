@@ -13,6 +13,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import expr
+from ..layers import inorder
+from .checks import Check, difference, ulps
 from .recorder import Message, Step
 
 Fmt = Callable[[float], str]
@@ -22,18 +24,21 @@ def aggregation_detail(step: Step, op: str) -> dict[str, Any]:
     """For max/min, which neighbour supplied each feature; for sum/mean, the sum and the count.
 
     ``op`` is the aggregation as the layer reports it (``max``, ``sum``, ...)."""
+    from ..aggregation import get
+
     detail: dict[str, Any] = {"count": len(step.messages)}
     if not step.messages or step.aggregated is None:
         return detail
     values = np.stack([m.value for m in step.messages])
-    if op in ("max", "min"):
+    how = getattr(get(op), "explain", None)
+    if how == "pick":
         supplier = []
         for k, v in enumerate(step.aggregated):
             hits = np.nonzero(values[:, k] == v)[0]
             supplier.append(step.messages[int(hits[0])].source if hits.size else None)
         detail["argmax" if op == "max" else "argmin"] = supplier
-    if op in ("sum", "mean"):
-        detail["sum"] = values.sum(axis=0, dtype=values.dtype)
+    if how in ("sum", "mean"):  # added in the order listed (what inspect checks the aggregation against)
+        detail["sum"] = inorder.reduce("sum", list(values), values.shape[1], values.dtype)
     return detail
 
 
@@ -53,6 +58,22 @@ def aggregation_lines(step: Step, op: str, fmt: Fmt, name: Callable[[Any], str] 
             return [f"sum {vector_text(detail['sum'], fmt)} / {n:,} message{'s' if n != 1 else ''}"]
         return [f"sum of {n:,} message{'s' if n != 1 else ''}"]
     return []
+
+
+def check_lines(check: Check | None, value, fmt: Fmt, what: str) -> list[str]:
+    """A shown value's check in words where it is not exact (nothing where it is): ``≠ <what>: (0.3,
+    0.2)``, then this value in full and the difference (``1 ulp``: the largest distance, in units in
+    the last place), then what the engine did instead. ``fmt`` should write numbers in full."""
+    if check is None or check.exact:
+        return []
+    if check.exact is None:
+        return [f"not redone: {check.why}"]
+    n = ulps(value, check.redone)
+    size = f", {n:,} ulp" if n is not None else ""
+    return [f"≠ {what}: {vector_text(check.redone, fmt)}",
+            f"this value in full: {vector_text(value, fmt)}; the difference: "
+            f"{vector_text(difference(value, check.redone), fmt)}{size}",
+            f"why: {check.why}"]
 
 
 def vector_text(v: np.ndarray, fmt: Fmt) -> str:

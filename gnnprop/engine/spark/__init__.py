@@ -19,31 +19,43 @@ methods through the ops they are given); ``import gnnprop`` never needs it.
 
 from __future__ import annotations
 
+from ...aggregation import SPARK
 from ...errors import ConfigError
 
-#: What the Spark engine runs.
-LAYERS = ("fixed", "nn", "residual", "gcn", "sage", "graphconv", "gin", "sg", "appnp")
-AGGREGATIONS = ("sum", "mean", "max", "min")
+#: What the Spark engine runs: the layer kinds that have a Spark form say so themselves (``has_spark``).
+AGGREGATIONS = SPARK  # the aggregations whose unit says the Spark engine reduces with them
 FEATURES = ("ones", "degree")
 
-SUPPORTED = (f"layers {', '.join(LAYERS)}; aggregations {', '.join(AGGREGATIONS)} or a list of them; "
-             f"rounds static, rule or converge; features from a node file or {' or '.join(FEATURES)}")
+
+def layers() -> tuple[str, ...]:
+    """The layer types with a Spark form: gnnprop's own kinds, then PyG's by friendly name."""
+    from ...layers import KINDS, PYG_FRIENDLY, resolve_kind
+
+    own = [name for name, kind in KINDS.items() if kind.has_spark]
+    return (*own, *[name for name in PYG_FRIENDLY if resolve_kind(name).has_spark])
+
+
+def supported() -> str:
+    return (f"layers {', '.join(layers())}; aggregations {', '.join(AGGREGATIONS)} or a list of them; "
+            f"rounds static, rule or converge; features from a node file or {' or '.join(FEATURES)}")
 
 
 def check_supported(cfg) -> None:
     """Refuse, before Spark starts, what the Spark engine cannot run (listing what it can)."""
-    if cfg.layer.type not in LAYERS:
-        raise ConfigError(f"the spark engine does not run the {cfg.layer.type} layer; it supports {SUPPORTED}",
+    from ...layers import resolve_kind
+
+    if not resolve_kind(cfg.layer.type).has_spark:
+        raise ConfigError(f"the spark engine does not run the {cfg.layer.type} layer; it supports {supported()}",
                           key="layer.type")
     aggr = cfg.aggregation()  # None: a PyG layer's own, which its Spark form checks
     names = [aggr] if isinstance(aggr, str) else list(aggr) if isinstance(aggr, list) else []
     if aggr is not None and (not names or any(a not in AGGREGATIONS for a in names)):
         shown = f"[{', '.join(aggr)}]" if isinstance(aggr, list) else aggr
-        raise ConfigError(f"the spark engine does not run the aggregation {shown}; it supports {SUPPORTED}",
+        raise ConfigError(f"the spark engine does not run the aggregation {shown}; it supports {supported()}",
                           key="aggr")
     if cfg.graph_cfg.features not in FEATURES:
         raise ConfigError(f"the spark engine cannot make {cfg.graph_cfg.features} features (they would need "
-                          f"every node on the driver); it supports {SUPPORTED}", key="graph.features")
+                          f"every node on the driver); it supports {supported()}", key="graph.features")
     if cfg.reorder not in ("auto", "none"):  # a node order is the local fused engine's (its memory locality)
         raise ConfigError(f"the spark engine keeps no node order (its nodes are hash-partitioned by id), so "
                           f"{cfg.reorder} would be ignored; it is the local engine's: drop it (or use auto or none)",

@@ -89,6 +89,10 @@ class SparkRun:
                               delta=result.delta)
             yield result
 
+    @property
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.stopped() is not None
+
     def node_ids(self) -> list:
         if self._ids is None:
             self._ids = self.order()
@@ -241,7 +245,8 @@ class SparkRun:
         if self.allow_nonfinite:  # noted, not looked for
             self.book.nonfinite(r, None, 0, math.inf, self.dtype)
             return
-        row = df.where(bad).first()
+        order = self.graph.nodes.select("id", "_o1", "_o2", "_o3")  # the first such node in node order, as locally
+        row = df.where(bad).join(order, "id").orderBy("_o1", "_o2", "_o3").first()
         k = next(k for k in range(len(cols)) if not math.isfinite(row[f"x{k}"]))
         self.book.nonfinite(r, row["id"], k, float(row[f"x{k}"]), self.dtype)
 

@@ -14,7 +14,7 @@ import os
 import time
 from typing import Any, Callable, Iterator
 
-from ...errors import InputError
+from ...errors import GnnpropError, InputError
 
 
 def _local_file_missing(path: str | None) -> str | None:
@@ -44,11 +44,32 @@ def open_spark_run(graph: str, config, *, input_format: str | None, node_feature
     spark = start(config.spark, debug=debug)
     started = time.perf_counter() - t0
     on_event("reading", path=graph, start_seconds=started)
+    # Spark resolves a relative path against its JVM's folder, which need not be this process's (a session
+    # joined, a cluster): it is given absolute paths, and messages name the files as the user did
+    given = {_absolute(p): p for p in (graph, node_features) if p is not None and _absolute(p) != p}
     with Interruptible(spark) as stop:
-        run = prepare_spark(spark, graph, config, input_format=input_format, node_features=node_features,
-                            weights=weights, allow_nonfinite=allow_nonfinite)
+        try:
+            run = prepare_spark(spark, _absolute(graph), config, input_format=input_format,
+                                node_features=None if node_features is None else _absolute(node_features),
+                                weights=weights, allow_nonfinite=allow_nonfinite)
+        except GnnpropError as e:
+            raise _named_as_given(e, given) from None
+        run.graph.source = graph
         run.start_seconds, run.stop, run.on_event = started, stop, on_event
         g = run.graph
         on_event("read", nodes=g.num_nodes, edges=g.num_edges, width=g.width, seconds=run.load_seconds,
                  master=spark.sparkContext.master, start_seconds=started, plan=run.plan.explanation)
         yield run
+
+
+def _absolute(path: str) -> str:
+    """A local path made absolute (a URL, ``file:`` included, is left as it is)."""
+    return path if "://" in path or path.startswith("file:") else os.path.abspath(path)
+
+
+def _named_as_given(e: GnnpropError, given: dict[str, str]) -> GnnpropError:
+    """``e`` with the absolute paths Spark was given written as the user gave them."""
+    for absolute, shown in sorted(given.items(), key=lambda kv: -len(kv[0])):
+        e.message = e.message.replace(absolute, shown)
+    e.args = (e.render(),)
+    return e

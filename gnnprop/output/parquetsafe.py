@@ -1,5 +1,8 @@
 """Reading Parquet files gnnprop may not have written: verified, bounded, one-line errors.
 
+(Here, beside the writers, because run folders are read back with it; the loaders of
+:mod:`gnnprop.io` use it for Parquet graphs and node tables too.)
+
 Every Parquet file gnnprop reads (a graph's edge or node table, a run folder's rounds for
 ``inspect --from-run`` and ``run --resume``) goes through :func:`read_file` or
 :func:`read_folder`:
@@ -60,7 +63,7 @@ def check_declared(meta: pq.FileMetaData, name: str, columns: Sequence[str] | No
                    also: int = 0) -> int:
     """Refuse a file whose footer declares more than this process could hold (``also``: bytes
     already declared by other parts of the same read). Returns the declared bytes."""
-    from ..memory import size_text, usable_memory
+    from ..engine.memory import size_text, usable_memory
 
     need = declared_bytes(meta, columns) + also
     usable = usable_memory()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import RunError, setting
+from ..errors import RunError, setting
 
 GiB = 1024 ** 3
 #: Bytes a node costs at the least: a float64 feature, its float32 copy, an id in a Python list.
