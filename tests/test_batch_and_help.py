@@ -150,29 +150,7 @@ def test_the_examples_run(tmp_path, monkeypatch, example):
     assert "error" not in out.stderr
 
 
-# --- the README -------------------------------------------------------------------
-
-def _readme_block(readme: str, command: str) -> list[str]:
-    """The lines of the indented example block that starts with ``$ command``."""
-    lines = readme.split(f"    $ {command}\n", 1)[1].splitlines()
-    block = []
-    for line in lines:
-        if line and not line.startswith("    "):
-            break
-        block.append(line[4:])
-    while block and not block[-1]:
-        block.pop()
-    return block
-
-
-def _as_terminal(args, width):
-    from typer.testing import CliRunner
-
-    from gnnprop.cli.env import Env
-
-    r = CliRunner().invoke(app, args, obj=Env(stdout_isatty=True, stderr_isatty=False, color=False, width=width))
-    return [line.rstrip() for line in r.stdout.rstrip("\n").splitlines()]
-
+# --- the README (its commands run in tests/test_docs.py) -----------------------------------
 
 def test_readme_stands_alone():
     import re
@@ -182,21 +160,6 @@ def test_readme_stands_alone():
     assert not re.search(r"seed 00\d|seeds\b", readme)
     for rel in re.findall(r"`((?:sample_graphs|configs|tests/fixtures|docs)/[^`\s]+)`", readme):
         assert (ROOT / rel).exists(), rel
-
-
-@pytest.mark.parametrize("command, width", [
-    ("gnnprop run sample_graphs/seed_example.json --rounds 1", 80),
-    ("gnnprop inspect sample_graphs/seed_example.json --node 0 --round 1", 100),
-    ("gnnprop inspect sample_graphs/seed_example.json --node 2 --layer nn", 100),
-])
-def test_readme_terminal_examples_are_what_the_tool_prints(monkeypatch, command, width):
-    import re
-
-    monkeypatch.chdir(ROOT)
-    shown = _readme_block((ROOT / "README.md").read_text(), command)
-    printed = _as_terminal(shlex.split(command)[1:], width)
-    seconds = re.compile(r"\d+(\.\d+)?(e-\d+)? s\b")
-    assert [seconds.sub("T s", line) for line in shown] == [seconds.sub("T s", line) for line in printed]
 
 
 def test_a_config_error_in_a_batch_is_said_once(tmp_path):
