@@ -33,11 +33,19 @@ def from_mapping(data: Mapping[str, Any] | None) -> Config:
     return validate(cfg)
 
 
+#: Top-level keys of a config file that gnnprop ignores: a place for YAML anchors that the config
+#: merges or refers to (``x-base: &base {...}``, then ``layer: {<<: *base, ...}``).
+EXTENSION_PREFIX = "x-"
+
+
 def load_config(path: str | Path | None) -> Config:
-    """Read a YAML config file (``None``: all defaults); every message starts with the file."""
+    """Read a YAML config file (``None``: all defaults); every message starts with the file.
+    Top-level keys that start with ``x-`` are left out (a place for anchors)."""
     if path is None:
         return from_mapping(None)
     data = read_yaml_file(path)
+    if isinstance(data, dict):  # x-... keys at the top: a place for anchors (<<: *base), as in Compose files
+        data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))}
     try:
         return from_mapping(data)
     except ConfigError as e:

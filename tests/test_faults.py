@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import signal
+import shutil
 import socket
 import stat
 import subprocess
@@ -538,17 +539,23 @@ def test_ndjson_streamed_failure_ends_with_an_error_record(work):
 # --- 7. property: no output, whatever it names, changes an input ------------------------------------------------------
 
 OUTPUT_NAMES = INPUT_FILES + [f"link-{n}" for n in ("c.yaml", "w.safetensors", "mine.py", "n.csv")] + \
-    ["link-e.csv", "null", "fifo", "new.out", "new.safetensors"]
+    ["link-e.csv", "null", "fifo", "new.out", "new.safetensors"] + \
+    ["dir/", "link-dir/", "new-dir/", ".", "./", "link-here/"]  # run folders (-f parquet -o DIR/), through links too
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
 @given(out_name=st.sampled_from(OUTPUT_NAMES), flag=st.sampled_from(["-o", "--save-weights", "OUT", "--nodes-out"]),
-       fmt=st.sampled_from(["json", "csv"]))
+       fmt=st.sampled_from(["json", "csv", "parquet"]))
 def test_no_output_changes_an_input(work, out_name, flag, fmt):
     if out_name == "link-e.csv" and not (work / "link-e.csv").exists():
         os.symlink("e.csv", work / "link-e.csv")
+    for link, target in (("link-dir", "dir"), ("link-here", ".")):  # a link to a folder; to the one holding the inputs
+        if not os.path.lexists(work / link):
+            os.symlink(target, work / link)
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(work / "new-dir")
     if out_name == "null" and not (work / "null").exists():
         out_name = "new.out"  # no mknod here
     for stale in ("new.out", "new.safetensors"):

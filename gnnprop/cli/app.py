@@ -102,8 +102,10 @@ class GnnpropGroup(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(ExitStatus.BROKEN_PIPE) from None
-        except (MemoryError, RuntimeError, OSError) as e:
-            err = faults.translate(e)  # out of memory, disk full on stdout; anything else is a bug: re-raised
+        except Exception as e:  # noqa: BLE001 - translated or re-raised
+            # out of memory, a full disk, a read-only file system, Spark's JVM and py4j: one line each
+            # (faults.translate); anything else is a bug: re-raised with its traceback
+            err = faults.translate(e)
             if err is None:
                 raise
             if ctx.meta.get("debug"):

@@ -43,12 +43,23 @@ def graph_paths(graphs: list[str] | None, paths_from: str | None) -> list[str]:
             except UnicodeDecodeError:
                 raise UsageError(f"--paths-from: {paths_from} is not UTF-8 text") from None
         listed = [line.strip() for line in text.splitlines()]
-        paths += [p for p in listed if p and not p.startswith("#")]
+        listed = [p for p in listed if p and not p.startswith("#")]
+        if paths_from == "-" and "-" in listed:
+            raise UsageError("--paths-from -: the list read from stdin names - (stdin) as a graph, but stdin was "
+                             f"the list (line {_line_of(text, '-')}); save that graph to a file and list its path")
+        paths += listed
         if not paths:
             raise UsageError(f"--paths-from: {paths_from} lists no graph")
     if not paths:
         raise UsageError("give a GRAPH file (or several, or --paths-from FILE)")
+    if paths.count("-") > 1:
+        raise UsageError(f"stdin (-) is named {paths.count('-')} times as a graph, but it can be read only once; "
+                         "save the graphs to files")
     return paths
+
+
+def _line_of(text: str, wanted: str) -> int:
+    return next(k for k, line in enumerate(text.splitlines(), 1) if line.strip() == wanted)
 
 
 def is_dir_target(output: str) -> bool:

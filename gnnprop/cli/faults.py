@@ -9,7 +9,9 @@ which should show its traceback).
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from typing import Iterator
 
 from ..errors import GnnpropError, RunError
 from .sinks import STDOUT_NAME, silence_stdout, write_error
@@ -48,12 +50,34 @@ def is_out_of_memory(e: BaseException) -> bool:
     return isinstance(e, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text.lower())
 
 
+@contextlib.contextmanager
+def writing(name: str) -> Iterator[None]:
+    """What fails within comes from writing the output ``name`` (a run folder, which has no sink of
+    its own to say so): :func:`translate` names it instead of standard output."""
+    try:
+        yield
+    except BaseException as e:
+        if getattr(e, "gnnprop_output", None) is None:
+            with contextlib.suppress(AttributeError, TypeError):
+                e.gnnprop_output = name  # type: ignore[attr-defined]
+        raise
+
+
 def translate(e: BaseException) -> GnnpropError | None:
+    """The one-line error for a fault that is not the user's input, or ``None`` (a bug: re-raised)."""
     if is_out_of_memory(e):
         return RunError(f"out of memory while {phase()}; try a smaller graph, --dtype float32, fewer features, "
                         f"or fewer rounds kept (--last)")
+    output = getattr(e, "gnnprop_output", None)
     if isinstance(e, OSError):
-        return write_error(e, STDOUT_NAME)
+        err = write_error(e, output or STDOUT_NAME)
+        if err is None and output is not None:  # any other failure of a write to a named output
+            err = RunError(f"cannot write {output}: {e.strerror or str(e).splitlines()[0]}")
+        return err
+    if "py4j" in sys.modules:  # a Spark run: its JVM's errors (only then is py4j loaded)
+        from ..engine.spark.faults import java_error
+
+        return java_error(e, phase(), output)
     return None
 
 

@@ -55,7 +55,11 @@ def lost_rows_note(g: Graph, cfg: Any) -> str | None:
 
 def warn_about_graph(err: IO, g: Graph, cfg: Any = None, flags: dict | None = None) -> None:
     """Write the loader's notes on ``g`` and, for a run's config, the features note and the
-    lost-rows note, to ``err``."""
+    lost-rows note, to ``err``.
+
+    With a run's config this is the ``loaded`` hook of :func:`~gnnprop.engine.session.open_session`:
+    what comes next is the layer, built and tried once (a user's ``__init__`` and ``forward``), which
+    an interruption then names instead of the graph already read."""
     notes = list(g.notes)
     if cfg is not None:
         for note in (features_note(g, cfg.graph_cfg.features, (flags or {}).get("features")),
@@ -64,3 +68,7 @@ def warn_about_graph(err: IO, g: Graph, cfg: Any = None, flags: dict | None = No
                 notes.append(note)
     for note in notes:
         err.write(f"gnnprop: warning: {note}\n")
+    if cfg is not None:
+        from . import faults
+
+        faults.doing(f"preparing the {cfg.layer.type} layer")

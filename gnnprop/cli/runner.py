@@ -84,9 +84,11 @@ class Talk:
     def __call__(self, kind: str, **d: Any) -> None:
         err = self.env.err
         if kind == "starting":
+            faults.doing(f"starting Spark ({d['master']})")  # what an interruption then says
             self._show(f"gnnprop: spark: starting Spark ({d['master']}) ...")
             return
         if kind == "reading":
+            faults.doing(f"reading {d['path']}")
             self._show(f"gnnprop: spark: Spark started in {d['start_seconds']:.1f} s; reading {d['path']} ...")
             return
         self.done()
@@ -125,7 +127,8 @@ def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | N
                               "(every node aggregates to 0)\n")
             picked = run.pick(req.nodes) if req.nodes else None
             if folder is not None:
-                meta = _write_folder(env, req, run, graph, picked, folder, state)
+                with faults.writing(f"{folder.shown}/"):  # a failed write names the folder, not stdout
+                    meta = _write_folder(env, req, run, graph, picked, folder, state)
             else:
                 meta = _write_stream(env, req, run, out, out_t, picked, state, label)
             nonfinite = run.book.nonfinite_round
@@ -350,7 +353,9 @@ def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given:
             start = run.read_start(path, manifest) if written["rounds"] else None
             if start is not None:
                 env.err.write(f"gnnprop: resuming {shown}/ from round {_start_round(start)}\n")
-            meta = _write_folder(env, req, run, graph, None, state_folder, state, start=start, manifest=manifest)
+            with faults.writing(f"{shown}/"):
+                meta = _write_folder(env, req, run, graph, None, state_folder, state, start=start,
+                                     manifest=manifest)
             nonfinite = run.book.nonfinite_round
             weights_data = None
             if weights_t is not None:

@@ -68,6 +68,8 @@ def output_target(path: str, flag: str = "--output", *, allow_stdout: bool = Tru
             raise UsageError(f"{flag}: give a file name; this output cannot go to stdout (-)")
         require_stdout()
         return Target(path, flag, "stdout")
+    if path.endswith(("/", os.sep)) and not os.path.isdir(path):  # not a file named without its slash
+        raise UsageError(f"{flag}: {path} names a folder (it ends in /); give a file name")
     try:
         st = os.stat(path)  # through symlinks, /dev/stdout's included
     except FileNotFoundError:
@@ -91,11 +93,27 @@ def output_target(path: str, flag: str = "--output", *, allow_stdout: bool = Tru
     if size > name_max:
         raise UsageError(f"{flag}: the file name is too long for the file system ({size} bytes; the limit "
                          f"is {name_max})")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag}: cannot write in {os.path.dirname(path) or '.'!r}: permission denied")
-    if st is not None and not os.access(real, os.W_OK):
-        raise UsageError(f"{flag}: {path} is not writable: permission denied")
+    why = why_not_writable(folder)
+    if why:
+        raise UsageError(f"{flag}: cannot write in {os.path.dirname(path) or '.'!r}: {why}")
+    why = None if st is None else why_not_writable(real)
+    if why:
+        raise UsageError(f"{flag}: {path} is not writable: {why}")
     return Target(path, flag, "file", real)
+
+
+def why_not_writable(path: str) -> str | None:
+    """Why the file or folder ``path`` cannot be written (a folder: created in), in the words a user
+    looks for: "read-only file system" (a read-only mount, which ``access`` reports as a refusal
+    like any other) or "permission denied"; ``None`` when it can be."""
+    if os.access(path, os.W_OK | (os.X_OK if os.path.isdir(path) else 0)):
+        return None
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
 
 
 def protect(inputs: Iterable[tuple[str, str | None]], outputs: Iterable[Target]) -> None:
@@ -276,7 +294,15 @@ def folder_target(path: str, flag: str = "--output") -> Target:
         raise UsageError(f"{flag}: {shown} is the current folder or one above it; name a new folder for the rounds")
     parent = os.path.dirname(real)
     if not os.path.isdir(parent):
-        raise UsageError(f"{flag}: the folder {os.path.dirname(shown) or '.'!r} does not exist")
+        above = os.path.dirname(shown) or "."
+        try:
+            os.stat(above)
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, None):  # a symlink loop, a file on the way
+                raise UsageError(f"{flag}: {above}: {e.strerror}") from None
+        else:
+            raise UsageError(f"{flag}: {above} is a file, not a folder")
+        raise UsageError(f"{flag}: the folder {above!r} does not exist")
     if os.path.exists(real):
         if not os.path.isdir(real):
             raise UsageError(f"{flag}: {shown} is a file, expected a folder for the per-round Parquet layout")
@@ -291,8 +317,12 @@ def folder_target(path: str, flag: str = "--output") -> Target:
         if others:
             raise UsageError(f"{flag}: the folder {shown} holds other files ({', '.join(sorted(others)[:3])}); "
                              "name a new or empty folder, or one written by gnnprop")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag}: cannot write in {os.path.dirname(shown) or '.'!r}: permission denied")
+    why = why_not_writable(parent)
+    if why:
+        raise UsageError(f"{flag}: cannot write in {os.path.dirname(shown) or '.'!r}: {why}")
+    why = why_not_writable(real) if os.path.isdir(real) else None
+    if why:  # an empty folder is written into as it is (a mount point cannot be replaced)
+        raise UsageError(f"{flag}: cannot write in {shown}/: {why}")
     return Target(shown, flag, "folder", real)
 
 

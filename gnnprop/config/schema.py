@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -339,6 +340,25 @@ def _check_spark(s: SparkConfig) -> None:
     for k, v in s.conf.items():
         if isinstance(v, (dict, list)) or v is None:
             raise ConfigError(f"expected a scalar value, got {show(v)}", key=f"spark.conf.{k}")
+    # what gnnprop itself reads, and what the JVM reads before Spark could say what is wrong
+    if s.driver_memory is not None:
+        _check_memory_size(s.driver_memory, "spark.driver_memory")
+    for k in ("spark.driver.memory", "spark.executor.memory"):
+        if k in s.conf:
+            _check_memory_size(s.conf[k], f"spark.conf.{k}")
+    if "spark.sql.shuffle.partitions" in s.conf:
+        v = s.conf["spark.sql.shuffle.partitions"]
+        if isinstance(v, bool) or not str(v).strip().isdigit() or int(str(v)) < 1:
+            raise ConfigError(f"expected a positive integer, got {show(v)}", key="spark.conf.spark.sql.shuffle.partitions")
+
+
+#: A JVM memory size: a number of bytes, or of k, m, g or t (what -Xmx takes: 512m, 4g).
+MEMORY_SIZE = re.compile(r"[1-9][0-9]*[kKmMgGtT]?")
+
+
+def _check_memory_size(value: Any, key: str) -> None:
+    if isinstance(value, bool) or not MEMORY_SIZE.fullmatch(str(value).strip()):
+        raise ConfigError(f"expected a memory size such as 512m or 4g, got {show(value)}", key=key)
 
 
 def _check_count(n: int, path: str, minimum: int = 0) -> None:

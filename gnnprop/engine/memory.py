@@ -39,6 +39,44 @@ def available_memory() -> int | None:
     return proc_bytes("/proc/meminfo", "MemAvailable")
 
 
+def process_headroom() -> tuple[int, str] | None:
+    """``(bytes, why)``: what this process may still allocate under its own limits, the smallest of
+    ``ulimit -v`` / ``ulimit -d`` (less what it holds now) and its cgroup's ``memory.max`` (less
+    what the cgroup uses), when any is set; else ``None``. (``MemAvailable`` does not see these.)"""
+    import resource
+
+    limits: list[tuple[int, str]] = []
+    for res, status, name in ((resource.RLIMIT_AS, "VmSize", "ulimit -v"), (resource.RLIMIT_DATA, "VmData",
+                                                                          "ulimit -d")):
+        try:
+            soft = resource.getrlimit(res)[0]
+        except (OSError, ValueError):
+            continue
+        used = proc_bytes("/proc/self/status", status)
+        if soft != resource.RLIM_INFINITY and used is not None:
+            limits.append((max(soft - used, 0), name))
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            top = f.read().strip()
+        if top != "max":
+            with open("/sys/fs/cgroup/memory.current") as f:
+                limits.append((max(int(top) - int(f.read().strip()), 0), "the cgroup's memory.max"))
+    except (OSError, ValueError):
+        pass
+    return min(limits) if limits else None
+
+
+def usable_memory() -> tuple[int, str] | None:
+    """``(bytes, said)``: what an allocation may take now, the smaller of the machine's available
+    memory and this process's limits (:func:`process_headroom`), and that said in words
+    ("this machine has 3.1 GiB available"); ``None`` when neither is known."""
+    have = [(n, f"this machine has {size_text(n)} available") for n in (available_memory(),) if n is not None]
+    limit = process_headroom()
+    if limit is not None:
+        have.append((limit[0], f"this process may allocate {size_text(limit[0])} more ({limit[1]})"))
+    return min(have) if have else None
+
+
 def size_text(n: float) -> str:
     return f"{n / GiB:,.1f} GiB" if n >= GiB / 10 else f"{n / 1024 ** 2:,.1f} MiB"
 

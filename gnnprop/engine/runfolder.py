@@ -240,6 +240,7 @@ class RunFolderWriter:
         self.manifest: dict[str, Any] = {}
         self.previous: str | None = None  # an earlier finished run, moved aside until this one finishes
         self.created = False
+        self.emptied = False  # written into an existing empty folder: emptied again after a failure
 
     def check(self) -> None:
         """Refuse a folder this run cannot write into (before any work)."""
@@ -255,20 +256,26 @@ class RunFolderWriter:
 
     def begin(self, manifest: dict[str, Any], params: bytes | None) -> None:
         self.check()
-        if state_of(self.fs, self.path) == "finished":
-            self.previous = self.fs.aside(self.path)
-            self.fs.delete(self.previous)  # the name is reserved; the folder is moved there
-            self.fs.rename(self.path, self.previous)
-        elif self.fs.exists(self.path):
-            self.fs.delete(self.path)  # empty
-        self.fs.mkdir(self.path)
-        self.created = True
-        self.manifest = {**manifest, "status": "running",
-                         "replaces": None if self.previous is None else os.path.basename(self.previous)}
-        if params is not None:
-            self.fs.write_bytes(join(self.path, PARAMS), params)
-            self.manifest["params"] = PARAMS
-        self._save()
+        try:
+            if state_of(self.fs, self.path) == "finished":
+                self.previous = self.fs.aside(self.path)
+                self.fs.delete(self.previous)  # the name is reserved; the folder is moved there
+                self.fs.rename(self.path, self.previous)
+            if self.fs.exists(self.path):  # empty: written into as it is (it may be a mount point)
+                self.emptied = True
+            else:
+                self.fs.mkdir(self.path)
+                self.created = True
+            self.manifest = {**manifest, "status": "running",
+                             "replaces": None if self.previous is None else os.path.basename(self.previous)}
+            if params is not None:
+                self.fs.write_bytes(join(self.path, PARAMS), params)
+                self.manifest["params"] = PARAMS
+            self._save()
+        except BaseException:  # a full disk, a read-only folder: nothing of this run is left
+            self.manifest = {}
+            self.abort(keep=False)
+            raise
 
     def resume(self, manifest: dict[str, Any]) -> None:
         """Continue a stopped run: drop what its last, unfinished round left behind."""
@@ -313,6 +320,9 @@ class RunFolderWriter:
             return
         if self.created:
             self.fs.delete(self.path)
+        elif self.emptied:
+            for name in self.fs.listdir(self.path):
+                self.fs.delete(join(self.path, name))
         if self.previous is not None and self.fs.exists(self.previous):
             if self.fs.exists(self.path):
                 self.fs.delete(self.path)

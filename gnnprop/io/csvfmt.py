@@ -45,27 +45,32 @@ def _rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
         raise InputError(f"{source}: line {reader.line_num}: malformed CSV: {e}{hint}") from None
 
 
-def _columns(names: list[str], at: str) -> tuple[int, int, int | None, list[int]]:
-    """``(src, dst, weight or None, attribute columns)`` of a stripped edge-file header.
+def _columns(names: list[str], at: str, table: bool = False) -> tuple[int, int, int | None, list[int]]:
+    """``(src, dst, weight or None, attribute columns)`` of a stripped edge-file header, or of a
+    table's column names (``table``: Parquet, which has no header line to add).
 
     A header without source and target, or with a column twice or unnamed, is an
     :class:`InputError` prefixed with ``at`` (``"e.csv: line 1"``).
     """
+    where = "the table" if table else "the header"
     seen: dict[str, int] = {}
     for j, name in enumerate(names):
         first = seen.setdefault(name.lower(), j)
         if first != j and name:
-            raise InputError(f"{at}: column {name!r} appears twice in the header")
+            raise InputError(f"{at}: column {name!r} appears twice in {where}")
     s = next((seen[n] for n in SOURCE_COLUMNS if n in seen), None)
     t = next((seen[n] for n in TARGET_COLUMNS if n in seen), None)
     if s is None or t is None:
+        if table:
+            raise InputError(f"{at}: the table must have {EXPECTED}, got {','.join(names) or 'no columns'}; "
+                             "name its id columns src and dst")
         raise InputError(f"{at}: the header must have {EXPECTED}, got {','.join(names)}{_headerless_hint(names)}")
     for group in (SOURCE_COLUMNS, TARGET_COLUMNS):
         both = [names[j] for j in sorted(seen[n] for n in group if n in seen)]
         if len(both) > 1:
-            raise InputError(f"{at}: the header has both {both[0]!r} and {both[1]!r} columns; keep one")
+            raise InputError(f"{at}: {where} has both {both[0]!r} and {both[1]!r} columns; keep one")
     if "" in names:
-        raise InputError(f"{at}: column {names.index('') + 1} has no name in the header ({','.join(names)}); "
+        raise InputError(f"{at}: column {names.index('') + 1} has no name in {where} ({','.join(names)}); "
                          "name every column (columns other than src, dst and weight are edge attributes)")
     w = seen.get(WEIGHT_COLUMN)
     return s, t, w, [j for j in range(len(names)) if j not in (s, t, w)]

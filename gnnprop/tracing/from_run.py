@@ -22,9 +22,16 @@ from .recorder import Explanation, plan_record
 
 
 def round_rows(folder: str, r: int, ids: list, width: int, dtype: torch.dtype) -> dict:
-    """``{id: row}`` of round ``r`` in the run folder, for ``ids`` (a missing round or id is an error)."""
+    """``{id: row}`` of round ``r`` in the run folder, for ``ids`` (a missing round or id is an error).
+
+    The round's files are read through :mod:`gnnprop.output.parquetsafe` (checksums verified, the
+    declared size bounded); a round that is not what gnnprop writes (columns missing or of another
+    type, a node with no row or with two, an empty value) is one :class:`InputError` naming it."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
+
+    from ..output.parquetsafe import check_round, read_folder
 
     path = os.path.join(folder, f"round={r}")
     if not os.path.isdir(path):
@@ -33,22 +40,45 @@ def round_rows(folder: str, r: int, ids: list, width: int, dtype: torch.dtype) -
         raise UsageError(f"{os.path.basename(folder)} has no round {r} (rounds kept: "
                          f"{', '.join(map(str, kept)) or 'none'}; "
                          "write every round, without --every or --last, to explain any of them)", key="from_run")
-    table = ds.dataset(path, format="parquet").to_table()
+    table = read_folder(path)
+    check_round(table, path, width)
     names = ["id", *(f"x{k}" for k in range(width))]
-    missing = [n for n in names if n not in table.schema.names]
-    if missing:
-        raise InputError(f"{path}: no column {missing[0]!r}; expected {', '.join(names[:3])}, ...")
-    id_type = table.schema.field("id").type
-    wanted = [int(i) if str(id_type).startswith(("int", "uint")) else str(i) for i in ids]
-    table = table.filter(pc.is_in(table.column("id"), value_set=__import__("pyarrow").array(wanted, id_type)))
-    found = {}
-    columns = [table.column(n).to_pylist() for n in names[1:]]
-    for k, i in enumerate(table.column("id").to_pylist()):
-        found[i] = torch.tensor([c[k] for c in columns], dtype=dtype)
-    for i in wanted:
-        if i not in found:
-            raise InputError(f"{path}: no row for node {i!r}")
-    return {str(i): found[i] for i in wanted}
+    column = table.column("id")
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    integer = pa.types.is_integer(column.type)
+    if integer and column.type != pa.int64():
+        try:
+            column = column.cast(pa.int64())
+        except pa.ArrowInvalid:
+            raise InputError(f"{path}: column 'id' holds {column.type} values beyond 64-bit integers") from None
+    wanted = {str(i): _as_id(i, integer) for i in ids}
+    values = pa.array([w for w in wanted.values() if w is not None], column.type)
+    keep = pc.is_in(column, value_set=values)
+    rows = table.select(names[1:]).filter(keep)
+    found_ids = column.filter(keep).to_pylist()
+    found: dict = {}
+    for k, i in enumerate(found_ids):
+        if i in found:
+            raise InputError(f"{path}: node {i!r} has more than one row")
+        found[i] = k
+    for text, i in wanted.items():
+        if i is None or i not in found:
+            raise InputError(f"{path}: no row for node {text!r}")
+    x = np.empty((len(found_ids), width), dtype=np.float64)
+    for j, n in enumerate(names[1:]):
+        x[:, j] = rows.column(n).to_numpy()
+    return {text: torch.tensor(x[found[i]], dtype=dtype) for text, i in wanted.items()}
+
+
+def _as_id(node_id, integer: bool):
+    """A graph's node id as a round's id column holds it (None: it cannot be in such a column)."""
+    if not integer:
+        return str(node_id)
+    if isinstance(node_id, int):
+        return node_id
+    text = str(node_id)
+    return int(text) if text.lstrip("-").isdigit() and text == str(int(text)) else None
 
 
 #: How far a recomputed update may be from the run's stored value, norm-wise and relative, where the

@@ -56,6 +56,10 @@ def check_supported(cfg) -> None:
     if cfg.graph_cfg.features not in FEATURES:
         raise ConfigError(f"the spark engine cannot make {cfg.graph_cfg.features} features (they would need "
                           f"every node on the driver); it supports {supported()}", key="graph.features")
+    if cfg.reorder not in ("auto", "none"):  # a node order is the local fused engine's (its memory locality)
+        raise ConfigError(f"the spark engine keeps no node order (its nodes are hash-partitioned by id), so "
+                          f"{cfg.reorder} would be ignored; it is the local engine's: drop it (or use auto or none)",
+                          key="reorder")
     if cfg.device not in ("auto", "cpu"):
         raise ConfigError(f"the spark engine runs on Spark's executors, not on device {cfg.device}", key="device")
 

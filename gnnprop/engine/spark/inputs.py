@@ -168,7 +168,7 @@ def read_edges(spark, path: str, fmt: str) -> tuple[DataFrame, bool]:
         except Exception as e:
             raise InputError(f"{path}: cannot read as Parquet: {_first_line(e)}") from None
         names = raw.columns
-        s, t, w, _ = _columns(names, f"{path}: the columns")
+        s, t, w, _ = _columns(names, path, table=True)
         for j in (s, t):
             kind = raw.schema[names[j]].dataType.typeName()
             if kind not in ("string", "long", "integer", "short", "byte"):

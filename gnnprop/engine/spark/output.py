@@ -86,7 +86,10 @@ class HadoopFS:
 
     def mkdir(self, path: str) -> None:
         p, fs = self._path(path)
-        fs.mkdirs(p)
+        if not fs.mkdirs(p):  # Hadoop says no with False (a read-only folder, a file in the way)
+            from .faults import why_local_folder_fails
+
+            raise OSError(why_local_folder_fails(path) or f"Hadoop's file system refused to make the folder {path}")
 
     def aside(self, path: str) -> str:
         import uuid

@@ -17,14 +17,16 @@ import threading
 from typing import Any
 
 from ...config.schema import SparkConfig
-from ...errors import RunError, UsageError
+from ...errors import UsageError
 from . import pyspark_missing
 
 
 def _java_missing() -> str | None:
+    from .faults import java_home_problem
+
     home = os.environ.get("JAVA_HOME")
-    if home and os.path.exists(os.path.join(home, "bin", "java")):
-        return None
+    if home:  # Spark's launcher runs $JAVA_HOME/bin/java, whatever the PATH has
+        return java_home_problem()
     from shutil import which
 
     if which("java") is None:
@@ -39,16 +41,21 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
         raise UsageError(f"the spark engine cannot start: {why}", key="engine")
     from pyspark.sql import SparkSession
 
+    from .faults import check_checkpoint_dir, launch, quiet_task_failures, set_checkpoint_dir
+
+    check_checkpoint_dir(cfg.checkpoint_dir)  # a local folder that cannot be: before the JVM starts
+    if not debug:  # from the start: a signal while the JVM starts makes py4j log a traceback too
+        _quiet_py4j()
     active = SparkSession.getActiveSession()
     if active is None:
-        builder = SparkSession.builder.appName(app_name)
+        options: dict[str, str] = {"spark.app.name": app_name}
         if not _submitted() or cfg.master != "local[*]":
-            builder = builder.master(cfg.master)
-        builder = builder.config("spark.ui.showConsoleProgress", "false")
+            options["spark.master"] = cfg.master
+        options["spark.ui.showConsoleProgress"] = "false"
         if not debug and "spark.driver.extraJavaOptions" not in cfg.conf:
             log = os.path.join(os.path.dirname(__file__), "log4j2.properties")
-            builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log}")
-        builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            options["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{log}"
+        options["spark.sql.execution.arrow.pyspark.enabled"] = "true"
         if cfg.master.startswith("local"):
             # a local master needs no network interface: loopback, and no warning about choosing one
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -57,20 +64,18 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
             # packages, not whatever python3 the PATH finds first
             os.environ["PYSPARK_PYTHON"] = sys.executable
         if cfg.driver_memory:
-            builder = builder.config("spark.driver.memory", cfg.driver_memory)
+            options["spark.driver.memory"] = cfg.driver_memory
         for key, value in cfg.conf.items():
-            builder = builder.config(str(key), str(value).lower() if isinstance(value, bool) else str(value))
+            options[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
         before = _sigint()
-        try:
-            active = builder.getOrCreate()
-        except Exception as e:  # the JVM did not start or the master is not there: one line
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise RunError(f"spark.master {cfg.master}: cannot start Spark: {first}") from None
+        try:  # a start that fails says why in one line; Ctrl-C or SIGTERM during it leaves no JVM
+            active = launch(options, cfg.master, submitted=_submitted())
         finally:
             _restore_sigint(before)
     active.sparkContext.setLogLevel("INFO" if debug else "WARN")
     if not debug:
         _quiet_py4j()
+        quiet_task_failures(active)
     if not debug:  # gnnprop reads CSV headers itself and names Spark's columns by position
         jvm = active.sparkContext._jvm
         jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
@@ -85,7 +90,9 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
     if "spark.sql.adaptive.enabled" not in cfg.conf:
         active.conf.set("spark.sql.adaptive.enabled", "false")
     if cfg.checkpoint_dir:
-        active.sparkContext.setCheckpointDir(cfg.checkpoint_dir)
+        set_checkpoint_dir(active, cfg.checkpoint_dir)
+    if "spark.hadoop.parquet.page.verify-checksum.enabled" not in cfg.conf:  # Parquet read: pages' CRCs checked
+        active.sparkContext._jsc.hadoopConfiguration().set("parquet.page.verify-checksum.enabled", "true")
     return active
 
 
