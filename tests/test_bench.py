@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from gnnprop.bench import CASES, bound_bytes, random_edges, resolve_cases, rmat_edges, write_edge_csv
+from gnnprop.bench.cases import CASES, resolve_cases
+from gnnprop.bench.graphs import random_edges, rmat_edges, write_edge_csv
+from gnnprop.bench.measure import bound_bytes
 from gnnprop.errors import ConfigError
 
 from .clitools import cli, fails

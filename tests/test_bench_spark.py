@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from gnnprop.bench_spark import compare, spark_cases, write_node_csv
+from gnnprop.bench.spark import compare, spark_cases, write_node_csv
 
 from .clitools import cli, fails
 from .spark_tools import skip_reason

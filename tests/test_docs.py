@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from .clitools import cli
 from .conftest import ROOT
 
 DOCS = ROOT / "docs"

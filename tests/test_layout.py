@@ -28,7 +28,7 @@ LAYERS = [
     ["gnnprop.configure"],
     ["gnnprop.engine"],
     ["gnnprop.tracing"],
-    ["gnnprop.api", "gnnprop.bench", "gnnprop.bench_spark", "gnnprop.plot", "gnnprop.explore"],
+    ["gnnprop.api", "gnnprop.bench", "gnnprop.plot", "gnnprop.explore"],
     ["gnnprop.cli", "gnnprop._entry", "gnnprop.__main__"],
 ]
 
@@ -108,3 +108,16 @@ def test_help_and_version_import_neither_torch_nor_pyg():
     for args in ("'--help'", "'run', '--help'", "'inspect', '--help'", "'bench', '--help'", "'--version'"):
         last = _fresh(code.format(args=args)).splitlines()[-1]
         assert last == "HEAVY []", (args, last)
+
+
+#: Most lines of a module of the package, and of a test file: past these, a file holds more than one
+#: concept and is split along its seams.
+MODULE_LINES, TEST_LINES = 500, 600
+
+
+def test_no_module_or_test_file_outgrows_one_concept():
+    tests = ROOT / "tests"
+    big = [f"{p.relative_to(ROOT)}: {n} lines (at most {most})"
+           for paths, most in ((PACKAGE.rglob("*.py"), MODULE_LINES), (tests.rglob("*.py"), TEST_LINES))
+           for p in sorted(paths) if (n := len(p.read_text().splitlines())) > most]
+    assert not big, "\n".join(big)

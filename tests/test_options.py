@@ -8,7 +8,7 @@ import re
 from typer import _click as click
 import typer
 
-from gnnprop.cli import app, spec
+from gnnprop.cli import spec
 from gnnprop.cli.app import register
 
 

@@ -1,5 +1,5 @@
 """``gnnprop bench``: gnnprop's loader and engine against numpy and plain PyG, on a random graph;
-``--engine spark``: the Spark engine against gnnprop's (:mod:`gnnprop.bench_spark`)."""
+``--engine spark``: the Spark engine against gnnprop's (:mod:`gnnprop.bench.spark`)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def bench(
     the ratio Spark / local, and whether the last rounds agree.
     """
     from ..engine import memory
-    from ..bench import resolve_engine
+    from ..bench.cases import resolve_engine
 
     env = get_env(ctx.obj)
     which = resolve_engine(engine)
@@ -77,12 +77,12 @@ def bench(
             if value is not None:
                 raise UsageError("applies only to --engine spark (the local bench times one round of each case)",
                                  key=flag)
-        from ..bench import BenchSpec, run_bench
+        from ..bench.local import BenchSpec, run_bench
 
         spec = BenchSpec(features=features, seed=seed, cases=picked, graph=graph, reorder=reorder)
         run = run_bench
     else:
-        from ..bench_spark import SparkBenchSpec, run_spark_bench
+        from ..bench.spark import SparkBenchSpec, run_spark_bench
 
         spec = SparkBenchSpec(features=features, seed=seed, cases=picked, graph=graph, reorder=reorder,
                               debug=bool(ctx.meta.get("debug")))

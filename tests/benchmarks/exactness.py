@@ -11,7 +11,6 @@ Graphs: karate (16 random features) and ca-grqc as undirected (16 random feature
     python tests/benchmarks/exactness.py           # about 2 minutes on 2 cores
 """
 
-import numpy as np
 import torch
 
 from gnnprop.configure import from_mapping

@@ -1,6 +1,6 @@
 """10M-edge CSV (1M nodes, the bench's default graph): gnnprop's load_graph vs numpy.loadtxt vs pyarrow alone; alternating, medians of 3."""
 import os, statistics, time, numpy as np, pyarrow.csv as pc
-from gnnprop.bench import random_edges, write_edge_csv
+from gnnprop.bench.graphs import random_edges, write_edge_csv
 from gnnprop.io import load_graph
 if not os.path.exists("edges10m.csv"):
     s, d = random_edges(1_000_000, 10_000_000, 0); write_edge_csv("edges10m.csv", s, d)

@@ -1,7 +1,7 @@
 """Per-round fixed/max on R-MAT and uniform graphs, each node order; alternating; medians. And order-computing time."""
 import statistics, sys, time
 import numpy as np, torch
-from gnnprop.bench import rmat_edges, random_edges
+from gnnprop.bench.graphs import rmat_edges, random_edges
 from gnnprop.config import from_mapping
 from gnnprop.graph import Graph
 from gnnprop.session import prepare

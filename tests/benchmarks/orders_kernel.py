@@ -1,6 +1,6 @@
 """Kernel alone (no permutation), per round, on R-MAT: each order vs none, for an aggregation; alternating, medians of 7."""
 import statistics, sys, time, numpy as np, torch
-from gnnprop.bench import rmat_edges
+from gnnprop.bench.graphs import rmat_edges
 from gnnprop.config import from_mapping
 from gnnprop.graph import Graph
 from gnnprop.session import prepare

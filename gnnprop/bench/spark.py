@@ -9,7 +9,7 @@ plain data that the CLI renders as a table or writes as JSON.
 What is measured, all in this one process (a Spark session with a local
 master runs its JVM as a child of it):
 
-- **graph**: drawn as :mod:`gnnprop.bench` draws it (``uniform`` or ``rmat``,
+- **graph**: drawn as :mod:`gnnprop.bench.local` draws it (``uniform`` or ``rmat``,
   simple, reproducible from ``seed``), written in a temporary folder as a CSV
   edge file (``src,dst``) and a node table (``id,x0..x{F-1}``: the bench's
   standard normal float32 features, written with 9 significant digits), the
@@ -18,7 +18,7 @@ master runs its JVM as a child of it):
 - **session start**: :func:`gnnprop.engine.spark.session.start` (the JVM and
   the SparkContext), timed once and apart; ``joined`` when a session existed;
   then the session's first job (``spark.range(1).collect()``), also apart.
-- **cases**: each layer of :data:`gnnprop.bench.CASES` that the Spark engine
+- **cases**: each layer of :data:`gnnprop.bench.cases.CASES` that the Spark engine
   runs, ``rounds`` static rounds in float64 (so that agreement means
   something), ``repeat`` times, the two engines alternating:
 
@@ -35,7 +35,7 @@ master runs its JVM as a child of it):
   the others within :data:`TOL` norm-wise (max |diff| over max |x|, per feature
   column, the largest), as ``tests/test_spark.py`` checks the engines.
 - **peak memory**, in MB (10**6 bytes): the Python process's resident-set
-  high-water mark above its start of the phase (as :class:`gnnprop.bench.Phase`
+  high-water mark above its start of the phase (as :class:`gnnprop.bench.measure.Phase`
   measures it) while Spark loads, runs and collects (``driver``), and while the
   local engine does (``local.peak_mb``); the Spark JVM's whole resident-set
   high-water mark (``VmHWM`` of its ``/proc/PID/status``, reset before each
@@ -81,9 +81,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .bench import CASES, GRAPHS, MB, BenchSpec, Phase, Say, _peak, _s, machine_info, write_edge_csv
-from .errors import UsageError
-from .engine.memory import proc_bytes
+from ..engine.memory import proc_bytes
+from ..errors import UsageError
+from .cases import CASES
+from .graphs import GRAPHS, write_edge_csv
+from .local import BenchSpec
+from .measure import MB, Phase, Say, _peak, _s, machine_info
 
 #: Agreement of sum and mean (norm-wise, float64): the summation orders differ.
 TOL = 1e-12
@@ -113,9 +116,9 @@ class SparkBenchSpec(BenchSpec):
 
 def spark_cases(names: list[str] | None) -> list[str]:
     """The cases to run on Spark: those named (each must be one the Spark engine runs), or
-    every case of :data:`~gnnprop.bench.CASES` it runs."""
-    from .bench import resolve_cases
-    from .engine.spark import supported
+    every case of :data:`~gnnprop.bench.cases.CASES` it runs."""
+    from .cases import resolve_cases
+    from ..engine.spark import supported
 
     picked = resolve_cases(names)
     runs = [c for c in picked if _on_spark(c)]
@@ -127,9 +130,9 @@ def spark_cases(names: list[str] | None) -> list[str]:
 
 
 def _on_spark(name: str) -> bool:
-    from .configure import from_mapping
-    from .engine.spark import check_supported
-    from .errors import ConfigError
+    from ..configure import from_mapping
+    from ..engine.spark import check_supported
+    from ..errors import ConfigError
 
     try:
         check_supported(from_mapping(CASES[name].config))
@@ -139,7 +142,7 @@ def _on_spark(name: str) -> bool:
 
 
 def _config(name: str, spec: SparkBenchSpec, engine: str):
-    from .configure import from_mapping
+    from ..configure import from_mapping
 
     return from_mapping({**CASES[name].config, "rounds": spec.rounds, "engine": engine, "dtype": "float64",
                          "seed": spec.seed, "reorder": spec.reorder, "spark": {"master": spec.master}})
@@ -182,8 +185,8 @@ def _jvm_reset(pid: int | None) -> None:
 
 def _spark_run(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, ids: np.ndarray, say: Say,
                ) -> tuple[dict[str, Any], np.ndarray]:
-    from .engine.spark.output import Collector
-    from .engine.spark.run import prepare_spark
+    from ..engine.spark.output import Collector
+    from ..engine.spark.run import prepare_spark
 
     cfg = _config(name, spec, "spark")
     with Phase() as p:
@@ -208,8 +211,8 @@ def _spark_run(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, i
 
 def _local_run(name: str, edges: str, nodes: str, spec: SparkBenchSpec, say: Say
                ) -> tuple[dict[str, Any], np.ndarray]:
-    from .engine.session import prepare
-    from .io import load_graph
+    from ..engine.session import prepare
+    from ..io import load_graph
 
     cfg = _config(name, spec, "auto")
     with Phase() as p:
@@ -260,7 +263,7 @@ def _median_rounds(runs: list[list[float]]) -> list[float]:
 def bench_case(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, jvm_pid: int | None,
                say: Say) -> dict[str, Any]:
     """Case ``name`` on Spark and on the local engine, alternating, ``spec.repeat`` times."""
-    from .engine.spark.session import cached_ids, release_cached
+    from ..engine.spark.session import cached_ids, release_cached
 
     ids = np.arange(spec.nodes, dtype=np.int64)
     runs, local_runs, peaks, local_peaks, jvm_peaks = [], [], [], [], []
@@ -310,9 +313,9 @@ def run_spark_bench(spec: SparkBenchSpec, say: Say = lambda _: None) -> dict[str
     Raises :class:`~gnnprop.errors.UsageError` (before anything is drawn) where pyspark or Java
     is missing, as ``gnnprop run --engine spark`` does. A session this starts is stopped at the end.
     """
-    from .config.schema import SparkConfig
-    from .engine.spark import check_supported
-    from .engine.spark.session import active, driver_jvm_pid, partitions, start
+    from ..config.schema import SparkConfig
+    from ..engine.spark import check_supported
+    from ..engine.spark.session import active, driver_jvm_pid, partitions, start
 
     spec.check()
     names = spark_cases(spec.cases)
