@@ -67,7 +67,8 @@ CASES = [
 ]
 
 #: Keys of the run's meta that say which engine ran (and how long it took)
-ENGINE_KEYS = ("engine", "engine_note", "device", "seconds", "reorder", "start_seconds", "read_seconds")
+ENGINE_KEYS = ("engine", "engine_note", "device", "seconds", "reorder", "start_seconds", "read_seconds", "blocks",
+               "exchange")
 
 
 def _norm_meta(meta: dict) -> dict:

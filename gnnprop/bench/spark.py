@@ -75,7 +75,7 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -102,6 +102,8 @@ class SparkBenchSpec(BenchSpec):
     rounds: int = 10
     master: str = "local[*]"  # spark.master
     debug: bool = False       # Spark's own log at INFO
+    row_level: bool = False   # also run the row-level rounds (the engine before its blocks), for comparison
+    sizes: list[tuple[int, int]] | None = None  # a sweep: (nodes, edges) of each graph (then not nodes/edges)
 
     def check(self) -> None:
         if self.graph not in GRAPHS:
@@ -110,8 +112,40 @@ class SparkBenchSpec(BenchSpec):
         super().check()
         if self.rounds < 1:
             raise UsageError(f"expected at least 1 round, got {self.rounds}", key="rounds", argument=True)
+        for n, e in self.sizes or []:
+            if n < 1 or e < 0:
+                raise UsageError(f"expected sizes of at least 1 node and 0 edges, got {n}/{e}", key="sizes",
+                                 argument=True)
         if not self.master.strip():
             raise UsageError("expected a master URL (local[*], spark://host:7077, yarn, ...)", key="spark.master")
+
+
+_SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "b": 1_000_000_000}
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """``100K/1M,300K/3M`` as ``[(100_000, 1_000_000), (300_000, 3_000_000)]``: NODES/EDGES pairs, a number
+    with K, M or G (B) for thousands, millions, billions."""
+    def number(token: str) -> int:
+        t = token.strip().lower().replace("_", "")
+        head, unit = (t[:-1], t[-1]) if t[-1:] in _SUFFIX else (t, "")
+        try:
+            value = float(head) * _SUFFIX[unit]
+        except ValueError:
+            value = -1.0
+        if value < 0 or value != int(value):
+            raise UsageError(f"expected NODES/EDGES pairs such as 100K/1M,300K/3M, got {token.strip()!r} in "
+                             f"{text!r}", key="sizes", argument=True)
+        return int(value)
+
+    pairs = []
+    for item in text.split(","):
+        parts = item.split("/")
+        if len(parts) != 2:
+            raise UsageError(f"expected NODES/EDGES pairs such as 100K/1M,300K/3M, got {item.strip()!r} in {text!r}",
+                             key="sizes", argument=True)
+        pairs.append((number(parts[0]), number(parts[1])))
+    return pairs
 
 
 def spark_cases(names: list[str] | None) -> list[str]:
@@ -184,27 +218,31 @@ def _jvm_reset(pid: int | None) -> None:
 # --- one case -------------------------------------------------------------------------
 
 def _spark_run(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, ids: np.ndarray, say: Say,
-               ) -> tuple[dict[str, Any], np.ndarray]:
+               exchange: str | None = None) -> tuple[dict[str, Any], np.ndarray]:
     from ..engine.spark.output import Collector
     from ..engine.spark.run import prepare_spark
 
     cfg = _config(name, spec, "spark")
     with Phase() as p:
-        run = prepare_spark(spark, edges, cfg, node_features=nodes)
+        run = prepare_spark(spark, edges, cfg, node_features=nodes, exchange=exchange)
         g = run.graph
-        say(f"{name}: spark load {run.load_seconds:.3g} s ({g.num_nodes} nodes, {g.num_edges} edges)")
+        how = run.meta()["exchange"]
+        label = "spark" if exchange != "rows" else "spark rows"
+        say(f"{name}: {label} load {run.load_seconds:.3g} s ({g.num_nodes} nodes, {g.num_edges} edges; "
+            f"{'row by row' if how == 'rows' else f'{run.blocks.layout.blocks} blocks, {how}'})")
         rounds, last = [], None
         for r in run.propagate():
             if r.round:
                 if r.rows != spec.nodes:
                     raise AssertionError(f"spark round {r.round} has {r.rows} rows, expected {spec.nodes}")
                 rounds.append(r.seconds)
-                say(f"{name}: spark round {r.round}/{spec.rounds}: {r.seconds:.3g} s")
+                say(f"{name}: {label} round {r.round}/{spec.rounds}: {r.seconds:.3g} s")
                 last = r
         t0 = time.perf_counter()
         x = Collector(list(ids)).numpy(last.df, run.step.width, "float64")
         collect_s = time.perf_counter() - t0
-    out = {"load_s": run.load_seconds, "rounds_s": rounds, "collect_s": collect_s, "peak_mb": p.peak_mb}
+    out = {"load_s": run.load_seconds, "rounds_s": rounds, "collect_s": collect_s, "peak_mb": p.peak_mb,
+           "exchange": how}
     del run, last, g
     return out, x
 
@@ -262,12 +300,13 @@ def _median_rounds(runs: list[list[float]]) -> list[float]:
 
 def bench_case(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, jvm_pid: int | None,
                say: Say) -> dict[str, Any]:
-    """Case ``name`` on Spark and on the local engine, alternating, ``spec.repeat`` times."""
+    """Case ``name`` on Spark (and, with ``spec.row_level``, on its row-level rounds) and on the local engine,
+    alternating, ``spec.repeat`` times."""
     from ..engine.spark.session import cached_ids, release_cached
 
     ids = np.arange(spec.nodes, dtype=np.int64)
-    runs, local_runs, peaks, local_peaks, jvm_peaks = [], [], [], [], []
-    got = want = None
+    runs, local_runs, peaks, local_peaks, jvm_peaks, row_runs = [], [], [], [], [], []
+    got = want = rows_got = None
     for k in range(spec.repeat):
         say(f"{name} {k + 1}/{spec.repeat}: spark")
         _jvm_reset(jvm_pid)
@@ -275,6 +314,11 @@ def bench_case(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, j
         run, got = _spark_run(spark, name, edges, nodes, spec, ids, say)
         jvm_peaks.append(_jvm_hwm(jvm_pid))
         release_cached(spark, keep=before)  # this run's checkpoints go: the next starts as this one did
+        if spec.row_level:
+            say(f"{name} {k + 1}/{spec.repeat}: spark, row-level rounds")
+            row_run, rows_got = _spark_run(spark, name, edges, nodes, spec, ids, say, exchange="rows")
+            release_cached(spark, keep=before)
+            row_runs.append(row_run)
         say(f"{name} {k + 1}/{spec.repeat}: local")
         local, want = _local_run(name, edges, nodes, spec, say)
         runs.append(run)
@@ -289,8 +333,17 @@ def bench_case(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, j
     agreement = compare(name, got, want)
     say(f"{name}: a round {med:.3g} s on spark, {local_med:.3g} s locally; "
         f"{'agree' if agreement['agree'] else 'DIFFER'} ({agreement['check']})")
+    row_level = None
+    if row_runs:
+        row_rounds = _median_rounds([r["rounds_s"] for r in row_runs])
+        row_med = statistics.median(row_rounds)
+        row_level = {"load_s": _s(statistics.median(r["load_s"] for r in row_runs)), "rounds_s": row_rounds,
+                     "round_median_s": _s(row_med), "peak_mb": _peak([r["peak_mb"] for r in row_runs]),
+                     "speedup": _s(row_med / med) if med > 0 else None, **compare(name, rows_got, want)}
+        say(f"{name}: a round {row_med:.3g} s row by row, {med:.3g} s in blocks: {row_med / med:.3g}x")
     return {
-        "case": name, "load_s": _s(load), "rounds_s": rounds, "round_median_s": _s(med),
+        "case": name, "exchange": runs[0]["exchange"], "row_level": row_level,
+        "load_s": _s(load), "rounds_s": rounds, "round_median_s": _s(med),
         "collect_s": _s(statistics.median(r["collect_s"] for r in runs)),
         "peak_mb": {"driver": _peak(peaks), "jvm": _peak(jvm_peaks)},
         "local": {"engine": local_runs[0]["engine"], "reorder": local_runs[0]["reorder"], "load_s": _s(local_load),
@@ -338,26 +391,15 @@ def run_spark_bench(spec: SparkBenchSpec, say: Say = lambda _: None) -> dict[str
         parts = partitions(spark, SparkConfig(master=spec.master))
         say(f"spark: {spark.version}, {master}, {parts} partitions: session {'joined' if joined else 'started'} "
             f"in {session_s:.3g} s, first job {first_job_s:.3g} s")
-        say(f"graph: {spec.graph}, {spec.nodes} nodes, {spec.edges} edges, {spec.features} features, "
-            f"seed {spec.seed}")
-        src, dst = GRAPHS[spec.graph](spec.nodes, spec.edges, spec.seed)
-        gen = torch.Generator().manual_seed(spec.seed)
-        x = torch.randn(spec.nodes, spec.features, generator=gen, dtype=torch.float32).numpy()
-        with tempfile.TemporaryDirectory(prefix="gnnprop-bench-spark-") as tmp:
-            edges, nodes = os.path.join(tmp, "edges.csv"), os.path.join(tmp, "nodes.csv")
-            size = write_edge_csv(edges, src, dst)
-            node_size = write_node_csv(nodes, x)
-            del src, dst, x
-            say(f"wrote {edges} ({size / MB:.1f} MB) and {nodes} ({node_size / MB:.1f} MB)")
-            cases = [bench_case(spark, name, edges, nodes, spec, pid, say) for name in names]
-        jvm_peak = _peak([c["peak_mb"]["jvm"] for c in cases])
+        sweep = [_bench_graph(spark, replace(spec, nodes=n, edges=e), names, pid, say)
+                 for n, e in (spec.sizes or [(spec.nodes, spec.edges)])]
+        graph_info, cases = sweep[0]["graph"], sweep[0]["cases"]
+        cases_all = [c for g in sweep for c in g["cases"]]
+        jvm_peak = _peak([c["peak_mb"]["jvm"] for c in cases_all])
         version = spark.version
     finally:
         if not joined:
             spark.stop()
-    graph_info = {"kind": spec.graph, "file": None, "nodes": spec.nodes, "edges": spec.edges,
-                  "features": spec.features, "seed": spec.seed, "simple": True, "csv_mb": round(size / MB, 1),
-                  "nodes_csv_mb": round(node_size / MB, 1)}
     section = {
         "master": master, "version": version, "partitions": parts, "dtype": "float64", "rounds": spec.rounds,
         "session_start_s": _s(session_s), "first_job_s": _s(first_job_s), "joined": joined,
@@ -369,5 +411,27 @@ def run_spark_bench(spec: SparkBenchSpec, say: Say = lambda _: None) -> dict[str
                      else f"not measured: they run on the cluster's machines ({master})",
         "cases": cases,
     }
-    return {"schema": 1, "engine": "spark", "repeat": spec.repeat, "graph": graph_info, "machine": machine,
-            "spark": section}
+    out = {"schema": 1, "engine": "spark", "repeat": spec.repeat, "graph": graph_info, "machine": machine,
+           "spark": section}
+    if spec.sizes:
+        out["sweep"] = sweep
+    return out
+
+
+def _bench_graph(spark, spec: SparkBenchSpec, names: list[str], pid: int | None, say: Say) -> dict[str, Any]:
+    """One graph of ``spec.nodes`` nodes and ``spec.edges`` edges, drawn and written, and every case on it:
+    ``{"graph": ..., "cases": [...]}`` (a sweep's entry)."""
+    say(f"graph: {spec.graph}, {spec.nodes} nodes, {spec.edges} edges, {spec.features} features, seed {spec.seed}")
+    src, dst = GRAPHS[spec.graph](spec.nodes, spec.edges, spec.seed)
+    gen = torch.Generator().manual_seed(spec.seed)
+    x = torch.randn(spec.nodes, spec.features, generator=gen, dtype=torch.float32).numpy()
+    with tempfile.TemporaryDirectory(prefix="gnnprop-bench-spark-") as tmp:
+        edges, nodes = os.path.join(tmp, "edges.csv"), os.path.join(tmp, "nodes.csv")
+        size = write_edge_csv(edges, src, dst)
+        node_size = write_node_csv(nodes, x)
+        del src, dst, x
+        say(f"wrote {edges} ({size / MB:.1f} MB) and {nodes} ({node_size / MB:.1f} MB)")
+        cases = [bench_case(spark, name, edges, nodes, spec, pid, say) for name in names]
+    graph = {"kind": spec.graph, "file": None, "nodes": spec.nodes, "edges": spec.edges, "features": spec.features,
+             "seed": spec.seed, "simple": True, "csv_mb": round(size / MB, 1), "nodes_csv_mb": round(node_size / MB, 1)}
+    return {"graph": graph, "cases": cases}

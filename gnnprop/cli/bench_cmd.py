@@ -45,6 +45,8 @@ def bench(
                                               "timed one by one.", rich_help_panel=spec.BENCH)] = None,
     spark_master: Annotated[Optional[str], spec.opt("spark_master", help="--engine spark: the master URL (default "
                                                     "local[*]).", rich_help_panel=spec.BENCH)] = None,
+    row_level: Annotated[bool, spec.opt("row_level")] = False,
+    sizes: Annotated[Optional[str], spec.opt("sizes")] = None,
     fmt: Annotated[Optional[str], spec.opt("format", help="table | json (default: table on a terminal, else json).",
                                            autocompletion=o.complete("table", "json"))] = None,
     quiet: Annotated[bool, spec.opt("quiet")] = False,
@@ -73,7 +75,8 @@ def bench(
     name = choose_output(fmt, None, env, allowed=FORMATS).name
     picked = None if cases is None else [c for c in cases.split(",")]
     if which == "local":
-        for value, flag in ((rounds, "--rounds"), (spark_master, "--spark-master")):
+        for value, flag in ((rounds, "--rounds"), (spark_master, "--spark-master"), (row_level or None, "--row-level"),
+                            (sizes, "--sizes")):
             if value is not None:
                 raise UsageError("applies only to --engine spark (the local bench times one round of each case)",
                                  key=flag)
@@ -82,10 +85,15 @@ def bench(
         spec = BenchSpec(features=features, seed=seed, cases=picked, graph=graph, reorder=reorder)
         run = run_bench
     else:
-        from ..bench.spark import SparkBenchSpec, run_spark_bench
+        from ..bench.spark import SparkBenchSpec, parse_sizes, run_spark_bench
 
         spec = SparkBenchSpec(features=features, seed=seed, cases=picked, graph=graph, reorder=reorder,
-                              debug=bool(ctx.meta.get("debug")))
+                              debug=bool(ctx.meta.get("debug")), row_level=row_level)
+        if sizes is not None:
+            if nodes is not None or edges is not None:
+                raise UsageError("gives the graphs' sizes: drop --num-nodes / --num-edges", key="--sizes")
+            spec.sizes = parse_sizes(sizes)
+            spec.nodes, spec.edges = max(spec.sizes)
         if rounds is not None:
             spec.rounds = rounds
         if spark_master is not None:
@@ -101,7 +109,7 @@ def bench(
             env.err.flush()
 
     spec.check()
-    n, e = spec.nodes, spec.edges
+    n, e = max(getattr(spec, "sizes", None) or [(spec.nodes, spec.edges)], key=lambda ne: ne[1])
     # at the least: the features (float32) and node ids, the edges as int64 pairs and the loaded copy
     need = n * (features * 4 + memory.BYTES_PER_NODE) + e * 16 * 2
     memory.require(need, f"the benchmark graph ({n:,} nodes, {e:,} edges, {features} features)",
@@ -202,6 +210,22 @@ def _ms(t: float) -> str:
     return f"{ms:.0f}" if ms >= 100 else f"{ms:.3g}" if ms >= 1 else f"{ms:.2g}"
 
 
+def _render_sweep(console, sweep: list[dict[str, Any]]) -> None:
+    """The ``--sizes`` sweep: a round's median by graph and case (seconds)."""
+    from rich.table import Table
+
+    t = Table(title="sweep: a round (seconds)", title_justify="left", **_compact())
+    for col in ("nodes", "edges", "case", "spark", "rows", "local", "rows/spark"):
+        t.add_column(col, justify="left" if col == "case" else "right", no_wrap=True)
+    for g in sweep:
+        for c in g["cases"]:
+            rl = c.get("row_level") or {}
+            t.add_row(f"{g['graph']['nodes']:,}", f"{g['graph']['edges']:,}", c["case"], _num(c["round_median_s"]),
+                      _num(rl.get("round_median_s")), _num(c["local"]["round_median_s"]), _times(rl.get("speedup")))
+    console.print()
+    console.print(t)
+
+
 def render_spark(console, r: dict[str, Any]) -> None:
     """A Spark bench result (``--engine spark``) as Rich tables, readable at 80 columns."""
     from rich.table import Table
@@ -231,9 +255,20 @@ def render_spark(console, r: dict[str, Any]) -> None:
         agree = Text("yes" if c["agree"] else "NO", style="green" if c["agree"] else "bold red")
         peak = f"{_num(c['peak_mb']['jvm'], '.0f')}+{_num(c['peak_mb']['driver'], '.0f')}"
         t.add_row(c["case"], "spark", _num(c["load_s"]), _num(c["round_median_s"]), _times(c["ratio"]), peak, agree)
+        rl = c.get("row_level")
+        if rl:
+            ok = Text("yes" if rl["agree"] else "NO", style="green" if rl["agree"] else "bold red")
+            ratio = rl["round_median_s"] / lo["round_median_s"] if lo["round_median_s"] else None
+            t.add_row("", "rows", _num(rl["load_s"]), _num(rl["round_median_s"]), _times(ratio), "", ok)
         t.add_row("", "local", _num(lo["load_s"]), _num(lo["round_median_s"]), "",
                   _num(lo["peak_mb"], ".0f"), "")
     console.print(t)
+    for c in sp["cases"]:
+        if c.get("row_level"):
+            console.print(f"{c['case']}: spark's blocks ({c['exchange']}) {_times(c['row_level']['speedup'])} "
+                          "faster a round than its row-level rounds (rows)", markup=False)
+    if r.get("sweep"):
+        _render_sweep(console, r["sweep"])
     console.print("round: the median round; ratio: spark / local, a round. peak MB: spark = the", markup=False)
     console.print("JVM's resident peak + the Python process's above its start; local = the Python", markup=False)
     console.print("process's above its start (gnnprop's engine: auto).", markup=False)

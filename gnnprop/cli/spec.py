@@ -127,6 +127,12 @@ OPTIONS: dict[str, Opt] = {
     "repeat": Opt(("--repeat",), "N", "Timed repetitions of each phase (medians are reported).", BENCH),
     "cases": Opt(("--cases",), "LIST", "Comma-separated subset of the cases.", BENCH),
     "graph": Opt(("--graph",), "KIND", "uniform | rmat | a graph file.", BENCH),
+    "row_level": Opt(("--row-level",), None, "--engine spark: also run each case on the engine's row-level rounds "
+                     "(a join and a groupBy a round, as before its blocks), for comparison.", BENCH,
+                     extra={"show_default": False}),
+    "sizes": Opt(("--sizes",), "LIST", "--engine spark: a sweep of graphs, NODES/EDGES pairs (K, M, G), e.g. "
+                 "100K/1M,300K/3M,1M/10M (instead of --num-nodes / --num-edges).", BENCH,
+                 extra={"show_default": False}),
     # gnnprop itself
     "version": Opt(("--version",), None, "Print the version and exit."),
     "debug": Opt(("--debug",), None, "Show a traceback with errors."),

@@ -275,5 +275,11 @@ class OwnKind:
     def caller(self, layer) -> Caller:
         return make_caller(layer)
 
+    def spark_blocks(self, params):
+        """The round on a block of nodes (:mod:`.blocks`): local to a node and its in-edges."""
+        from .blocks import Local
+
+        return Local(self, params)
+
     def reference(self, params) -> torch.nn.Module:  # pragma: no cover - every kind defines it
         raise NotImplementedError

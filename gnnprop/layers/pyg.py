@@ -259,6 +259,12 @@ class PygKind:
         """The Spark lowering of SAGEConv and GraphConv (:func:`_spark_step`), or why there is none."""
         return _spark_step(params, ops)
 
+    def spark_blocks(self, params):
+        """The round on a block of nodes (:mod:`.pyg_blocks`), or why there is none."""
+        from .pyg_blocks import form
+
+        return form(self, params)
+
     def fused(self, params, graph) -> Fused | str:
         name = type(params).__name__
         if isinstance(getattr(params, "aggr", None), (list, tuple)):

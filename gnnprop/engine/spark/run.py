@@ -64,6 +64,8 @@ class SparkRun:
     seconds: float = 0.0             # computing the rounds
     on_event: Any = None             # progress: on_event("round", round=..., seconds=..., rows=..., delta=...)
     stop: Any = None                 # the Interruptible a run is in: checked between rounds
+    blocks: Any = None               # the vectorised rounds (blocks.BlockRounds), else row by row:
+    row_level: str | None = None     # why
     book: RoundBook = field(init=False)
     engine = "spark"
 
@@ -188,6 +190,9 @@ class SparkRun:
     def propagate(self, start: tuple[int, DataFrame, list[float], int | None] | None = None) -> Iterator[SparkRound]:
         """Round 0 (the input), 1, 2, ...; from ``start`` = (round, its table, the deltas and the first
         non-finite round before it), a resumed run's round, when given: that round first."""
+        if self.blocks is not None:
+            yield from self.blocks.propagate(start)
+            return
         F = _F()
         self.started = time.perf_counter()
         plan, book = self.plan, self.book
@@ -253,11 +258,14 @@ class SparkRun:
     def meta(self) -> dict[str, Any]:
         from ..run import meta
 
+        from .blocks import describe
+
+        note, extra = describe(self)
         return meta(self.config, self.book, aggr=self.kind.aggr_text(self.params),
                     device=f"spark {self.spark.sparkContext.master}", dtype=self.dtype, engine="spark",
-                    engine_note=f"{self.kind.name}'s Spark form; every round checkpointed",
-                    num_nodes=self.num_nodes, num_edges=self.num_edges, seconds=self.seconds,
-                    extra={"start_seconds": round(self.start_seconds, 6), "read_seconds": round(self.load_seconds, 6)})
+                    engine_note=note, num_nodes=self.num_nodes, num_edges=self.num_edges, seconds=self.seconds,
+                    extra={"start_seconds": round(self.start_seconds, 6), "read_seconds": round(self.load_seconds, 6),
+                           **extra})
 
 
 def _F():
@@ -310,10 +318,11 @@ def _rule_plan(cfg: Config, g: SparkGraph, x: DataFrame) -> RoundPlan:
 
 def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str | None = None,
                   node_features: str | None = None, weights: str | None = None,
-                  allow_nonfinite: bool = False) -> SparkRun:
+                  allow_nonfinite: bool = False, exchange: str | None = None) -> SparkRun:
     """Read the graph with Spark and build the run: the layer's parameters (from the seed or
-    ``weights``), its Spark lowering and the rounds plan. Nothing is computed but the input's
-    layout and counts (and a rule's statistics)."""
+    ``weights``), its Spark lowering and the rounds plan, and the blocks its rounds run on
+    (:mod:`.blocks`; ``exchange``: broadcast | shuffle, else chosen; ``rows``: the row-level rounds).
+    Nothing is computed but the input's layout and counts (and a rule's statistics)."""
     cfg = config
     check_supported(cfg)
     started = time.perf_counter()
@@ -341,5 +350,8 @@ def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str |
         plan = plan_rounds(cfg.rounds, None, None)  # static / converge: no statistics
     check_widths(cfg.layer.type, g.source, g.width, step.width, plan, heads="heads" in cfg.layer.args)
     run = SparkRun(spark, cfg, g, kind, params, step, plan, allow_nonfinite=allow_nonfinite)
+    from .blocks import attach
+
+    attach(run, ops, exchange)
     run.load_seconds = time.perf_counter() - started
     return run

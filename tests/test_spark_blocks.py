@@ -1,0 +1,200 @@
+"""The Spark engine's vectorised rounds (gnnprop.engine.spark.blocks) against the local engine: every
+layer kind the Spark engine runs, with every aggregation it reduces with (and a list of them), in static,
+converge and rule rounds, in float32 and float64, on a tiny graph with string ids, isolated nodes, a
+self loop, duplicate edges and edge weights; both exchanges (broadcast and shuffle) and several blocks.
+
+max/min bit for bit, the others within 1e-12 norm-wise in float64 (1e-5 in float32). One Spark session
+(the suite's), the library called directly (the CLI's path is tests/test_spark.py's and
+tests/test_engines_agree.py's), so that the table stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from .spark_tools import skip_reason, write_random_graph
+
+REASON = skip_reason()
+pytestmark = [pytest.mark.spark, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
+
+OWN = ("fixed", "nn", "residual")
+AGGRS = ("sum", "mean", "max", "min", ["max", "sum"])
+PYG = ("gcn", "sage", "graphconv", "gin", "sg", "appnp")
+MODES = {
+    "static": {"rounds": 2},
+    "converge": {"rounds": {"mode": "converge", "tol": 1e-3, "max_rounds": 3}},
+    "rule": {"rounds": {"mode": "rule", "if": "std(x) > 0.5 and max_degree >= 2", "then": 2, "else": 1}},
+}
+#: fixed layers' expressions: affine, weighted, not affine
+MESSAGES = ("x_j", "x_j * edge_weight - 0.5 * x_i", "relu(x_j - x_i) * edge_weight + sigmoid(x_i)")
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("blocks")
+    return write_random_graph(folder, seed=47, n=14, e=40, f=3, weights=True)
+
+
+def _config(layer, aggr, mode: str, dtype: str, partitions: int = 3):
+    from gnnprop.configure import from_mapping
+
+    doc = {"layer": layer, "dtype": dtype, "seed": 3, "spark": {"partitions": partitions}, **MODES[mode]}
+    if aggr is not None:
+        doc["aggr"] = aggr
+        if isinstance(aggr, list):
+            doc["aggr_mode"] = "cat" if layer["type"] == "nn" else "max"
+    return from_mapping(doc)
+
+
+def _local(graph, cfg) -> tuple[dict, np.ndarray, dict]:
+    from gnnprop.engine.session import prepare
+    from gnnprop.io import load_graph
+
+    edges, nodes = graph
+    g = load_graph(edges, node_features=nodes)
+    prop = prepare(g, cfg).propagate()
+    rounds = {r.round: r.x.numpy().astype(np.float64) for r in prop}
+    return rounds, list(g.node_ids), {"rounds_run": prop.rounds_run, "stop_reason": prop.stop_reason}
+
+
+def _spark(spark, graph, cfg, exchange=None):
+    from gnnprop.engine.spark.output import Collector
+    from gnnprop.engine.spark.run import prepare_spark
+
+    edges, nodes = graph
+    run = prepare_spark(spark, edges, cfg, node_features=nodes, exchange=exchange)
+    ids = run.node_ids()
+    rounds = {}
+    for r in run.propagate():
+        width = run.step.width if r.round else run.graph.width
+        rounds[r.round] = Collector(ids).numpy(r.df, width, "float64")
+    return rounds, ids, run
+
+
+def agree(spark, graph, cfg, exact: bool, exchange=None):
+    want, ids_l, book = _local(graph, cfg)
+    got, ids_s, run = _spark(spark, graph, cfg, exchange)
+    assert [str(i) for i in ids_s] == [str(i) for i in ids_l]
+    assert sorted(got) == sorted(want)
+    tol = 1e-12 if cfg.dtype == "float64" else 1e-5
+    for r in want:
+        a, b = want[r], got[r]
+        assert a.shape == b.shape, (r, a.shape, b.shape)
+        if exact:
+            assert np.array_equal(a, b, equal_nan=True), (r, np.abs(a - b).max())
+        else:
+            scale = np.maximum(np.abs(a).max(axis=0), 1e-300)
+            err = (np.abs(a - b).max(axis=0) / scale).max()
+            assert err <= tol, (r, err)
+    assert run.rounds_run == book["rounds_run"] and run.stop_reason == book["stop_reason"]
+    meta = run.meta()
+    assert meta["exchange"] in ("broadcast", "shuffle"), meta["engine_note"]  # never the row-level path
+    assert "block form" in meta["engine_note"]
+    return meta
+
+
+PYG_LAYERS = {
+    "gcn": {"type": "gcn", "args": {"improved": True}},
+    "sage": {"type": "sage"},
+    "graphconv": {"type": "graphconv", "args": {"aggr": "max"}},
+    "gin": {"type": "gin"},
+    "sg": {"type": "sg", "args": {"K": 2}},
+    "appnp": {"type": "appnp", "args": {"K": 2, "alpha": 0.2}},
+}
+
+
+def _layer(kind: str, at: int) -> dict:
+    if kind in PYG_LAYERS:
+        return PYG_LAYERS[kind]
+    if kind == "fixed":
+        return {"type": "fixed", "message": MESSAGES[at % len(MESSAGES)], "update": "0.5 * x + aggr_out"}
+    return {"type": kind}
+
+
+def _exact(kind: str, aggr, dtype: str) -> bool:
+    """max/min of the fixed layer bit for bit in float64 (in float32 an elementwise function of a message,
+    sigmoid, may differ by an ulp with the position of its value in a vector: within 1e-5 there)."""
+    return kind == "fixed" and aggr in ("max", "min") and dtype == "float64"
+
+
+#: Every kind, every aggregation, every round mode and both dtypes, each at least once (the whole product
+#: is FULL, below): (kind, aggr, mode, dtype).
+COVER = [
+    ("fixed", "sum", "static", "float64"), ("fixed", "mean", "converge", "float32"),
+    ("fixed", "max", "rule", "float64"), ("fixed", "min", "static", "float64"),
+    ("fixed", ["max", "sum"], "converge", "float64"),
+    ("nn", "mean", "static", "float64"), ("nn", ["mean", "max"], "rule", "float32"),
+    ("residual", "max", "converge", "float64"), ("residual", "sum", "static", "float32"),
+    ("gcn", None, "static", "float32"), ("sage", None, "converge", "float64"), ("graphconv", None, "rule", "float64"),
+    ("gin", None, "static", "float64"), ("sg", None, "rule", "float64"), ("appnp", None, "converge", "float32"),
+]
+FULL = [(kind, aggr, mode, dtype) for kind in (*OWN, *PYG) for aggr in (AGGRS if kind in OWN else (None,))
+        for mode in MODES for dtype in ("float64", "float32")]
+FULL_REASON = ("the whole product (126 Spark runs, about 10 minutes on 2 shared cores; COVER runs each kind, "
+               "aggregation, mode and dtype at least once): set GNNPROP_SPARK_TABLE=full to run it")
+
+
+def _name(case) -> str:
+    kind, aggr, mode, dtype = case
+    shown = "+".join(aggr) if isinstance(aggr, list) else aggr or "own"
+    return f"{kind}-{shown}-{mode}-{dtype}"
+
+
+def _case(spark, graph, case, at: int):
+    kind, aggr, mode, dtype = case
+    agree(spark, graph, _config(_layer(kind, at), aggr, mode, dtype), exact=_exact(kind, aggr, dtype))
+
+
+@pytest.mark.parametrize("case", COVER, ids=_name)
+def test_every_kind_aggregation_mode_and_dtype(spark_session, graph, case):
+    _case(spark_session, graph, case, COVER.index(case))
+
+
+@pytest.mark.skipif(os.environ.get("GNNPROP_SPARK_TABLE") != "full", reason=FULL_REASON)
+@pytest.mark.parametrize("case", FULL, ids=_name)
+def test_the_whole_table(spark_session, graph, case):
+    _case(spark_session, graph, case, FULL.index(case))
+
+
+@pytest.mark.parametrize("exchange", ["broadcast", "shuffle"])
+@pytest.mark.parametrize("partitions", [1, 4])
+def test_both_exchanges_and_block_counts(spark_session, graph, exchange, partitions):
+    """The same numbers whichever way the rows each block reads travel, on one block or several."""
+    cfg = _config({"type": "fixed", "message": MESSAGES[1]}, "max", "static", "float64", partitions)
+    meta = agree(spark_session, graph, cfg, exact=True, exchange=exchange)
+    assert meta["exchange"] == exchange and meta["blocks"] == partitions
+    cfg = _config(PYG_LAYERS["appnp"], None, "static", "float64", partitions)
+    agree(spark_session, graph, cfg, exact=False, exchange=exchange)
+
+
+def test_the_row_level_rounds_when_asked(spark_session, graph):
+    """exchange ``rows`` keeps the row-level rounds (the bench's comparison): the same numbers, and the
+    meta says so."""
+    cfg = _config({"type": "fixed"}, "max", "static", "float64")
+    want, _, _ = _local(graph, cfg)
+    got, _, run = _spark(spark_session, graph, cfg, exchange="rows")
+    assert all(np.array_equal(want[r], got[r]) for r in want)
+    meta = run.meta()
+    assert meta["exchange"] == "rows" and meta["blocks"] is None
+    assert "row-level" in meta["engine_note"] and "asked for" in meta["engine_note"]
+
+
+def test_the_exchange_is_chosen_from_the_node_table_size():
+    """Broadcast while nodes x features is at most BROADCAST_VALUES, else a shuffle; blocks from
+    spark.partitions, else the cores (more where a block would be too big)."""
+    from types import SimpleNamespace
+
+    from gnnprop.engine.spark.blocks import BROADCAST_VALUES, EDGES_PER_BLOCK, choose
+
+    spark = SimpleNamespace(sparkContext=SimpleNamespace(defaultParallelism=2))
+    cfg = SimpleNamespace(spark=SimpleNamespace(partitions=None))
+    small = choose(spark, cfg, BROADCAST_VALUES // 16, 10, 16)
+    assert (small.blocks, small.exchange) == (2, "broadcast")
+    big = choose(spark, cfg, BROADCAST_VALUES // 16 + 1, 5 * EDGES_PER_BLOCK, 16)
+    assert (big.blocks, big.exchange) == (6, "shuffle")
+    assert "6 blocks (2 cores)" in big.why and f"> {BROADCAST_VALUES:,}" in big.why
+    cfg.spark.partitions = 5
+    assert choose(spark, cfg, 10, 10, 2, "shuffle").blocks == 5
