@@ -112,6 +112,7 @@ def local_session():
     session = (SparkSession.builder.master("local[2]").appName("gnnprop-tests")
                .config("spark.ui.enabled", "false").config("spark.driver.memory", "1g")
                .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.python.daemon.module", "gnnprop.engine.spark.daemon")
                .config("spark.sql.codegen.wholeStage", "false").config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
                .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{os.path.abspath(LOG4J)}")
                .getOrCreate())

@@ -334,7 +334,8 @@ def test_plan_does_not_grow_with_the_rounds(tmp_path, spark, config, rounds, mon
         return checkpoint
     monkeypatch.setattr(spark_run, "checkpointer", recording)
     edges, nodes = write_random_graph(tmp_path, seed=14, f=2)
-    run = spark_run.prepare_spark(spark, edges, from_mapping({"rounds": rounds, **config}), node_features=nodes)
+    run = spark_run.prepare_spark(spark, edges, from_mapping({"rounds": rounds, **config}), node_features=nodes,
+                                  exchange="rows")  # the row-level rounds (the blocks': test_spark_blocks.py)
     per_round = []
     for r in run.propagate():
         if r.round:
@@ -357,7 +358,8 @@ def test_earlier_rounds_storage_is_released(tmp_path, spark, monkeypatch):
     edges, nodes = write_random_graph(tmp_path, seed=14, f=2)
     cached = lambda: len(spark.sparkContext._jsc.sc().getRDDStorageInfo())  # noqa: E731 - holds no RDD
     before = cached()
-    run = spark_run.prepare_spark(spark, edges, from_mapping({"rounds": 6, "aggr": "sum"}), node_features=nodes)
+    run = spark_run.prepare_spark(spark, edges, from_mapping({"rounds": 6, "aggr": "sum"}), node_features=nodes,
+                                  exchange="rows")  # the row-level rounds (the blocks': test_spark_blocks.py)
     inputs = cached() - before
     counts = [cached() - before - inputs for r in run.propagate()]
     assert len(counts) == 7 and max(counts) <= 3, counts  # without the release: 0, 1, 2, ..., 6

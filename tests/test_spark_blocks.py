@@ -38,10 +38,12 @@ def graph(tmp_path_factory):
     return write_random_graph(folder, seed=47, n=14, e=40, f=3, weights=True)
 
 
-def _config(layer, aggr, mode: str, dtype: str, partitions: int = 3):
+def _config(layer, aggr, mode: str, dtype: str, partitions: int = 3, rounds: int | None = None):
     from gnnprop.configure import from_mapping
 
     doc = {"layer": layer, "dtype": dtype, "seed": 3, "spark": {"partitions": partitions}, **MODES[mode]}
+    if rounds is not None:
+        doc["rounds"] = rounds
     if aggr is not None:
         doc["aggr"] = aggr
         if isinstance(aggr, list):
@@ -198,3 +200,50 @@ def test_the_exchange_is_chosen_from_the_node_table_size():
     assert "6 blocks (2 cores)" in big.why and f"> {BROADCAST_VALUES:,}" in big.why
     cfg.spark.partitions = 5
     assert choose(spark, cfg, 10, 10, 2, "shuffle").blocks == 5
+
+
+@pytest.mark.parametrize("layer, rounds, exchange, per_round", [
+    ({"type": "fixed"}, 8, "shuffle", 1),
+    ({"type": "appnp", "args": {"K": 4, "alpha": 0.1}}, 3, "broadcast", 4),  # each propagation gathered
+])
+def test_plan_does_not_grow_with_the_rounds(spark_session, graph, monkeypatch, layer, rounds, exchange, per_round):
+    """Every round (and, with a broadcast, every propagation) is checkpointed: the last round's plan is as
+    long as the first's, and the graph's layout is not computed again (no join)."""
+    from gnnprop.engine.spark import blocks
+
+    plans: list[str] = []
+    real = blocks.BlockRounds._checkpoint
+
+    def recording(self, df):
+        plans.append(df._jdf.queryExecution().optimizedPlan().toString())
+        return real(self, df)
+    monkeypatch.setattr(blocks.BlockRounds, "_checkpoint", recording)
+    cfg = _config(layer, "sum" if layer["type"] == "fixed" else None, "static", "float64", rounds=rounds)
+    from gnnprop.engine.spark.run import prepare_spark
+
+    run = prepare_spark(spark_session, graph[0], cfg, node_features=graph[1], exchange=exchange)
+    per = []
+    for r in run.propagate():
+        if r.round:
+            per.append(plans[:])
+        plans.clear()
+    assert len(per) == rounds and all(len(p) == per_round for p in per), [len(p) for p in per]
+    first, last = per[0], per[-1]
+    assert max(map(len, last)) <= max(map(len, first)) * 1.1, ([len(p) for p in first], [len(p) for p in last])
+    assert not any("Join " in p for p in last), last[-1]
+
+
+def test_earlier_rounds_storage_is_released(spark_session, graph, monkeypatch):
+    """A round's checkpointed blocks are freed once later rounds no longer read them: during an 8-round run
+    the checkpoints held are the layout's and the last round or two's, not one more per round."""
+    from gnnprop.engine.spark import blocks
+    from gnnprop.engine.spark.run import prepare_spark
+
+    monkeypatch.setattr(blocks, "RELEASE_VALUES", 1)  # as if the tiny graph were big
+    cached = lambda: len(spark_session.sparkContext._jsc.sc().getRDDStorageInfo())  # noqa: E731
+    before = cached()
+    cfg = _config({"type": "fixed"}, "sum", "static", "float64", rounds=8)
+    run = prepare_spark(spark_session, graph[0], cfg, node_features=graph[1], exchange="shuffle")
+    laid_out = cached() - before
+    counts = [cached() - before - laid_out for r in run.propagate()]
+    assert len(counts) == 9 and max(counts) <= 3, counts  # without the release: 1, 2, 3, ..., 9

@@ -71,6 +71,7 @@ Times are seconds.
 from __future__ import annotations
 
 import gc
+from decimal import Decimal
 import os
 import statistics
 import tempfile
@@ -109,13 +110,14 @@ class SparkBenchSpec(BenchSpec):
         if self.graph not in GRAPHS:
             raise UsageError(f"expected uniform or rmat with the spark engine, got {self.graph!r} "
                              "(the Spark bench writes its own graph)", key="graph", argument=True)
+        for n, e in self.sizes or []:  # each graph of a sweep as --num-nodes / --num-edges would be checked
+            try:
+                BenchSpec.check(replace(self, nodes=n, edges=e, sizes=None))
+            except UsageError as err:
+                raise UsageError(f"{n}/{e}: {err.message}", key="sizes", argument=True) from None
         super().check()
         if self.rounds < 1:
             raise UsageError(f"expected at least 1 round, got {self.rounds}", key="rounds", argument=True)
-        for n, e in self.sizes or []:
-            if n < 1 or e < 0:
-                raise UsageError(f"expected sizes of at least 1 node and 0 edges, got {n}/{e}", key="sizes",
-                                 argument=True)
         if not self.master.strip():
             raise UsageError("expected a master URL (local[*], spark://host:7077, yarn, ...)", key="spark.master")
 
@@ -130,10 +132,10 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
         t = token.strip().lower().replace("_", "")
         head, unit = (t[:-1], t[-1]) if t[-1:] in _SUFFIX else (t, "")
         try:
-            value = float(head) * _SUFFIX[unit]
-        except ValueError:
-            value = -1.0
-        if value < 0 or value != int(value):
+            value = Decimal(head) * _SUFFIX[unit]
+        except ArithmeticError:
+            value = Decimal(-1)
+        if not value.is_finite() or value < 0 or value != int(value):
             raise UsageError(f"expected NODES/EDGES pairs such as 100K/1M,300K/3M, got {token.strip()!r} in "
                              f"{text!r}", key="sizes", argument=True)
         return int(value)

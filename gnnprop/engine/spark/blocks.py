@@ -49,8 +49,10 @@ BROADCAST_VALUES = 1 << 16
 EDGES_PER_BLOCK = 8_000_000
 VALUES_PER_BLOCK = 1 << 25
 #: Values (rows x features, the rows each block reads included) the rounds may leave behind before Spark
-#: is made to free them (:meth:`BlockRounds._free`; about a second of garbage collection each time).
-RELEASE_VALUES = 1 << 26
+#: is made to free them (:meth:`BlockRounds._free`; a JVM garbage collection, about 0.1 s): with a local
+#: master the blocks' rows sit in the driver's JVM, and 1 GB (Spark's default) held three rounds of
+#: 300K x 16 before it ran out.
+RELEASE_VALUES = 1 << 22
 MASK = (1 << 33) - 1  # monotonically_increasing_id: the partition above bit 33, the row below
 
 
@@ -283,12 +285,13 @@ class BlockRounds:
     def _checkpoint(self, df: DataFrame) -> DataFrame:
         """``df`` materialised and cut from its lineage (a reliable checkpoint in ``spark.checkpoint_dir`` when
         set, else a local one, kept on the executors' disks: the blocks' rows are large byte strings, which
-        in a JVM's memory cost more garbage collection than reading them back from the page cache)."""
+        in a JVM's heap cost garbage collection and, with a local master, the driver's memory; read back
+        from the page cache they cost little)."""
         if self.run.config.spark.checkpoint_dir:
             return df.checkpoint(eager=True)
         from pyspark import StorageLevel
 
-        return df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+        return df.localCheckpoint(eager=True, storageLevel=StorageLevel.DISK_ONLY)
 
     def _free(self, values: int) -> None:
         """Let Spark free what earlier rounds left behind (their checkpointed blocks and shuffle files) once

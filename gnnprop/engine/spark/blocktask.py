@@ -33,9 +33,9 @@ STATIC, IDS, X, H, PIECE, ROUTE = range(6)
 KIND_NAMES = ("STATIC", "IDS", "X", "H", "PIECE", "ROUTE")
 
 #: Longest ``data`` of one row (a longer value is split over several rows) and most bytes of one
-#: Arrow batch a task yields: Spark's rows and Arrow's binary arrays stop at 2 GB.
-CHUNK = 64 << 20
-BATCH_BYTES = 256 << 20
+#: Arrow batch a task yields: small enough that a JVM of 1 GB holds what two tasks have in flight.
+CHUNK = 8 << 20
+BATCH_BYTES = 32 << 20
 
 SCHEMA = "key long, kind int, blk int, part int, data binary, n long, bad long, delta double"
 _FIELDS = ("key", "kind", "blk", "part", "data", "n", "bad", "delta")

@@ -63,6 +63,8 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
             # the Python workers (wide linear maps run there) are this Python, with gnnprop's
             # packages, not whatever python3 the PATH finds first
             os.environ["PYSPARK_PYTHON"] = sys.executable
+        if cfg.master.startswith("local"):  # workers forked with torch imported (.daemon)
+            options["spark.python.daemon.module"] = "gnnprop.engine.spark.daemon"
         if cfg.driver_memory:
             options["spark.driver.memory"] = cfg.driver_memory
         for key, value in cfg.conf.items():
