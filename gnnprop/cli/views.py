@@ -73,6 +73,10 @@ def summary_fields(meta: dict) -> list[str]:
               f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}" + _reorder_words(meta)]
     if "start_seconds" in meta:
         fields.append(f"Spark started in {meta['start_seconds']:.3g} s, graph read in {meta['read_seconds']:.3g} s")
+    if meta.get("exchange") == "rows":
+        fields.append("rounds row by row (a join and a groupBy each)")
+    elif meta.get("exchange"):
+        fields.append(f"rounds in {meta['blocks']} blocks, the rows they read by {meta['exchange']}")
     return fields
 
 
