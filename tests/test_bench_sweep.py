@@ -56,6 +56,6 @@ def test_a_sweep_with_the_row_level_rounds(spark_session):
         assert rl["speedup"] == pytest.approx(rl["round_median_s"] / c["round_median_s"], rel=1e-3)
     table = cli(*args, "-q", tty=True)
     assert table.code == 0, table.stderr
-    for words in ("sweep: a round (seconds)", "rows/spark", "1,200", "faster a round than its row-level rounds"):
+    for words in ("sweep: a round (seconds)", "rows/spark", "1,200", "a round row by row / in blocks"):
         assert words in table.stdout, words
     assert max(len(line) for line in table.stdout.splitlines()) <= 80

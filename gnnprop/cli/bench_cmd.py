@@ -263,17 +263,19 @@ def render_spark(console, r: dict[str, Any]) -> None:
         t.add_row("", "local", _num(lo["load_s"]), _num(lo["round_median_s"]), "",
                   _num(lo["peak_mb"], ".0f"), "")
     console.print(t)
-    for c in sp["cases"]:
-        if c.get("row_level"):
-            console.print(f"{c['case']}: spark's blocks ({c['exchange']}) {_times(c['row_level']['speedup'])} "
-                          "faster a round than its row-level rounds (rows)", markup=False)
-    if r.get("sweep"):
-        _render_sweep(console, r["sweep"])
     console.print("round: the median round; ratio: spark / local, a round. peak MB: spark = the", markup=False)
     console.print("JVM's resident peak + the Python process's above its start; local = the Python", markup=False)
     console.print("process's above its start (gnnprop's engine: auto).", markup=False)
     console.print("agree: the last rounds by node id; max/min bit-exact, others within 1e-12", markup=False)
     console.print("norm-wise.", markup=False)
+    if any(c.get("row_level") for c in sp["cases"]):
+        console.print("rows: the same case on the Spark engine's row-level rounds (--row-level).", markup=False)
+    for c in sp["cases"]:
+        if c.get("row_level"):
+            console.print(f"{c['case']}: a round row by row / in blocks ({c['exchange']}): "
+                          f"{_times(c['row_level']['speedup'])}", markup=False)
+    if r.get("sweep"):
+        _render_sweep(console, r["sweep"])
     console.print()
     console.print(Text("every round (milliseconds)", style="bold"))
     for c in sp["cases"]:
