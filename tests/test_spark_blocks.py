@@ -32,6 +32,15 @@ MODES = {
 MESSAGES = ("x_j", "x_j * edge_weight - 0.5 * x_i", "relu(x_j - x_i) * edge_weight + sigmoid(x_i)")
 
 
+@pytest.fixture(autouse=True)
+def blocks_on_tiny_graphs(monkeypatch):
+    """The tiny graphs here are far below BLOCKS_FROM_EDGES, where ``auto`` runs row by row: lay them
+    out in blocks all the same (test_auto_runs_a_small_graph_row_by_row checks the threshold)."""
+    from gnnprop.engine.spark import blocks
+
+    monkeypatch.setattr(blocks, "BLOCKS_FROM_EDGES", 0)
+
+
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory):
     folder = tmp_path_factory.mktemp("blocks")
@@ -182,6 +191,28 @@ def test_the_row_level_rounds_when_asked(spark_session, graph):
     meta = run.meta()
     assert meta["exchange"] == "rows" and meta["blocks"] is None
     assert "row-level" in meta["engine_note"] and "asked for" in meta["engine_note"]
+
+
+def test_auto_runs_a_small_graph_row_by_row_and_spark_exchange_decides(spark_session, graph, monkeypatch):
+    """Below BLOCKS_FROM_EDGES laying out blocks costs more than it saves: ``auto`` runs row by row and
+    says why; the config's ``spark.exchange`` lays the blocks out anyway; a misspelt one is refused."""
+    from gnnprop.configure import from_mapping
+    from gnnprop.engine.spark import blocks
+    from gnnprop.errors import ConfigError
+
+    monkeypatch.setattr(blocks, "BLOCKS_FROM_EDGES", 1000)
+    cfg = _config({"type": "fixed"}, "max", "static", "float64")
+    want, _, _ = _local(graph, cfg)
+    got, _, run = _spark(spark_session, graph, cfg)
+    assert all(np.array_equal(want[r], got[r]) for r in want)
+    meta = run.meta()
+    assert meta["exchange"] == "rows" and "edges < 1,000: laying out blocks costs more" in meta["engine_note"]
+    cfg = from_mapping({"aggr": "max", "dtype": "float64", "rounds": 2, "spark": {"exchange": "Shuffle"}})
+    assert cfg.spark.exchange == "shuffle"
+    got, _, run = _spark(spark_session, graph, cfg)
+    assert run.meta()["exchange"] == "shuffle" and all(np.array_equal(want[r], got[r]) for r in (0, 1, 2))
+    with pytest.raises(ConfigError, match="spark.exchange"):
+        from_mapping({"spark": {"exchange": "shufle"}})
 
 
 def test_the_exchange_is_chosen_from_the_node_table_size():

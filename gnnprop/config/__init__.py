@@ -10,7 +10,7 @@ first use, so the CLI's help reads the flag table without loading torch.
 from importlib import import_module
 
 _LAZY = {
-    **{name: "names" for name in ("AGGR_MODES", "DTYPES", "ENGINES", "FEATURES", "MAX_ROUNDS", "ORDERS", "ROUND_MODES")},
+    **{name: "names" for name in ("AGGR_MODES", "DTYPES", "ENGINES", "EXCHANGES", "FEATURES", "MAX_ROUNDS", "ORDERS", "ROUND_MODES")},
     **{name: "flags" for name in ("FLAGS", "OVERRIDES", "Flag")},
     **{name: "schema" for name in ("Config", "GraphConfig", "LayerConfig", "LayerFacts", "RoundsConfig")},
     **{name: "yamlfile" for name in ("parse_yaml", "read_yaml_file")},

@@ -34,5 +34,13 @@ ORDERS = {
     "bfs": "breadth-first from the highest-degree node",
     "rcm": "reverse Cuthill-McKee on the symmetrised graph",
 }
+#: How the Spark engine lays out its rounds (``spark.exchange``; :mod:`gnnprop.engine.spark.blocks`).
+EXCHANGES = {
+    "auto": "blocks from 200,000 edges up (ghost rows by broadcast for small node tables, else by shuffle), "
+            "row by row below",
+    "rows": "row by row: every round joins the node rows to the edges and groups the messages",
+    "broadcast": "blocks of nodes as arrays; each round's rows gathered on the driver and broadcast",
+    "shuffle": "blocks of nodes as arrays; each block sent the rows it reads by a shuffle",
+}
 #: How a list of aggregations is combined: the aggregation unit's modes (:mod:`gnnprop.aggregation`).
 AGGR_MODES = {name: mode.description for name, mode in MODES.items()}

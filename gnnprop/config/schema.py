@@ -27,7 +27,7 @@ from ..aggregation import resolve_aggr
 from ..errors import ConfigError
 from ..resolver import did_you_mean, resolve
 
-from .names import AGGR_MODES, DTYPES, ENGINES, FEATURES, MAX_ROUNDS, ORDERS, ROUND_MODES  # noqa: F401  (the schema's names)
+from .names import AGGR_MODES, DTYPES, ENGINES, EXCHANGES, FEATURES, MAX_ROUNDS, ORDERS, ROUND_MODES  # noqa: F401  (the schema's names)
 
 
 @dataclass
@@ -65,6 +65,7 @@ class SparkConfig:
     partitions: int | None = None      # shuffle partitions and the node/edge partitioning (default: Spark's)
     checkpoint_dir: str | None = None  # reliable checkpoints (a cluster file system); unset: local checkpoints
     driver_memory: str | None = None   # e.g. 4g (only when gnnprop starts the driver)
+    exchange: str = "auto"             # auto | rows | broadcast | shuffle: how the rounds are laid out
     collect_limit: int = 10_000_000    # most values (nodes x features x rounds) json/csv/npy/table may collect
     conf: dict[str, Any] = field(default_factory=dict)  # extra Spark settings, e.g. spark.executor.memory: 4g
 
@@ -331,6 +332,7 @@ def check(cfg: Config) -> Config:
 
 
 def _check_spark(s: SparkConfig) -> None:
+    s.exchange = resolve(s.exchange, EXCHANGES, what="exchange", key="spark.exchange")[0]
     if s.partitions is not None and s.partitions < 1:
         raise ConfigError(f"expected a positive integer, got {s.partitions}", key="spark.partitions")
     if s.collect_limit < 0:

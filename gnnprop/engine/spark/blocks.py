@@ -53,6 +53,11 @@ VALUES_PER_BLOCK = 1 << 25
 #: master the blocks' rows sit in the driver's JVM, and 1 GB (Spark's default) held three rounds of
 #: 300K x 16 before it ran out.
 RELEASE_VALUES = 1 << 22
+#: Fewest edges for which the rounds are laid out in blocks when no exchange is asked for: laying the
+#: blocks out costs Spark jobs of its own (partition keys, the routes, the blocks' CSR: a tiny graph's run
+#: measured 5.5 s in blocks against 3 s row by row), which a round's saving (1.6-9x a round at 1M edges,
+#: docs/spark-cost-model.md) repays only on a graph this big. ``spark.exchange`` decides instead when set.
+BLOCKS_FROM_EDGES = 200_000
 MASK = (1 << 33) - 1  # monotonically_increasing_id: the partition above bit 33, the row below
 
 
@@ -325,6 +330,9 @@ def attach(run, ops, exchange: str | None = None) -> None:
     says why."""
     if exchange == "rows":
         run.row_level = "asked for"
+        return
+    if exchange is None and run.graph.num_edges < BLOCKS_FROM_EDGES:
+        run.row_level = f"{run.graph.num_edges:,} edges < {BLOCKS_FROM_EDGES:,}: laying out blocks costs more than it saves"
         return
     blocks_of = getattr(run.kind, "spark_blocks", None)
     form = blocks_of(run.params) if blocks_of is not None else f"the {run.kind.name} layer has no block form"

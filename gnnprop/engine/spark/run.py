@@ -321,7 +321,8 @@ def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str |
                   allow_nonfinite: bool = False, exchange: str | None = None) -> SparkRun:
     """Read the graph with Spark and build the run: the layer's parameters (from the seed or
     ``weights``), its Spark lowering and the rounds plan, and the blocks its rounds run on
-    (:mod:`.blocks`; ``exchange``: broadcast | shuffle, else chosen; ``rows``: the row-level rounds).
+    (:mod:`.blocks`; ``exchange``: broadcast | shuffle, ``rows``: the row-level rounds; else the config's
+    ``spark.exchange``, where ``auto`` chooses).
     Nothing is computed but the input's layout and counts (and a rule's statistics)."""
     cfg = config
     check_supported(cfg)
@@ -352,6 +353,6 @@ def prepare_spark(spark, graph_path: str, config: Config, *, input_format: str |
     run = SparkRun(spark, cfg, g, kind, params, step, plan, allow_nonfinite=allow_nonfinite)
     from .blocks import attach
 
-    attach(run, ops, exchange)
+    attach(run, ops, exchange or (None if cfg.spark.exchange == "auto" else cfg.spark.exchange))
     run.load_seconds = time.perf_counter() - started
     return run
