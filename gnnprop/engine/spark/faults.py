@@ -266,13 +266,17 @@ def _kill(pids: set[int]) -> None:
 
 
 class _JvmStderr:
-    """The JVM's stderr, read from a pipe: kept while Spark starts (the reason, if it fails), then
-    written through to this process's stderr, line by line."""
+    """The JVM's stderr, read from a pipe: kept while Spark starts (the reason, if it fails); then, with
+    ``verbose``, written through to this process's stderr line by line, else kept off it: only its last
+    lines are held, to say why if the JVM dies (its warnings, an interrupted thread's stack, Hadoop's
+    "Could not delete ..." are not the user's business once gnnprop says what happened in one line)."""
 
-    def __init__(self, fd: int):
-        self.fd = fd
+    TAIL = 200  # lines held once started, when not passed through
+
+    def __init__(self, fd: int, verbose: bool = False):
+        self.fd, self.verbose = fd, verbose
         self.kept: list[bytes] = []
-        self.mode = "keep"  # keep | pass | drop
+        self.mode = "keep"  # keep | pass | tail | drop
         self.lock = threading.Lock()
         self.closed = threading.Event()
         threading.Thread(target=self._read, name="gnnprop-spark-stderr", daemon=True).start()
@@ -300,18 +304,30 @@ class _JvmStderr:
         with self.lock:
             if self.mode == "keep":
                 self.kept.append(line)
+            elif self.mode == "tail":
+                self.kept.append(line)
+                if len(self.kept) > 2 * self.TAIL:
+                    del self.kept[:-self.TAIL]
             elif self.mode == "pass":
                 _write_stderr(line)
 
     def started(self) -> None:
         with self.lock:
-            for line in self.kept:
-                _write_stderr(line)
-            self.kept, self.mode = [], "pass"
+            if self.verbose:
+                for line in self.kept:
+                    _write_stderr(line)
+                self.kept, self.mode = [], "pass"
+            else:
+                self.kept, self.mode = self.kept[-self.TAIL:], "tail"
 
     def drop(self) -> None:
         with self.lock:
             self.kept, self.mode = [], "drop"
+
+    def tail(self) -> list[str]:
+        """The last lines the JVM wrote and did not pass through (none with ``verbose``)."""
+        with self.lock:
+            return [ln.decode("utf-8", "replace").rstrip("\n") for ln in self.kept[-self.TAIL:]]
 
     def reason(self, wait: float = 5.0) -> str:
         """What the JVM (or Spark's launcher) said before it exited, in one line."""
@@ -337,12 +353,13 @@ def _write_stderr(data: bytes) -> None:
         pass
 
 
-def launch(options: dict[str, str], master: str, submitted: bool) -> Any:
+def launch(options: dict[str, str], master: str, submitted: bool, verbose: bool = False) -> Any:
     """A new SparkSession with ``options`` (``spark.master``, ``spark.app.name`` and the rest).
 
     Under ``spark-submit`` (``submitted``) the JVM is spark-submit's: the session is made in it.
     Otherwise the JVM is started here, its stderr through :class:`_JvmStderr`, and a failure to
-    start says what the JVM said."""
+    start says what the JVM said; once started, what the JVM writes on stderr (its warnings, Spark's
+    log) reaches this process's stderr only when ``verbose``."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
@@ -362,7 +379,7 @@ def launch(options: dict[str, str], master: str, submitted: bool) -> Any:
         conf.set(key, value)
     before = _children(os.getpid())
     r, w = os.pipe()
-    stderr = _JvmStderr(r)
+    stderr = _JvmStderr(r, verbose)
     gateway = None
     try:
         try:

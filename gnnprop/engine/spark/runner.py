@@ -41,7 +41,7 @@ def open_spark_run(graph: str, config, *, input_format: str | None, node_feature
             raise InputError(f"{missing}: no such file")
     on_event("starting", master=config.spark.master)
     t0 = time.perf_counter()
-    spark = start(config.spark, debug=debug)
+    spark = start(config.spark, debug=debug, verbose=verbose)
     started = time.perf_counter() - t0
     on_event("reading", path=graph, start_seconds=started)
     # Spark resolves a relative path against its JVM's folder, which need not be this process's (a session
