@@ -96,6 +96,11 @@ class Talk:
             err.write(f"gnnprop: spark: {d['master']}: {d['nodes']:,} nodes, {d['edges']:,} edges, {d['width']} "
                       f"feature{'s' if d['width'] != 1 else ''} read in {d['seconds']:.1f} s (Spark started in "
                       f"{d['start_seconds']:.1f} s); {d['plan']}\n")
+        elif kind == "lost":
+            n = len(d["executors"])
+            err.write(f"gnnprop: spark: round {d['round']}: {'an executor was' if n == 1 else f'{n} executors were'} "
+                      f"lost ({', '.join(d['executors'])}); Spark ran {'its' if n == 1 else 'their'} tasks again "
+                      "on the others\n")
         elif kind == "round":
             delta = f", max change {d['delta']:.3g}" if d.get("delta") is not None else ""
             err.write(f"gnnprop: spark: round {d['round']}: {d['seconds']:.2f} s, {d['rows']:,} rows{delta}\n")
@@ -224,9 +229,30 @@ def _write_folder(env: Env, req: RunRequest, run, graph: str, picked, folder: _F
         meta = run.meta()
         writer.finish({**_record(run), "meta": meta})
     except BaseException as e:  # a stop (Ctrl-C, SIGTERM; on Spark, the job it cancelled) keeps the rounds done
-        writer.abort(keep=isinstance(e, KeyboardInterrupt) or run.stopped)
+        lost = _executor_lost(run, e)  # so does an executor lost with its checkpoints: the data is sound
+        writer.abort(keep=isinstance(e, KeyboardInterrupt) or run.stopped or lost)
+        if lost:
+            with contextlib.suppress(AttributeError, TypeError):
+                e.gnnprop_note = folder_note_for(writer, folder.shown)  # type: ignore[attr-defined]
         raise
     return meta
+
+
+def _executor_lost(run, e: BaseException) -> bool:
+    if run.engine != "spark":
+        return False
+    from ..engine.spark.faults import executor_lost
+
+    return executor_lost(e)
+
+
+def folder_note_for(writer, shown: str) -> str:
+    """What a stopped run folder holds, and how to continue it."""
+    rounds = writer.manifest.get("written", {}).get("rounds", []) if writer.manifest else []
+    if not rounds:
+        return f"nothing was written to {shown}/"
+    return (f"{shown}/ holds the rounds written up to round {max(rounds)}, each complete: continue the run with "
+            f"gnnprop run --resume {shown}")
 
 
 def _start_round(start: Any) -> int:

@@ -119,14 +119,11 @@ class RunState:
         return "; ".join(parts)
 
     def _folder_note(self) -> str:
-        f = self.folder
-        rounds = f.manifest.get("written", {}).get("rounds", []) if f.manifest else []
-        if f.previous is not None:
+        from .runner import folder_note_for
+
+        if self.folder.previous is not None:
             return f"{self.shown}/ was put back as it was before this run"
-        if not rounds:
-            return f"nothing was written to {self.shown}/"
-        return (f"{self.shown}/ holds the rounds written up to round {max(rounds)}, each complete: continue the run "
-                f"with gnnprop run --resume {self.shown}")
+        return folder_note_for(self.folder, self.shown)
 
     def error_record(self, message: str) -> None:
         """After a failure, a stream that holds rounds ends with one line saying so (ndjson's error record)."""

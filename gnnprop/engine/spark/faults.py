@@ -189,6 +189,18 @@ def _root_text(e: BaseException) -> str:
     return f"{name.rsplit('.', 1)[-1]}: {_first(message)}" if message else name.rsplit(".", 1)[-1]
 
 
+#: Spark's error when a local checkpoint's block went with its executor (a worker lost).
+LOST_CHECKPOINT = "checkpoint_rdd_block_id_not_found"
+
+
+def executor_lost(e: BaseException) -> bool:
+    """Whether ``e`` is Spark failing because an executor, and the local checkpoints it held, was lost: the
+    run's data is sound, and the rounds written before it can be continued (``--resume``)."""
+    if not (type(e).__module__ or "").startswith(("py4j", "pyspark")):
+        return False
+    return any(LOST_CHECKPOINT in m.lower() for _, m in _java_chain(_throwable(e)))
+
+
 def java_error(e: BaseException, doing: str, output: str | None = None) -> GnnpropError | None:
     """One line for an exception from Spark (py4j's, PySpark's); ``None`` for any other exception.
 
@@ -207,6 +219,10 @@ def java_error(e: BaseException, doing: str, output: str | None = None) -> Gnnpr
                             "spark.driver_memory)")
         return RunError(f"Spark failed while {doing}: {_first(_text(e)) or name}")
     texts = " ".join(m for _, m in chain).lower() + " " + " ".join(c for c, _ in chain).lower()
+    if LOST_CHECKPOINT in texts:
+        return RunError(f"Spark lost an executor while {doing}, and the rounds it held (local checkpoints) with it; "
+                        "set spark.checkpoint_dir to a folder every executor reaches (HDFS, S3, a shared mount) "
+                        "and Spark runs a lost executor's tasks again")
     for needle, said in SYSTEM_CAUSES:
         if needle in texts:
             return RunError(f"{said} writing {output}" if output else f"{said} while {doing}")

@@ -55,11 +55,37 @@ def open_spark_run(graph: str, config, *, input_format: str | None, node_feature
         except GnnpropError as e:
             raise _named_as_given(e, given) from None
         run.graph.source = graph
-        run.start_seconds, run.stop, run.on_event = started, stop, on_event
+        run.start_seconds, run.stop, run.on_event = started, stop, _watching_executors(spark, on_event)
         g = run.graph
         on_event("read", nodes=g.num_nodes, edges=g.num_edges, width=g.width, seconds=run.load_seconds,
                  master=spark.sparkContext.master, start_seconds=started, plan=run.plan.explanation)
         yield run
+
+
+def _executors(spark) -> set[str]:
+    """The executors the session has now (``host:port``; the driver too), empty where Spark does not say."""
+    try:
+        return {f"{e.host()}:{e.port()}" for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()}
+    except Exception:  # noqa: BLE001 - only talk
+        return set()
+
+
+def _watching_executors(spark, on_event: Callable[..., None]) -> Callable[..., None]:
+    """``on_event`` that, before each round's event, says which executors were lost since the last one
+    (``on_event("lost", round=R, executors=[...])``): Spark runs their tasks again on the others, so
+    the run goes on, and the user should know why the round took longer."""
+    known = _executors(spark)
+
+    def said(kind: str, **d: Any) -> None:
+        nonlocal known
+        if kind == "round":
+            now = _executors(spark)
+            lost = sorted(known - now)
+            if lost:
+                on_event("lost", round=d["round"], executors=lost)
+            known = now
+        on_event(kind, **d)
+    return said
 
 
 def _absolute(path: str) -> str:
