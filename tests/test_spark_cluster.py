@@ -198,7 +198,7 @@ def test_a_cluster_run_equals_the_local_engine_though_a_worker_is_killed_mid_run
     stderr), and every round is the local engine's (1e-12). Last in the module: the cluster keeps one worker."""
     edges, nodes = write_random_graph(tmp_path, seed=21, n=40, e=160, f=12, string_ids=True)
     config = tmp_path / "cluster.yaml"
-    config.write_text(f"layer: {{type: nn}}\naggr: max\nrounds: 6\ndtype: float64\nengine: spark\n"
+    config.write_text(f"layer: {{type: nn}}\naggr: max\nrounds: 4\ndtype: float64\nengine: spark\n"
                       f"spark: {{master: '{cluster.url}', partitions: 4, checkpoint_dir: '{tmp_path / 'ckpt'}', "
                       "conf: {spark.executor.memory: 512m, spark.executor.cores: 1}}\n")
     out_dir = tmp_path / "out"
