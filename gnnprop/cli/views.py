@@ -63,16 +63,18 @@ class TableView:
                            "(all: --max-cols 0, or -f csv)\n")
 
 
-def summary_fields(meta: dict) -> list[str]:
+def summary_fields(meta: dict, whole: float | None = None) -> list[str]:
     """The closing summary, as fields to join with ``; `` (and to wrap between). Its time is the time
-    spent computing the rounds; a Spark run adds its start and the graph's read."""
+    spent computing the rounds; a Spark run adds its start, the graph's read and the ``whole`` run's
+    time (writing the rounds included), since on Spark those are most of it."""
     n, nodes, edges = meta["rounds_run"], meta["num_nodes"], meta["num_edges"]
     fields = [f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}",
               f"{n:,} round{'s' if n != 1 else ''} computed in {meta['seconds']:.3g} s",
               f"{nodes:,} node{'s' if nodes != 1 else ''}, {edges:,} edge{'s' if edges != 1 else ''}",
               f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}" + _reorder_words(meta)]
     if "start_seconds" in meta:
-        fields.append(f"Spark started in {meta['start_seconds']:.3g} s, graph read in {meta['read_seconds']:.3g} s")
+        fields.append(f"Spark started in {meta['start_seconds']:.3g} s, graph read in {meta['read_seconds']:.3g} s"
+                      + ("" if whole is None else f"; {whole:.3g} s in all (start, read, rounds, writing)"))
     return fields
 
 
@@ -92,6 +94,11 @@ class RunState:
         self.written = -1     # the last round written to a stream (ndjson to stdout, a device, a FIFO)
         self.stream = None
         self.view = None      # the table view, when the rounds are drawn
+        self.started = time.perf_counter()
+
+    def seconds(self) -> float:
+        """The run's time so far: the engine's start and the graph's read, the rounds, their writing."""
+        return time.perf_counter() - self.started
 
     def whole_rounds(self, emit):
         """``emit`` for a stream: a round is written whole (signals wait), then counted."""

@@ -28,6 +28,7 @@ def _local_file_missing(path: str | None) -> str | None:
 def open_spark_run(graph: str, config, *, input_format: str | None, node_features: str | None,
                    weights: str | None, allow_nonfinite: bool, on_event: Callable[..., None], debug: bool = False,
                    verbose: bool = False) -> Iterator[Any]:
+    on_event("checking")  # before the imports: torch's and pyspark's take seconds
     from . import check_supported
     from .inputs import detect_format
     from .run import prepare_spark
@@ -58,7 +59,8 @@ def open_spark_run(graph: str, config, *, input_format: str | None, node_feature
         run.start_seconds, run.stop, run.on_event = started, stop, _watching_executors(spark, on_event)
         g = run.graph
         on_event("read", nodes=g.num_nodes, edges=g.num_edges, width=g.width, seconds=run.load_seconds,
-                 master=spark.sparkContext.master, start_seconds=started, plan=run.plan.explanation)
+                 master=spark.sparkContext.master, start_seconds=started, plan=run.plan.explanation,
+                 max_rounds=run.plan.max_rounds)
         yield run
 
 
