@@ -19,7 +19,7 @@ import pytest
 from .spark_tools import skip_reason
 
 REASON = skip_reason()
-pytestmark = [pytest.mark.spark, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
+spark = [pytest.mark.spark, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
 
 ENV = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable, "COLUMNS": "100",
        "TERM": "xterm"}
@@ -28,6 +28,8 @@ KARATE = os.path.join(os.path.dirname(__file__), "..", "sample_graphs", "karate.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+@spark[0]
+@spark[1]
 def test_a_refused_output_folder_starts_no_jvm(tmp_path):
     """An -o folder holding other files is refused before Spark is even imported: one line, exit 2, no
     JVM warning (nothing of pyspark or py4j was loaded)."""
@@ -75,6 +77,8 @@ def _on_a_terminal(args: list, cwd) -> tuple[int, list[tuple[float, str]], str]:
             proc.wait()
 
 
+@spark[0]
+@spark[1]
 def test_on_a_terminal_a_spark_run_says_what_it_does_from_the_start(tmp_path):
     """Side by side: a run with stderr on a terminal, and one with --verbose into a pipe. The terminal
     gets a status while no line is due (checking, starting Spark, reading, the round under way), the
@@ -118,3 +122,113 @@ def test_on_a_terminal_a_spark_run_says_what_it_does_from_the_start(tmp_path):
     assert "WARNING: Using incubator modules: jdk.incubator.vector" in v_err
     assert "gnnprop: spark: round 1: " in v_err and "gnnprop: wrote verbose/ (a run folder, 1 round run)" in v_err
 
+
+
+# --- the parts, without a JVM ------------------------------------------------------------------------------------
+
+
+def _jvm_stderr(verbose: bool, capfd) -> tuple[str, list[str]]:
+    """What :class:`_JvmStderr` lets through of a JVM's start-up line and its later lines, and what it holds."""
+    from gnnprop.engine.spark.faults import _JvmStderr
+
+    r, w = os.pipe()
+    pipe = _JvmStderr(r, verbose)
+    os.write(w, b"WARNING: Using incubator modules: jdk.incubator.vector\n")
+    time.sleep(0.2)
+    pipe.started()
+    os.write(w, b"07:00:01 WARN Shell: Interrupted while joining on: Thread[Thread-58,5,main]\n"
+                b"java.lang.InterruptedException\n\tat java.base/java.lang.Object.wait(Native Method)\n")
+    os.close(w)
+    assert pipe.closed.wait(5)
+    return capfd.readouterr().err, pipe.tail()
+
+
+def test_the_jvms_stderr_is_kept_off_stderr_unless_verbose(capfd):
+    err, held = _jvm_stderr(False, capfd)
+    assert err == ""
+    assert held == ["WARNING: Using incubator modules: jdk.incubator.vector",
+                    "07:00:01 WARN Shell: Interrupted while joining on: Thread[Thread-58,5,main]",
+                    "java.lang.InterruptedException", "\tat java.base/java.lang.Object.wait(Native Method)"]
+    err, held = _jvm_stderr(True, capfd)
+    assert err.splitlines()[0] == "WARNING: Using incubator modules: jdk.incubator.vector"
+    assert err.splitlines()[2] == "java.lang.InterruptedException" and held == []
+
+
+class _Throwable:
+    """A stand-in for a py4j proxy of a Java throwable: its class name, message and cause."""
+
+    def __init__(self, name: str, message: str, cause=None):
+        self.name, self.message, self.cause = name, message, cause
+
+    def hashCode(self):  # noqa: N802 - Java's names
+        return id(self)
+
+    def getMessage(self):  # noqa: N802
+        return self.message
+
+    def getClass(self):  # noqa: N802
+        return type("C", (), {"getName": lambda _: self.name})()
+
+    def getCause(self):  # noqa: N802
+        return self.cause
+
+
+def _py4j_error(throwable) -> Exception:
+    kind = type("Py4JJavaError", (Exception,), {"__module__": "py4j.protocol"})
+    e = kind("An error occurred while calling o123.parquet")
+    e.java_exception = throwable
+    return e
+
+
+def test_a_lost_local_checkpoint_says_to_set_a_checkpoint_dir():
+    from gnnprop.engine.spark.faults import executor_lost, java_error
+
+    lost = _py4j_error(_Throwable("org.apache.spark.SparkException", "Job aborted due to stage failure",
+                                  _Throwable("org.apache.spark.SparkException", "[CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND] "
+                                             "Checkpoint block rdd_86_1 not found! Either the executor ...")))
+    assert executor_lost(lost)
+    err = java_error(lost, "writing round 3 to out/", "out/")
+    assert err.exit_code == 1
+    assert err.message == ("Spark lost an executor while writing round 3 to out/, and the rounds it held (local "
+                           "checkpoints) with it; set spark.checkpoint_dir to a folder every executor reaches (HDFS, "
+                           "S3, a shared mount) and Spark runs a lost executor's tasks again")
+    other = _py4j_error(_Throwable("java.io.IOException", "FAILED_TO_UNCOMPRESS(5)"))
+    assert not executor_lost(other) and not executor_lost(ValueError("CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND"))
+
+
+def test_talk_says_a_lost_executor_and_shows_each_round_under_way(capsys):
+    from gnnprop.cli.env import Env
+    from gnnprop.cli.runner import Talk
+
+    talk = Talk(Env(stdout_isatty=False, stderr_isatty=False, color=False, width=80))
+    shown = []
+    talk._show = shown.append  # what a terminal's status would show
+    talk("checking")
+    talk("read", master="spark://m:7077", nodes=40, edges=163, width=12, seconds=2.5, start_seconds=4.25,
+         plan="2 rounds (static)", max_rounds=2)
+    talk("lost", round=1, executors=["127.0.0.1:41234"])
+    talk("round", round=1, seconds=1.5, rows=40, delta=None)
+    talk("lost", round=2, executors=["10.0.0.7:1", "10.0.0.8:2"])
+    talk("round", round=2, seconds=0.75, rows=40, delta=0.125)
+    assert shown == ["gnnprop: spark: checking the config and the files ...", "gnnprop: spark: round 1 of 2 ...",
+                     "gnnprop: spark: round 2 of 2 ..."]
+    assert capsys.readouterr().err.splitlines() == [
+        "gnnprop: spark: spark://m:7077: 40 nodes, 163 edges, 12 features read in 2.5 s (Spark started in 4.2 s); "
+        "2 rounds (static)",
+        "gnnprop: spark: round 1: an executor was lost (127.0.0.1:41234); Spark ran its tasks again on the others",
+        "gnnprop: spark: round 1: 1.50 s, 40 rows",
+        "gnnprop: spark: round 2: 2 executors were lost (10.0.0.7:1, 10.0.0.8:2); Spark ran their tasks again on "
+        "the others",
+        "gnnprop: spark: round 2: 0.75 s, 40 rows, max change 0.125"]
+
+
+def test_the_summary_of_a_spark_run_says_what_its_times_cover():
+    from gnnprop.cli.views import summary_fields
+
+    meta = {"layer": "fixed", "aggr": "max", "stop_reason": "2 rounds (static)", "rounds_run": 2, "seconds": 1.25,
+            "num_nodes": 34, "num_edges": 156, "device": "spark local[2]", "dtype": "float32", "engine": "spark",
+            "reorder": "none", "reorder_note": "", "start_seconds": 9.5, "read_seconds": 4.0}
+    fields = summary_fields(meta, 16.75)
+    assert fields[1] == "2 rounds computed in 1.25 s"
+    assert fields[-1] == "Spark started in 9.5 s, graph read in 4 s; 16.8 s in all (start, read, rounds, writing)"
+    assert summary_fields(meta)[-1] == "Spark started in 9.5 s, graph read in 4 s"
