@@ -232,3 +232,22 @@ def test_the_summary_of_a_spark_run_says_what_its_times_cover():
     assert fields[1] == "2 rounds computed in 1.25 s"
     assert fields[-1] == "Spark started in 9.5 s, graph read in 4 s; 16.8 s in all (start, read, rounds, writing)"
     assert summary_fields(meta)[-1] == "Spark started in 9.5 s, graph read in 4 s"
+
+
+def test_a_driver_jvm_that_ran_out_of_memory_says_so(monkeypatch):
+    """The JVM's last words, kept off stderr, still say why it went away."""
+    from gnnprop.engine.spark import faults
+
+    class Said:
+        def tail(self):
+            return ["07:00:02 WARN TaskMemoryManager: Failed to allocate a page", 'Exception in thread "main" '
+                    "java.lang.OutOfMemoryError: Java heap space", "\tat java.base/java.util.Arrays.copyOf(...)"]
+
+    gone = type("Py4JNetworkError", (Exception,), {"__module__": "py4j.protocol"})("Answer from Java side is empty")
+    monkeypatch.setattr(faults, "JVM_STDERR", [Said()])
+    assert faults.java_error(gone, "computing round 2").message == (
+        "Spark's JVM ran out of memory while computing round 2 (java.lang.OutOfMemoryError: Java heap space): "
+        "raise spark.driver_memory")
+    monkeypatch.setattr(faults, "JVM_STDERR", [None])
+    assert faults.java_error(gone, "computing round 2").message == (
+        "Spark's JVM went away while computing round 2 (killed, or out of memory: see spark.driver_memory)")

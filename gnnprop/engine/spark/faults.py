@@ -55,6 +55,9 @@ TASK_FAILURE_LOGGERS = (
 
 MAX_PART = 240
 
+#: The stderr of the JVM this process started (:func:`launch`), for what it said before it went away.
+JVM_STDERR: list[Any] = [None]
+
 
 # --- before the JVM starts -------------------------------------------------------------------------------------
 
@@ -201,6 +204,16 @@ def executor_lost(e: BaseException) -> bool:
     return any(LOST_CHECKPOINT in m.lower() for _, m in _java_chain(_throwable(e)))
 
 
+def _went_away(doing: str) -> RunError:
+    """The driver's JVM is gone: why, where its own last words (kept off stderr) say so."""
+    said = JVM_STDERR[0].tail() if JVM_STDERR[0] is not None else []
+    oom = next((ln.strip() for ln in reversed(said) if "OutOfMemoryError" in ln), None)
+    if oom:
+        cause = oom[oom.index("java.lang.OutOfMemoryError"):] if "java.lang.OutOfMemoryError" in oom else oom
+        return RunError(f"Spark's JVM ran out of memory while {doing} ({_first(cause)}): raise spark.driver_memory")
+    return RunError(f"Spark's JVM went away while {doing} (killed, or out of memory: see spark.driver_memory)")
+
+
 def java_error(e: BaseException, doing: str, output: str | None = None) -> GnnpropError | None:
     """One line for an exception from Spark (py4j's, PySpark's); ``None`` for any other exception.
 
@@ -211,12 +224,11 @@ def java_error(e: BaseException, doing: str, output: str | None = None) -> Gnnpr
         return None
     name = type(e).__name__
     if name in ("Py4JNetworkError",) or (name == "Py4JError" and _throwable(e) is None):
-        return RunError(f"Spark's JVM went away while {doing} (killed, or out of memory: see spark.driver_memory)")
+        return _went_away(doing)
     chain = _java_chain(_throwable(e))
     if not chain:  # a Python-side PySpark error, or a worker's Python exception
         if name == "Py4JJavaError":  # its JVM no longer answers
-            return RunError(f"Spark's JVM went away while {doing} (killed, or out of memory: see "
-                            "spark.driver_memory)")
+            return _went_away(doing)
         return RunError(f"Spark failed while {doing}: {_first(_text(e)) or name}")
     texts = " ".join(m for _, m in chain).lower() + " " + " ".join(c for c, _ in chain).lower()
     if LOST_CHECKPOINT in texts:
@@ -417,4 +429,5 @@ def launch(options: dict[str, str], master: str, submitted: bool, verbose: bool 
         text = f"{why} ({said})" if why and said else why or said or type(e).__name__
         raise RunError(f"spark.master {master}: cannot start Spark: {text}") from None
     stderr.started()
+    JVM_STDERR[0] = stderr
     return session
