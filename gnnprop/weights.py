@@ -34,10 +34,12 @@ def state_tensors(layer: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def encode_weights(layer: torch.nn.Module) -> bytes:
-    """The layer's parameters (and buffers) as the bytes of a ``.safetensors`` file."""
+    """The layer's parameters (and buffers) as the bytes of a ``.safetensors`` file: the same bytes for the
+    same parameters, in every process (safetensors writes its metadata map in a per-process random order,
+    so it holds one key)."""
     from safetensors.torch import save
 
-    return save({k: v.clone() for k, v in state_tensors(layer).items()}, metadata={"format": "pt", "by": "gnnprop"})
+    return save({k: v.clone() for k, v in state_tensors(layer).items()}, metadata={"format": "pt"})
 
 
 def save_weights(layer: torch.nn.Module, path: str) -> None:

@@ -129,6 +129,29 @@ def test_every_page_is_linked_from_the_readme():
     assert "(docs/cli.md)" in readme
 
 
+def test_every_link_between_pages_leads_somewhere():
+    """A relative link of the README or a docs page names a file that is there, and its #anchor a heading of it."""
+    broken = []
+    for page in ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]:
+        here = (ROOT / page).parent
+        for target in re.findall(r"\]\(([^)\s]+)\)", (ROOT / page).read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # http(s), mailto: not followed here
+            path, _, anchor = target.partition("#")
+            file = (here / path).resolve() if path else ROOT / page
+            if not file.exists():
+                broken.append(f"{page}: {target} (no such file)")
+            elif anchor and file.suffix == ".md" and anchor not in _anchors(file.read_text()):
+                broken.append(f"{page}: {target} (no heading #{anchor})")
+    assert not broken, "\n".join(broken)
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+
+
 def test_the_cli_reference_is_current():
     from gnnprop.cli.reference import reference
 

@@ -149,3 +149,19 @@ def test_weights_file_extension_and_folder(tmp_path, flag, name, words):
 def test_missing_weights_file(tmp_path):
     fails(cli("run", KARATE, "--layer", "nn", "--rounds", "1", "--weights", tmp_path / "no.safetensors"), 1,
           "no such weights file")
+
+
+def test_saved_weights_are_the_same_bytes_in_every_process(tmp_path):
+    """safetensors writes its metadata map in a per-process random order: the file must not vary with it."""
+    import subprocess
+    import sys
+
+    files = []
+    for k in range(4):
+        out = tmp_path / f"w{k}.safetensors"
+        done = subprocess.run([sys.executable, "-m", "gnnprop", "run", KARATE, "--layer", "nn", "--rounds", "1",
+                               "--seed", "3", "-f", "json", "-o", os.devnull, "--save-weights", str(out)],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        files.append(out.read_bytes())
+    assert all(f == files[0] for f in files)
