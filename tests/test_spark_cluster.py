@@ -124,8 +124,8 @@ def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path)
                 assert not [p for p in out_dir.rglob("_temporary")]  # the round cut short is gone
                 kept = json.loads((out_dir / "_gnnprop.json").read_text())
                 assert kept["status"] == "stopped"
-                assert sorted(n for n in os.listdir(out_dir) if n.startswith("round=")) == \
-                    [f"round={r}" for r in kept["written"]["rounds"]]
+                assert {n for n in os.listdir(out_dir) if n.startswith("round=")} == \
+                    {f"round={r}" for r in kept["written"]["rounds"]}
                 *rounds, last = rest.strip().splitlines()  # the rounds done since, then the one line
                 assert all(line.startswith("gnnprop: spark: round ") for line in rounds), rest
                 assert last.startswith("gnnprop: interrupted (Ctrl-C); stopped during round "), rest
@@ -169,8 +169,8 @@ def test_a_cluster_run_stopped_says_one_line_and_leaves_no_temporary(cluster, tm
     assert not (out_dir / "_SUCCESS").exists() and not list(out_dir.rglob("_temporary"))
     kept = json.loads((out_dir / "_gnnprop.json").read_text())
     assert kept["status"] == "stopped" and 2 <= max(kept["written"]["rounds"]) < 40
-    assert sorted(n for n in os.listdir(out_dir) if n.startswith("round=")) == \
-        [f"round={r}" for r in kept["written"]["rounds"]]
+    assert {n for n in os.listdir(out_dir) if n.startswith("round=")} == \
+        {f"round={r}" for r in kept["written"]["rounds"]}
 
 
 def test_a_cluster_run_equals_the_local_engine_though_a_worker_is_killed_mid_run(cluster, tmp_path):
