@@ -118,3 +118,82 @@ def local_session():
                .getOrCreate())
     session.range(1).collect()  # the JVM's first job, once
     return session
+
+
+class StandaloneCluster:
+    """A Spark standalone master and ``workers`` workers (one core, 1 GB each) from the pip package, on
+    loopback, each a process group of its own (the worker's executors are in its group), logging to
+    ``folder``. ``url`` is ``spark://127.0.0.1:P``; :meth:`kill_worker` SIGKILLs a worker and its
+    executors; :meth:`stop` ends them all by process group."""
+
+    def __init__(self, folder, workers: int = 2):
+        import pyspark
+
+        self.home = os.path.dirname(pyspark.__file__)
+        self.folder = folder
+        self.env = {**os.environ, "SPARK_HOME": self.home, "SPARK_LOCAL_IP": "127.0.0.1",
+                    "PYSPARK_PYTHON": sys.executable, "SPARK_LOG_DIR": str(folder),
+                    "SPARK_WORKER_DIR": os.path.join(str(folder), "work")}
+        self.port, self.ui = free_port(), free_port()
+        self.url = f"spark://127.0.0.1:{self.port}"
+        self.master = self._launch("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                                   "--port", str(self.port), "--webui-port", str(self.ui))
+        self.workers = [self._worker(k) for k in range(workers)]
+
+    def _launch(self, name: str, *args: str) -> subprocess.Popen:
+        out = open(os.path.join(str(self.folder), f"{name}.log"), "wb")
+        return subprocess.Popen([os.path.join(self.home, "bin", "spark-class"), *args], env=self.env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _worker(self, k: int) -> subprocess.Popen:
+        return self._launch(f"worker{k}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                            "--cores", "1", "--memory", "1g", "--port", str(free_port()), "--webui-port",
+                            str(free_port()), self.url)
+
+    def alive(self) -> int:
+        """How many workers the master has ALIVE."""
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ui}/json/", timeout=5) as r:
+                return sum(w["state"] == "ALIVE" for w in json.load(r)["workers"])
+        except OSError:
+            return 0
+
+    def wait(self, workers: int, timeout: float = 120) -> bool:
+        """Wait until ``workers`` workers are alive."""
+        import time
+
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.alive() == workers:
+                return True
+            time.sleep(0.5)
+        return False
+
+    def logs(self) -> dict[str, str]:
+        return {name: open(os.path.join(str(self.folder), name), errors="replace").read()[-600:]
+                for name in os.listdir(str(self.folder)) if name.endswith(".log")}
+
+    def kill_worker(self, k: int) -> None:
+        """SIGKILL worker ``k`` and the executors it started (its process group): a machine lost."""
+        import signal
+
+        os.killpg(self.workers[k].pid, signal.SIGKILL)
+        self.workers[k].wait()
+
+    def stop(self) -> None:
+        import signal
+
+        procs = [self.master, *self.workers]
+        for p in procs:  # each process (and its JVM child) by its own process group, which it leads
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()

@@ -1,8 +1,10 @@
 """A real Spark cluster of separate processes: a standalone master and two workers (one core,
-1 GB each) from the pip package, on loopback, and ``gnnprop run`` as its driver. The plan and the
-layer's weights (12 features: nn's linear maps run as matrix products in the executors' Python
-workers, the weights a broadcast) are shipped to executors in other JVMs; the numbers must be the
-local engine's. Ports are chosen free; the processes are ended by their pid.
+1 GB each) from the pip package, on loopback (one cluster for the module), and ``gnnprop run`` as
+its driver. The plan and the layer's weights (12 features: nn's linear maps run as matrix products
+in the executors' Python workers, the weights a broadcast) are shipped to executors in other JVMs;
+the numbers must be the local engine's. And its faults: a driver stopped (SIGTERM), a worker
+killed mid-run; on ``local[1]``, Ctrl-C and a driver killed, then resumed. Ports are chosen free;
+the processes are ended by their process group.
 """
 
 from __future__ import annotations
@@ -13,145 +15,188 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import numpy as np
 import pytest
 
 from .clitools import cli
-from .spark_tools import free_port, rounds_of, skip_reason, write_random_graph
+from .spark_tools import StandaloneCluster, rounds_of, skip_reason, write_random_graph
 
 REASON = skip_reason()
 pytestmark = [pytest.mark.spark, pytest.mark.cluster, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
 
 
-def _spark_home() -> str:
-    import pyspark
-
-    return os.path.dirname(pyspark.__file__)
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """``spark://127.0.0.1:P`` with two registered workers."""
-    home = _spark_home()
-    logs = tmp_path_factory.mktemp("cluster")
-    env = {**os.environ, "SPARK_HOME": home, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
-           "SPARK_LOG_DIR": str(logs), "SPARK_WORKER_DIR": str(logs / "work")}
-    port, ui = free_port(), free_port()
-    procs = []
-
-    def launch(name: str, *args: str) -> None:
-        out = open(logs / f"{name}.log", "wb")
-        procs.append(subprocess.Popen([os.path.join(home, "bin", "spark-class"), *args], env=env, stdout=out,
-                                      stderr=subprocess.STDOUT, start_new_session=True))
-
-    url = f"spark://127.0.0.1:{port}"
-    launch("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-           "--webui-port", str(ui))
-    for k in range(2):
-        launch(f"worker{k}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
-               "--memory", "1g", "--port", str(free_port()), "--webui-port", str(free_port()), url)
+    """The module's one standalone cluster (``spark://127.0.0.1:P``, two registered workers). The
+    worker-kill test, last in the module, leaves it with one."""
+    c = StandaloneCluster(tmp_path_factory.mktemp("cluster"))
     try:
-        deadline = time.time() + 120
-        alive = 0
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5) as r:
-                    alive = sum(w["state"] == "ALIVE" for w in json.load(r)["workers"])
-            except OSError:
-                alive = 0
-            if alive == 2:
-                break
-            time.sleep(1)
-        if alive != 2:
-            tails = {p.name: p.read_text()[-600:] for p in logs.glob("*.log")}
-            pytest.fail(f"the standalone cluster did not come up (workers alive: {alive}): {tails}")
-        yield url
+        if not c.wait(2):
+            pytest.fail(f"the standalone cluster did not come up (workers alive: {c.alive()}): {c.logs()}")
+        yield c
     finally:
-        for p in procs:  # each process (and its JVM child) by its own process group, which it leads
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        c.stop()
 
 
-def test_run_on_a_standalone_cluster_equals_the_local_engine(cluster, tmp_path):
-    edges, nodes = write_random_graph(tmp_path, seed=21, n=40, e=160, f=12, string_ids=True)
-    config = tmp_path / "cluster.yaml"
-    config.write_text(f"layer: {{type: nn}}\naggr: max\nrounds: 3\ndtype: float64\nengine: spark\n"
-                      f"spark: {{master: '{cluster}', partitions: 4, conf: {{spark.executor.memory: 512m, "
-                      f"spark.executor.cores: 1}}}}\n")
-    out_dir = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "gnnprop", "run", edges, "--node-features", nodes, "-c", config,
-                           "-o", f"{out_dir}/"], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable})
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == ""
-    assert f"gnnprop: spark: {cluster}: 40 nodes" in proc.stderr
-    assert (out_dir / "_SUCCESS").exists()
-    local = cli("run", edges, "--node-features", nodes, "--layer", "nn", "--aggr", "max", "--rounds", "3",
-                "--dtype", "float64", "-f", "json")
-    ids, rounds, _ = rounds_of(local)
+ENV = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+
+
+def assert_local_numbers(out_dir, edges, nodes, flags: list, width: int, exact: bool) -> None:
+    """Every round of the run folder ``out_dir`` against the local engine's run of ``flags`` in float64, by
+    node id: bit for bit (``exact``) or within 1e-12 norm-wise."""
     import pyarrow.parquet as pq
 
-    for r in range(4):
+    local = cli("run", edges, "--node-features", nodes, *flags, "--dtype", "float64", "-f", "json")
+    assert local.code == 0, local.stderr
+    ids, rounds, _ = rounds_of(local)
+    kept = json.loads((out_dir / "_gnnprop.json").read_text())["written"]["rounds"]
+    assert kept == sorted(rounds)
+    for r in kept:
         table = pq.read_table(out_dir / f"round={r}").to_pydict()
-        got = dict(zip(table["id"], zip(*[table[f"x{k}"] for k in range(12)])))
+        got = dict(zip(table["id"], zip(*[table[f"x{k}"] for k in range(width)])))
         x = np.array([got[i] for i in ids])
-        scale = np.maximum(np.abs(rounds[r]).max(axis=0), 1e-300)
-        assert (np.abs(x - rounds[r]).max(axis=0) / scale).max() <= 1e-12, r
+        if exact:
+            assert np.array_equal(x, rounds[r]), (r, np.abs(x - rounds[r]).max())
+        else:
+            scale = np.maximum(np.abs(rounds[r]).max(axis=0), 1e-300)
+            assert (np.abs(x - rounds[r]).max(axis=0) / scale).max() <= 1e-12, r
+
+
+def cluster_config(folder, cluster, rounds: int) -> str:
+    """A config for a fixed/max run of ``rounds`` rounds in float64 on ``cluster`` (4 partitions, executors of
+    one core), written in ``folder``."""
+    config = folder / "cluster.yaml"
+    config.write_text(f"layer: {{type: fixed}}\naggr: max\nrounds: {rounds}\ndtype: float64\nengine: spark\n"
+                      f"spark: {{master: '{cluster.url}', partitions: 4, conf: {{spark.executor.memory: 512m, "
+                      "spark.executor.cores: 1}}\n")
+    return str(config)
+
+
+def start_run(*args) -> subprocess.Popen:
+    """``gnnprop run ARGS`` as a driver of its own (its process group: the JVM it starts is in it)."""
+    return subprocess.Popen([sys.executable, "-m", "gnnprop", "run", *map(str, args)], stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True, env=ENV)
+
+
+def wait_for_round(proc: subprocess.Popen, r: int) -> list[str]:
+    """The driver's stderr lines up to the one that says round ``r`` is done."""
+    said = []
+    for line in proc.stderr:
+        said.append(line)
+        if f": round {r}:" in line:
+            return said
+    raise AssertionError(f"the run ended before round {r}: {''.join(said)}")
+
+
+def end(proc: subprocess.Popen) -> None:
+    """The driver and the JVM it started, if either is left."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path):
-    """Ctrl-C (SIGINT) mid-run: exit 130, one line, and the folder keeps its complete rounds (for
-    --resume), no round cut short and no ``_SUCCESS``. SIGKILL (nothing can clean up): the rounds
-    written so far stay, but no ``_SUCCESS``, so nothing passes for a finished run. The two runs go
-    side by side (each start is a JVM's)."""
+    """Ctrl-C (SIGINT) mid-run: exit 130, one line (no Java stack, no JVM warning), and the folder keeps
+    its complete rounds (for --resume), no round cut short, no ``_temporary`` and no ``_SUCCESS``.
+    SIGKILL of the driver (Python and its JVM: nothing can clean up): the rounds written so far stay,
+    but no ``_SUCCESS``, so nothing passes for a finished run, and ``gnnprop run --resume`` continues
+    from the last of them to the local engine's numbers, bit for bit (max). The two runs go side by
+    side (each start is a JVM's)."""
     edges, nodes = write_random_graph(tmp_path, seed=22, f=2)
     procs = {}
-    for how in ("interrupt", "kill"):
+    for how, rounds in (("kill", 10), ("interrupt", 500)):  # the one killed first: it must not finish before
         out_dir = tmp_path / how
-        procs[how] = (out_dir, subprocess.Popen(
-            [sys.executable, "-m", "gnnprop", "run", edges, "--node-features", nodes, "--engine", "spark",
-             "--spark-master", "local[1]", "--rounds", "500", "--dtype", "float64", "--message", "0.5 * x_j",
-             "-o", f"{out_dir}/"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            start_new_session=True, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}))
+        procs[how] = (out_dir, start_run(edges, "--node-features", nodes, "--engine", "spark", "--spark-master",
+                                         "local[1]", "--rounds", rounds, "--dtype", "float64", "--message",
+                                         "0.5 * x_j", "-o", f"{out_dir}/"))
     try:
         for how, (out_dir, proc) in procs.items():
-            for line in proc.stderr:  # wait until a few rounds are on disk
-                if ": round 3:" in line:
-                    break
+            wait_for_round(proc, 3)  # round 3 is computed: rounds 0 to 2 are on disk
             assert (out_dir / "round=2").exists(), how
             if how == "interrupt":
                 os.kill(proc.pid, signal.SIGINT)
                 rest = proc.stderr.read()
-                proc.wait(timeout=120)
-                assert proc.returncode == 130
+                assert proc.wait(timeout=120) == 130, rest
                 assert not (out_dir / "_SUCCESS").exists()
                 assert not [p for p in out_dir.rglob("_temporary")]  # the round cut short is gone
                 kept = json.loads((out_dir / "_gnnprop.json").read_text())
                 assert kept["status"] == "stopped"
-                assert sorted(n for n in os.listdir(out_dir) if n.startswith("round=")) == \
-                    [f"round={r}" for r in kept["written"]["rounds"]]
-                assert "Traceback" not in rest and "WARN" not in rest, rest
-                assert rest.strip().splitlines()[-1].startswith("gnnprop: interrupted (Ctrl-C)"), rest
+                assert {n for n in os.listdir(out_dir) if n.startswith("round=")} == \
+                    {f"round={r}" for r in kept["written"]["rounds"]}
+                *rounds, last = rest.strip().splitlines()  # the rounds done since, then the one line
+                assert all(line.startswith("gnnprop: spark: round ") for line in rounds), rest
+                assert last.startswith("gnnprop: interrupted (Ctrl-C); stopped during round "), rest
             else:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=60)
                 assert out_dir.exists() and not (out_dir / "_SUCCESS").exists()
     finally:
         for _, proc in procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            else:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the JVM the driver started, if it outlived it
-                except ProcessLookupError:
-                    pass
+            end(proc)
+    out_dir = tmp_path / "kill"
+    before = json.loads((out_dir / "_gnnprop.json").read_text())["written"]["rounds"]
+    resumed = subprocess.run([sys.executable, "-m", "gnnprop", "run", "--resume", f"{out_dir}/"],
+                             capture_output=True, text=True, timeout=300, env=ENV)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"gnnprop: resuming {out_dir}/ from round {max(before)}\n" in resumed.stderr
+    assert all(line.startswith("gnnprop: ") for line in resumed.stderr.splitlines()), resumed.stderr
+    assert (out_dir / "_SUCCESS").exists()
+    assert_local_numbers(out_dir, edges, nodes, ["--message", "0.5 * x_j", "--rounds", "10"], 2, exact=True)
+
+
+def test_a_cluster_run_stopped_says_one_line_and_leaves_no_temporary(cluster, tmp_path):
+    """SIGTERM to a driver on the cluster mid-run (its tasks in the executors' JVMs): exit 143 and one line,
+    no Java stack, no ``_temporary``, no ``_SUCCESS``; the complete rounds stay for --resume."""
+    edges, nodes = write_random_graph(tmp_path, seed=24, n=60, e=240, f=3)
+    config = cluster_config(tmp_path, cluster, rounds=40)
+    out_dir = tmp_path / "run"
+    proc = start_run(edges, "--node-features", nodes, "-c", config, "-o", f"{out_dir}/")
+    try:
+        said = wait_for_round(proc, 3)
+        os.kill(proc.pid, signal.SIGTERM)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=120) == 143, rest
+    finally:
+        end(proc)
+    assert all(line.startswith("gnnprop: spark: ") for line in said), said
+    *rounds, last = rest.strip().splitlines()  # the rounds done since, then the one line
+    assert all(line.startswith("gnnprop: spark: round ") for line in rounds), rest
+    assert last.startswith("gnnprop: terminated (SIGTERM); stopped during round "), rest
+    assert last.endswith(f", each complete: continue the run with gnnprop run --resume {out_dir}"), rest
+    assert not (out_dir / "_SUCCESS").exists() and not list(out_dir.rglob("_temporary"))
+    kept = json.loads((out_dir / "_gnnprop.json").read_text())
+    assert kept["status"] == "stopped" and 2 <= max(kept["written"]["rounds"]) < 40
+    assert {n for n in os.listdir(out_dir) if n.startswith("round=")} == \
+        {f"round={r}" for r in kept["written"]["rounds"]}
+
+
+def test_a_cluster_run_equals_the_local_engine_though_a_worker_is_killed_mid_run(cluster, tmp_path):
+    """nn with 12 features (its linear maps run in the executors' Python workers, the weights a broadcast) on
+    the cluster, rounds checkpointed in ``spark.checkpoint_dir``; a worker and its executor SIGKILLed
+    mid-run: Spark runs the lost tasks again on the other worker, gnnprop says so (only its own lines on
+    stderr), and every round is the local engine's (1e-12). Last in the module: the cluster keeps one worker."""
+    edges, nodes = write_random_graph(tmp_path, seed=21, n=40, e=160, f=12, string_ids=True)
+    config = tmp_path / "cluster.yaml"
+    config.write_text(f"layer: {{type: nn}}\naggr: max\nrounds: 4\ndtype: float64\nengine: spark\n"
+                      f"spark: {{master: '{cluster.url}', partitions: 4, checkpoint_dir: '{tmp_path / 'ckpt'}', "
+                      "conf: {spark.executor.memory: 512m, spark.executor.cores: 1}}\n")
+    out_dir = tmp_path / "out"
+    proc = start_run(edges, "--node-features", nodes, "-c", config, "-o", f"{out_dir}/")
+    try:
+        said = wait_for_round(proc, 1)
+        cluster.kill_worker(1)
+        said += proc.stderr.readlines()
+        assert proc.wait(timeout=300) == 0, "".join(said)
+        assert proc.stdout.read() == ""
+    finally:
+        end(proc)
+    text = "".join(said)
+    assert said[0].startswith(f"gnnprop: spark: {cluster.url}: 40 nodes, 163 edges, 12 features read in "), text
+    assert "an executor was lost (127.0.0.1:" in text and "Spark ran its tasks again on the others" in text, text
+    assert all(line.startswith("gnnprop: ") for line in said), text
+    assert (out_dir / "_SUCCESS").exists()
+    assert_local_numbers(out_dir, edges, nodes, ["--layer", "nn", "--aggr", "max", "--rounds", "4"], 12,
+                         exact=False)

@@ -77,7 +77,12 @@ def translate(e: BaseException) -> GnnpropError | None:
     if "py4j" in sys.modules:  # a Spark run: its JVM's errors (only then is py4j loaded)
         from ..engine.spark.faults import java_error
 
-        return java_error(e, phase(), output)
+        err = java_error(e, phase(), output)
+        note = getattr(e, "gnnprop_note", None)
+        if err is not None and note:  # what is left to continue from (a run folder kept for --resume)
+            err.message = f"{err.message}; {note}"
+            err.args = (err.render(),)
+        return err
     return None
 
 

@@ -60,12 +60,15 @@ def kept_rounds(max_rounds: int, last: bool, every: int) -> int:
 
 class Talk:
     """What a run says on stderr as it goes (Spark's runs: the local engine's are quick): a line for the
-    graph it read and for each round; on a terminal, before those, a transient status while Spark
-    starts and reads (a pipe gets no line until there is something to say)."""
+    graph it read and for each round; on a terminal, from the first second, a transient status saying
+    what it does while no line is due: checking, starting Spark, reading, the round under way (that
+    one only where ``live``: not while the rounds' tables go to the same terminal). A pipe gets no
+    status, only the lines."""
 
-    def __init__(self, env: Env, no_color: bool = False):
-        self.env, self.no_color = env, no_color
+    def __init__(self, env: Env, no_color: bool = False, live: bool = True):
+        self.env, self.no_color, self.live = env, no_color, live
         self.status = None
+        self.max_rounds: int | None = None
 
     def _show(self, text: str) -> None:
         if not self.env.err_is_tty():
@@ -83,6 +86,9 @@ class Talk:
 
     def __call__(self, kind: str, **d: Any) -> None:
         err = self.env.err
+        if kind == "checking":
+            self._show("gnnprop: spark: checking the config and the files ...")
+            return
         if kind == "starting":
             faults.doing(f"starting Spark ({d['master']})")  # what an interruption then says
             self._show(f"gnnprop: spark: starting Spark ({d['master']}) ...")
@@ -93,13 +99,27 @@ class Talk:
             return
         self.done()
         if kind == "read" and "master" in d:
+            self.max_rounds = d.get("max_rounds")
             err.write(f"gnnprop: spark: {d['master']}: {d['nodes']:,} nodes, {d['edges']:,} edges, {d['width']} "
                       f"feature{'s' if d['width'] != 1 else ''} read in {d['seconds']:.1f} s (Spark started in "
                       f"{d['start_seconds']:.1f} s); {d['plan']}\n")
+            self._next(0)
+        elif kind == "lost":
+            n = len(d["executors"])
+            err.write(f"gnnprop: spark: round {d['round']}: {'an executor was' if n == 1 else f'{n} executors were'} "
+                      f"lost ({', '.join(d['executors'])}); Spark ran {'its' if n == 1 else 'their'} tasks again "
+                      "on the others\n")
         elif kind == "round":
             delta = f", max change {d['delta']:.3g}" if d.get("delta") is not None else ""
             err.write(f"gnnprop: spark: round {d['round']}: {d['seconds']:.2f} s, {d['rows']:,} rows{delta}\n")
+            err.flush()
+            self._next(d["round"])
         err.flush()
+
+    def _next(self, done: int) -> None:
+        """The status while round ``done + 1`` is under way (its line comes when it is done)."""
+        if self.live and self.max_rounds is not None and done < self.max_rounds:
+            self._show(f"gnnprop: spark: round {done + 1} of {self.max_rounds} ...")
 
 
 def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | None = None) -> None:
@@ -115,7 +135,8 @@ def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | N
     plan_outputs(inputs, [folder.target if folder else out_t, weights_t])  # an input named as an output first
     state = RunState(out_t, weights_t, streamed=out.format.streams and not out.format.view, folder=folder,
                      shown=(out.path or "").rstrip("/"))
-    talk = Talk(env, req.no_color)
+    # the rounds' status line only where the rounds do not go to the same terminal as tables or text
+    talk = Talk(env, req.no_color, live=out.path not in (None, "-") or not env.out_is_tty())
     try:
         faults.doing(f"reading {graph}")
         with open_run(graph, cfg, input_format=req.input_format, node_features=req.node_features,
@@ -224,9 +245,30 @@ def _write_folder(env: Env, req: RunRequest, run, graph: str, picked, folder: _F
         meta = run.meta()
         writer.finish({**_record(run), "meta": meta})
     except BaseException as e:  # a stop (Ctrl-C, SIGTERM; on Spark, the job it cancelled) keeps the rounds done
-        writer.abort(keep=isinstance(e, KeyboardInterrupt) or run.stopped)
+        lost = _executor_lost(run, e)  # so does an executor lost with its checkpoints: the data is sound
+        writer.abort(keep=isinstance(e, KeyboardInterrupt) or run.stopped or lost)
+        if lost:
+            with contextlib.suppress(AttributeError, TypeError):
+                e.gnnprop_note = folder_note_for(writer, folder.shown)  # type: ignore[attr-defined]
         raise
     return meta
+
+
+def _executor_lost(run, e: BaseException) -> bool:
+    if run.engine != "spark":
+        return False
+    from ..engine.spark.faults import executor_lost
+
+    return executor_lost(e)
+
+
+def folder_note_for(writer, shown: str) -> str:
+    """What a stopped run folder holds, and how to continue it."""
+    rounds = writer.manifest.get("written", {}).get("rounds", []) if writer.manifest else []
+    if not rounds:
+        return f"nothing was written to {shown}/"
+    return (f"{shown}/ holds the rounds written up to round {max(rounds)}, each complete: continue the run with "
+            f"gnnprop run --resume {shown}")
 
 
 def _start_round(start: Any) -> int:
@@ -269,7 +311,7 @@ def _write_stream(env: Env, req: RunRequest, run, out: Output, out_t: Target, pi
         faults.doing(f"writing {out_t.name}")
         meta = run.meta()
         if fmt.view:
-            view.summary(summary_fields(meta))
+            view.summary(summary_fields(meta, state.seconds()))
         else:
             writer.end(meta)
     return meta
@@ -307,7 +349,7 @@ def _closing(env: Env, req: RunRequest, out: Output, meta: dict, nonfinite: int 
         from rich.text import Text
 
         err = env.err_console(req.no_color)
-        for line in wrap_fields(summary_fields(meta), env.term_width()):
+        for line in wrap_fields(summary_fields(meta, state.seconds()), env.term_width()):
             err.print(Text(line, style="dim"), soft_wrap=True)
 
 
@@ -342,7 +384,8 @@ def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given:
                                 layer_type=cfg.layer.type), [folder_target(shown), weights_t])
     state_folder = _Folder(None, None, path, shown)
     state = RunState(None, weights_t, streamed=False, folder=state_folder, shown=shown)
-    talk = Talk(env, req.no_color)
+    # the rounds' status line only where the rounds do not go to the same terminal as tables or text
+    talk = Talk(env, req.no_color, live=out.path not in (None, "-") or not env.out_is_tty())
     try:
         faults.doing(f"reading {graph}")
         with open_run(graph, cfg, input_format=manifest["graph"].get("input_format"),

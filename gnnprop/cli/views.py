@@ -63,16 +63,18 @@ class TableView:
                            "(all: --max-cols 0, or -f csv)\n")
 
 
-def summary_fields(meta: dict) -> list[str]:
+def summary_fields(meta: dict, whole: float | None = None) -> list[str]:
     """The closing summary, as fields to join with ``; `` (and to wrap between). Its time is the time
-    spent computing the rounds; a Spark run adds its start and the graph's read."""
+    spent computing the rounds; a Spark run adds its start, the graph's read and the ``whole`` run's
+    time (writing the rounds included), since on Spark those are most of it."""
     n, nodes, edges = meta["rounds_run"], meta["num_nodes"], meta["num_edges"]
     fields = [f"{meta['layer']} layer, {meta['aggr']} aggregation: {meta['stop_reason']}",
               f"{n:,} round{'s' if n != 1 else ''} computed in {meta['seconds']:.3g} s",
               f"{nodes:,} node{'s' if nodes != 1 else ''}, {edges:,} edge{'s' if edges != 1 else ''}",
               f"device {meta['device']}, {meta['dtype']}, engine {meta['engine']}" + _reorder_words(meta)]
     if "start_seconds" in meta:
-        fields.append(f"Spark started in {meta['start_seconds']:.3g} s, graph read in {meta['read_seconds']:.3g} s")
+        fields.append(f"Spark started in {meta['start_seconds']:.3g} s, graph read in {meta['read_seconds']:.3g} s"
+                      + ("" if whole is None else f"; {whole:.3g} s in all (start, read, rounds, writing)"))
     if meta.get("exchange") == "rows":
         fields.append("rounds row by row (a join and a groupBy each)")
     elif meta.get("exchange"):
@@ -96,6 +98,11 @@ class RunState:
         self.written = -1     # the last round written to a stream (ndjson to stdout, a device, a FIFO)
         self.stream = None
         self.view = None      # the table view, when the rounds are drawn
+        self.started = time.perf_counter()
+
+    def seconds(self) -> float:
+        """The run's time so far: the engine's start and the graph's read, the rounds, their writing."""
+        return time.perf_counter() - self.started
 
     def whole_rounds(self, emit):
         """``emit`` for a stream: a round is written whole (signals wait), then counted."""
@@ -123,14 +130,11 @@ class RunState:
         return "; ".join(parts)
 
     def _folder_note(self) -> str:
-        f = self.folder
-        rounds = f.manifest.get("written", {}).get("rounds", []) if f.manifest else []
-        if f.previous is not None:
+        from .runner import folder_note_for
+
+        if self.folder.previous is not None:
             return f"{self.shown}/ was put back as it was before this run"
-        if not rounds:
-            return f"nothing was written to {self.shown}/"
-        return (f"{self.shown}/ holds the rounds written up to round {max(rounds)}, each complete: continue the run "
-                f"with gnnprop run --resume {self.shown}")
+        return folder_note_for(self.folder, self.shown)
 
     def error_record(self, message: str) -> None:
         """After a failure, a stream that holds rounds ends with one line saying so (ndjson's error record)."""

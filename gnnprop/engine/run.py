@@ -27,9 +27,10 @@ from ..config.schema import Config
 from ..errors import UsageError
 from .rounds import RoundBook, RoundPlan
 
-#: What a run says as it goes: ``on_event(kind, **details)`` with kind ``starting`` (an engine that
-#: takes a while to start), ``reading`` (it started; the graph is being read), ``read`` (the graph:
-#: nodes, edges, width, seconds) or ``round`` (round, seconds, rows, delta).
+#: What a run says as it goes: ``on_event(kind, **details)`` with kind ``checking`` (an engine that
+#: takes a while to start checks what it can first), ``starting`` (it starts), ``reading`` (it started;
+#: the graph is being read), ``read`` (the graph: nodes, edges, width, seconds; Spark: max_rounds too),
+#: ``round`` (round, seconds, rows, delta) or ``lost`` (Spark: executors lost during round R).
 OnEvent = Callable[..., None]
 
 

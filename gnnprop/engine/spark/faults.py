@@ -55,6 +55,9 @@ TASK_FAILURE_LOGGERS = (
 
 MAX_PART = 240
 
+#: The stderr of the JVM this process started (:func:`launch`), for what it said before it went away.
+JVM_STDERR: list[Any] = [None]
+
 
 # --- before the JVM starts -------------------------------------------------------------------------------------
 
@@ -189,6 +192,28 @@ def _root_text(e: BaseException) -> str:
     return f"{name.rsplit('.', 1)[-1]}: {_first(message)}" if message else name.rsplit(".", 1)[-1]
 
 
+#: Spark's error when a local checkpoint's block went with its executor (a worker lost).
+LOST_CHECKPOINT = "checkpoint_rdd_block_id_not_found"
+
+
+def executor_lost(e: BaseException) -> bool:
+    """Whether ``e`` is Spark failing because an executor, and the local checkpoints it held, was lost: the
+    run's data is sound, and the rounds written before it can be continued (``--resume``)."""
+    if not (type(e).__module__ or "").startswith(("py4j", "pyspark")):
+        return False
+    return any(LOST_CHECKPOINT in m.lower() for _, m in _java_chain(_throwable(e)))
+
+
+def _went_away(doing: str) -> RunError:
+    """The driver's JVM is gone: why, where its own last words (kept off stderr) say so."""
+    said = JVM_STDERR[0].tail() if JVM_STDERR[0] is not None else []
+    oom = next((ln.strip() for ln in reversed(said) if "OutOfMemoryError" in ln), None)
+    if oom:
+        cause = oom[oom.index("java.lang.OutOfMemoryError"):] if "java.lang.OutOfMemoryError" in oom else oom
+        return RunError(f"Spark's JVM ran out of memory while {doing} ({_first(cause)}): raise spark.driver_memory")
+    return RunError(f"Spark's JVM went away while {doing} (killed, or out of memory: see spark.driver_memory)")
+
+
 def java_error(e: BaseException, doing: str, output: str | None = None) -> GnnpropError | None:
     """One line for an exception from Spark (py4j's, PySpark's); ``None`` for any other exception.
 
@@ -199,14 +224,17 @@ def java_error(e: BaseException, doing: str, output: str | None = None) -> Gnnpr
         return None
     name = type(e).__name__
     if name in ("Py4JNetworkError",) or (name == "Py4JError" and _throwable(e) is None):
-        return RunError(f"Spark's JVM went away while {doing} (killed, or out of memory: see spark.driver_memory)")
+        return _went_away(doing)
     chain = _java_chain(_throwable(e))
     if not chain:  # a Python-side PySpark error, or a worker's Python exception
         if name == "Py4JJavaError":  # its JVM no longer answers
-            return RunError(f"Spark's JVM went away while {doing} (killed, or out of memory: see "
-                            "spark.driver_memory)")
+            return _went_away(doing)
         return RunError(f"Spark failed while {doing}: {_first(_text(e)) or name}")
     texts = " ".join(m for _, m in chain).lower() + " " + " ".join(c for c, _ in chain).lower()
+    if LOST_CHECKPOINT in texts:
+        return RunError(f"Spark lost an executor while {doing}, and the rounds it held (local checkpoints) with it; "
+                        "set spark.checkpoint_dir to a folder every executor reaches (HDFS, S3, a shared mount) "
+                        "and Spark runs a lost executor's tasks again")
     for needle, said in SYSTEM_CAUSES:
         if needle in texts:
             return RunError(f"{said} writing {output}" if output else f"{said} while {doing}")
@@ -266,13 +294,17 @@ def _kill(pids: set[int]) -> None:
 
 
 class _JvmStderr:
-    """The JVM's stderr, read from a pipe: kept while Spark starts (the reason, if it fails), then
-    written through to this process's stderr, line by line."""
+    """The JVM's stderr, read from a pipe: kept while Spark starts (the reason, if it fails); then, with
+    ``verbose``, written through to this process's stderr line by line, else kept off it: only its last
+    lines are held, to say why if the JVM dies (its warnings, an interrupted thread's stack, Hadoop's
+    "Could not delete ..." are not the user's business once gnnprop says what happened in one line)."""
 
-    def __init__(self, fd: int):
-        self.fd = fd
+    TAIL = 200  # lines held once started, when not passed through
+
+    def __init__(self, fd: int, verbose: bool = False):
+        self.fd, self.verbose = fd, verbose
         self.kept: list[bytes] = []
-        self.mode = "keep"  # keep | pass | drop
+        self.mode = "keep"  # keep | pass | tail | drop
         self.lock = threading.Lock()
         self.closed = threading.Event()
         threading.Thread(target=self._read, name="gnnprop-spark-stderr", daemon=True).start()
@@ -300,18 +332,30 @@ class _JvmStderr:
         with self.lock:
             if self.mode == "keep":
                 self.kept.append(line)
+            elif self.mode == "tail":
+                self.kept.append(line)
+                if len(self.kept) > 2 * self.TAIL:
+                    del self.kept[:-self.TAIL]
             elif self.mode == "pass":
                 _write_stderr(line)
 
     def started(self) -> None:
         with self.lock:
-            for line in self.kept:
-                _write_stderr(line)
-            self.kept, self.mode = [], "pass"
+            if self.verbose:
+                for line in self.kept:
+                    _write_stderr(line)
+                self.kept, self.mode = [], "pass"
+            else:
+                self.kept, self.mode = self.kept[-self.TAIL:], "tail"
 
     def drop(self) -> None:
         with self.lock:
             self.kept, self.mode = [], "drop"
+
+    def tail(self) -> list[str]:
+        """The last lines the JVM wrote and did not pass through (none with ``verbose``)."""
+        with self.lock:
+            return [ln.decode("utf-8", "replace").rstrip("\n") for ln in self.kept[-self.TAIL:]]
 
     def reason(self, wait: float = 5.0) -> str:
         """What the JVM (or Spark's launcher) said before it exited, in one line."""
@@ -337,12 +381,13 @@ def _write_stderr(data: bytes) -> None:
         pass
 
 
-def launch(options: dict[str, str], master: str, submitted: bool) -> Any:
+def launch(options: dict[str, str], master: str, submitted: bool, verbose: bool = False) -> Any:
     """A new SparkSession with ``options`` (``spark.master``, ``spark.app.name`` and the rest).
 
     Under ``spark-submit`` (``submitted``) the JVM is spark-submit's: the session is made in it.
     Otherwise the JVM is started here, its stderr through :class:`_JvmStderr`, and a failure to
-    start says what the JVM said."""
+    start says what the JVM said; once started, what the JVM writes on stderr (its warnings, Spark's
+    log) reaches this process's stderr only when ``verbose``."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
@@ -362,7 +407,7 @@ def launch(options: dict[str, str], master: str, submitted: bool) -> Any:
         conf.set(key, value)
     before = _children(os.getpid())
     r, w = os.pipe()
-    stderr = _JvmStderr(r)
+    stderr = _JvmStderr(r, verbose)
     gateway = None
     try:
         try:
@@ -384,4 +429,5 @@ def launch(options: dict[str, str], master: str, submitted: bool) -> Any:
         text = f"{why} ({said})" if why and said else why or said or type(e).__name__
         raise RunError(f"spark.master {master}: cannot start Spark: {text}") from None
     stderr.started()
+    JVM_STDERR[0] = stderr
     return session

@@ -104,13 +104,24 @@ class HadoopFS:
 
 
 def settle(spark, timeout: float = 60.0) -> None:
-    """Cancel this session's running jobs and wait (up to ``timeout`` seconds) until none runs."""
+    """Cancel this session's running jobs and wait (up to ``timeout`` seconds) until none runs and no
+    executor runs a task of one: a cancelled job ends at once, but a task being killed may still be
+    writing its part (and makes the round's ``_temporary`` folder again after it was removed)."""
     sc = spark.sparkContext
     sc.cancelAllJobs()
     tracker = sc.statusTracker()
     deadline = time.monotonic() + timeout
-    while (tracker.getActiveJobsIds() or tracker.getActiveStageIds()) and time.monotonic() < deadline:
+    while (tracker.getActiveJobsIds() or tracker.getActiveStageIds() or _running_tasks(sc)) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _running_tasks(sc) -> int:
+    """How many tasks the executors run now (0 where Spark does not say)."""
+    try:
+        return sum(int(e.numRunningTasks()) for e in sc._jsc.sc().statusTracker().getExecutorInfos())
+    except Exception:  # noqa: BLE001 - a JVM going away runs nothing
+        return 0
 
 
 def check_collect(num_nodes: int, width: int, rounds: int, limit: int) -> None:

@@ -28,6 +28,7 @@ def _local_file_missing(path: str | None) -> str | None:
 def open_spark_run(graph: str, config, *, input_format: str | None, node_features: str | None,
                    weights: str | None, allow_nonfinite: bool, on_event: Callable[..., None], debug: bool = False,
                    verbose: bool = False) -> Iterator[Any]:
+    on_event("checking")  # before the imports: torch's and pyspark's take seconds
     from . import check_supported
     from .inputs import detect_format
     from .run import prepare_spark
@@ -41,7 +42,7 @@ def open_spark_run(graph: str, config, *, input_format: str | None, node_feature
             raise InputError(f"{missing}: no such file")
     on_event("starting", master=config.spark.master)
     t0 = time.perf_counter()
-    spark = start(config.spark, debug=debug)
+    spark = start(config.spark, debug=debug, verbose=verbose)
     started = time.perf_counter() - t0
     on_event("reading", path=graph, start_seconds=started)
     # Spark resolves a relative path against its JVM's folder, which need not be this process's (a session
@@ -55,11 +56,38 @@ def open_spark_run(graph: str, config, *, input_format: str | None, node_feature
         except GnnpropError as e:
             raise _named_as_given(e, given) from None
         run.graph.source = graph
-        run.start_seconds, run.stop, run.on_event = started, stop, on_event
+        run.start_seconds, run.stop, run.on_event = started, stop, _watching_executors(spark, on_event)
         g = run.graph
         on_event("read", nodes=g.num_nodes, edges=g.num_edges, width=g.width, seconds=run.load_seconds,
-                 master=spark.sparkContext.master, start_seconds=started, plan=run.plan.explanation)
+                 master=spark.sparkContext.master, start_seconds=started, plan=run.plan.explanation,
+                 max_rounds=run.plan.max_rounds)
         yield run
+
+
+def _executors(spark) -> set[str]:
+    """The executors the session has now (``host:port``; the driver too), empty where Spark does not say."""
+    try:
+        return {f"{e.host()}:{e.port()}" for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()}
+    except Exception:  # noqa: BLE001 - only talk
+        return set()
+
+
+def _watching_executors(spark, on_event: Callable[..., None]) -> Callable[..., None]:
+    """``on_event`` that, before each round's event, says which executors were lost since the last one
+    (``on_event("lost", round=R, executors=[...])``): Spark runs their tasks again on the others, so
+    the run goes on, and the user should know why the round took longer."""
+    known = _executors(spark)
+
+    def said(kind: str, **d: Any) -> None:
+        nonlocal known
+        if kind == "round":
+            now = _executors(spark)
+            lost = sorted(known - now)
+            if lost:
+                on_event("lost", round=d["round"], executors=lost)
+            known = now
+        on_event(kind, **d)
+    return said
 
 
 def _absolute(path: str) -> str:

@@ -4,7 +4,8 @@ Under ``spark-submit`` a session already exists (or its settings are in the
 environment): :func:`start` joins it and changes only what a run needs (the
 shuffle partitions, the checkpoint directory). Started by gnnprop itself, the
 session gets the config's ``spark.master``, ``driver_memory`` and ``conf``.
-Spark's own log is kept at WARN unless ``debug``.
+What the JVM writes on stderr (its warnings, Spark's log) is kept off this process's stderr
+unless ``verbose`` (Spark's log at WARN) or ``debug`` (at INFO); gnnprop says what matters itself.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _java_missing() -> str | None:
     return None
 
 
-def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> Any:
+def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop", verbose: bool = False) -> Any:
     """The SparkSession of this run (an existing one is joined)."""
     why = pyspark_missing() or _java_missing()
     if why:
@@ -71,10 +72,11 @@ def start(cfg: SparkConfig, debug: bool = False, app_name: str = "gnnprop") -> A
             options[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
         before = _sigint()
         try:  # a start that fails says why in one line; Ctrl-C or SIGTERM during it leaves no JVM
-            active = launch(options, cfg.master, submitted=_submitted())
+            active = launch(options, cfg.master, submitted=_submitted(), verbose=verbose or debug)
         finally:
             _restore_sigint(before)
-    active.sparkContext.setLogLevel("INFO" if debug else "WARN")
+    # (under spark-submit the JVM's stderr is the terminal: its log is what can be kept quiet)
+    active.sparkContext.setLogLevel("INFO" if debug else "WARN" if verbose else "ERROR")
     if not debug:
         _quiet_py4j()
         quiet_task_failures(active)
@@ -226,8 +228,9 @@ class Interruptible:
     def _cancel(self) -> None:
         try:  # the run is ending: the killed tasks and aborted writes are what was asked for, not errors
             jvm = self.spark.sparkContext._jvm
-            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
-                "org.apache.spark", jvm.org.apache.logging.log4j.Level.OFF)
+            for name in ("org.apache.spark", "org.apache.hadoop", "org.apache.parquet"):  # Hadoop's Shell, committer
+                jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+                    name, jvm.org.apache.logging.log4j.Level.OFF)
         except Exception:  # noqa: BLE001 - only quieter
             pass
         while not self._done.is_set():
