@@ -84,7 +84,10 @@ def run_shown(command: str, folder) -> tuple[int, list[str]]:
                COLUMNS="80", NO_COLOR="1", PYTHONPATH=str(ROOT))
     done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=folder, env=env, capture_output=True,
                           text=True, timeout=300)
-    return done.returncode, (done.stdout + done.stderr).splitlines()
+    code = done.returncode
+    if code == 128 + 13 and re.search(r"\| *head\b", command):
+        code = 0  # a stage before head died of SIGPIPE once head had its lines, as a reader's shell shows it
+    return code, (done.stdout + done.stderr).splitlines()
 
 
 @pytest.mark.parametrize("page", PAGES)

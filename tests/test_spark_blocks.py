@@ -211,6 +211,9 @@ def test_auto_runs_a_small_graph_row_by_row_and_spark_exchange_decides(spark_ses
     assert cfg.spark.exchange == "shuffle"
     got, _, run = _spark(spark_session, graph, cfg)
     assert run.meta()["exchange"] == "shuffle" and all(np.array_equal(want[r], got[r]) for r in (0, 1, 2))
+    cfg = from_mapping({"aggr": "max", "dtype": "float64", "rounds": 2, "spark": {"exchange": "blocks"}})
+    got, _, run = _spark(spark_session, graph, cfg)
+    assert run.meta()["exchange"] == "broadcast" and all(np.array_equal(want[r], got[r]) for r in (0, 1, 2))
     with pytest.raises(ConfigError, match="spark.exchange"):
         from_mapping({"spark": {"exchange": "shufle"}})
 

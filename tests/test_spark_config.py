@@ -29,7 +29,7 @@ def test_config_show_has_the_spark_section_only_for_spark():
     shown = yaml.safe_load(out.stdout)
     assert shown["engine"] == "spark"
     assert shown["spark"] == {"master": "local[2]", "partitions": None, "checkpoint_dir": None,
-                              "driver_memory": None, "collect_limit": 10_000_000, "conf": {}}
+                              "driver_memory": None, "exchange": "auto", "collect_limit": 10_000_000, "conf": {}}
     assert "spark" not in yaml.safe_load(cli("config", "show").stdout)
 
 

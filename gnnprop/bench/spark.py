@@ -313,7 +313,8 @@ def bench_case(spark, name: str, edges: str, nodes: str, spec: SparkBenchSpec, j
         say(f"{name} {k + 1}/{spec.repeat}: spark")
         _jvm_reset(jvm_pid)
         before = cached_ids(spark)
-        run, got = _spark_run(spark, name, edges, nodes, spec, ids, say)
+        # beside the row-level rounds, the blocks whatever the graph's size (auto runs a small one row by row)
+        run, got = _spark_run(spark, name, edges, nodes, spec, ids, say, exchange="blocks" if spec.row_level else None)
         jvm_peaks.append(_jvm_hwm(jvm_pid))
         release_cached(spark, keep=before)  # this run's checkpoints go: the next starts as this one did
         if spec.row_level:

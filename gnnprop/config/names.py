@@ -38,6 +38,8 @@ ORDERS = {
 EXCHANGES = {
     "auto": "blocks from 200,000 edges up (ghost rows by broadcast for small node tables, else by shuffle), "
             "row by row below",
+    "blocks": "blocks of nodes as arrays whatever the graph's size, ghost rows by broadcast or shuffle as auto "
+              "chooses",
     "rows": "row by row: every round joins the node rows to the edges and groups the messages",
     "broadcast": "blocks of nodes as arrays; each round's rows gathered on the driver and broadcast",
     "shuffle": "blocks of nodes as arrays; each block sent the rows it reads by a shuffle",

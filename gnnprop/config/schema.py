@@ -65,7 +65,7 @@ class SparkConfig:
     partitions: int | None = None      # shuffle partitions and the node/edge partitioning (default: Spark's)
     checkpoint_dir: str | None = None  # reliable checkpoints (a cluster file system); unset: local checkpoints
     driver_memory: str | None = None   # e.g. 4g (only when gnnprop starts the driver)
-    exchange: str = "auto"             # auto | rows | broadcast | shuffle: how the rounds are laid out
+    exchange: str = "auto"             # auto | blocks | rows | broadcast | shuffle: how the rounds are laid out
     collect_limit: int = 10_000_000    # most values (nodes x features x rounds) json/csv/npy/table may collect
     conf: dict[str, Any] = field(default_factory=dict)  # extra Spark settings, e.g. spark.executor.memory: 4g
 

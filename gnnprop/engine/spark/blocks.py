@@ -325,13 +325,16 @@ class BlockRounds:
 
 
 def attach(run, ops, exchange: str | None = None) -> None:
-    """Give ``run`` block rounds where its layer kind has a block form (``exchange``: broadcast or shuffle,
-    else chosen; ``rows`` keeps the row-level rounds); else it keeps its row-level rounds and ``run.row_level``
+    """Give ``run`` block rounds where its layer kind has a block form (``exchange``: broadcast or shuffle;
+    ``blocks``: either, chosen; ``rows`` keeps the row-level rounds; None: row by row below
+    :data:`BLOCKS_FROM_EDGES` edges, else chosen); else it keeps its row-level rounds and ``run.row_level``
     says why."""
     if exchange == "rows":
         run.row_level = "asked for"
         return
-    if exchange is None and run.graph.num_edges < BLOCKS_FROM_EDGES:
+    if exchange == "blocks":  # blocks whatever the graph's size, the exchange chosen
+        exchange = None
+    elif exchange is None and run.graph.num_edges < BLOCKS_FROM_EDGES:
         run.row_level = f"{run.graph.num_edges:,} edges < {BLOCKS_FROM_EDGES:,}: laying out blocks costs more than it saves"
         return
     blocks_of = getattr(run.kind, "spark_blocks", None)
