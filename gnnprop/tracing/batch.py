@@ -27,7 +27,7 @@ import torch
 from ..engine.loop import RoundResult
 from ..engine.session import Session
 from . import derive
-from .recorder import Explanation, plan_record
+from .recorder import Explanation, hook, plan_record
 
 
 class _Rows:
@@ -54,13 +54,7 @@ class _Round:
         self.called: dict[str, Any] = {}
         self.propagated: dict[str, Any] = {}
         self.msg_inputs: dict[str, torch.Tensor] = {}
-        self.handles = [
-            layer.register_forward_pre_hook(self._forward, with_kwargs=True),
-            layer.register_propagate_forward_pre_hook(self._pre),
-            layer.register_message_forward_hook(self._message),
-            layer.register_aggregate_forward_hook(self._aggregate),
-            layer.register_propagate_forward_hook(self._post),
-        ]
+        self.handles = hook(layer, self)
 
     def _forward(self, module, args, kwargs):
         self.called = {"x": args[0] if args else kwargs.get("x"), **dict(kwargs)}

@@ -67,6 +67,19 @@ class Explanation:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+
+def hook(layer, recorder) -> list:
+    """Hang ``recorder``'s ``_forward``, ``_pre``, ``_message``, ``_aggregate`` and ``_post`` on PyG's hooks of
+    ``layer``; the handles, to remove them."""
+    return [
+        layer.register_forward_pre_hook(recorder._forward, with_kwargs=True),
+        layer.register_propagate_forward_pre_hook(recorder._pre),
+        layer.register_message_forward_hook(recorder._message),
+        layer.register_aggregate_forward_hook(recorder._aggregate),
+        layer.register_propagate_forward_hook(recorder._post),
+    ]
+
+
 class Recorder:
     """PyG hooks that keep only the rows that concern one node.
 
@@ -78,13 +91,7 @@ class Recorder:
 
     def __init__(self, layer, node: int):
         self.node = node
-        self.handles = [
-            layer.register_forward_pre_hook(self._forward, with_kwargs=True),
-            layer.register_propagate_forward_pre_hook(self._pre),
-            layer.register_message_forward_hook(self._message),
-            layer.register_aggregate_forward_hook(self._aggregate),
-            layer.register_propagate_forward_hook(self._post),
-        ]
+        self.handles = hook(layer, self)
         self.reset()
 
     def reset(self) -> None:
