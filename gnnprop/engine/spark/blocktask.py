@@ -95,20 +95,22 @@ def batches(out: Iterable[tuple]) -> Iterator[Any]:
         yield pa.RecordBatch.from_arrays([pa.array([], type=t) for t in types], schema=schema)
 
 
-def read(arrow_batches: Iterable[Any], keys: list[int] | None) -> tuple[int | None, dict[tuple[int, int], Any]]:
+def read(arrow_batches: Iterable[Any], keys: list[int] | None, kinds: set[int] | None = None
+         ) -> tuple[int | None, dict[tuple[int, int], Any]]:
     """The block a task computes (None: it was given nothing) and the values it was given, by
-    ``(kind, blk)`` (chunks joined, unpickled)."""
+    ``(kind, blk)`` (chunks joined, unpickled; only rows of ``kinds`` when given)."""
     chunks: dict[tuple[int, int], dict[int, bytes]] = {}
     d = None
     for b in arrow_batches:
         if d is None and b.num_rows and keys is not None:
             d = keys.index(int(b.column("key")[0].as_py()))
-        kinds = b.column("kind").to_numpy(zero_copy_only=False)
+        kind = b.column("kind").to_numpy(zero_copy_only=False)
         blks = b.column("blk").to_numpy(zero_copy_only=False)
         parts = b.column("part").to_numpy(zero_copy_only=False)
         data = b.column("data")
         for i in range(b.num_rows):
-            chunks.setdefault((int(kinds[i]), int(blks[i])), {})[int(parts[i])] = data[i].as_buffer()
+            if kinds is None or kind[i] in kinds:
+                chunks.setdefault((int(kind[i]), int(blks[i])), {})[int(parts[i])] = data[i].as_buffer()
     return d, {k: _value(pieces) for k, pieces in chunks.items()}
 
 
@@ -209,10 +211,10 @@ def merge_routes(arrow_batches, keys: list[int], sizes: list[int], weighted: boo
 
 
 def expand(arrow_batches, width: int, dtype: str, id_type: str) -> Iterator[Any]:
-    """A round's ``X`` and ``IDS`` rows of a block as the round's table: ``id, x0..``."""
+    """A block's ``X`` and ``IDS`` rows (others are passed over) as the round's table: ``id, x0..``."""
     import pyarrow as pa
 
-    _, got = read(arrow_batches, None)
+    _, got = read(arrow_batches, None, {X, IDS})
     x, ids = None, None
     for (kind, _), v in got.items():
         if kind == X:
@@ -285,7 +287,23 @@ def program(spec: LayerSpec) -> Any:
     while len(_PROGRAMS) >= 2:
         _PROGRAMS.pop(next(iter(_PROGRAMS)))
     _PROGRAMS[spec.token] = form
+    _freeze_imports()
     return form
+
+
+_FROZEN = False
+
+
+def _freeze_imports() -> None:
+    """Once a Python worker has imported torch and the layer kinds (a cluster's executors fork theirs from
+    PySpark's own daemon, which has not): hide them from the collector, which PySpark runs in a reused worker
+    after every task (0.25 s over torch's heap, before each next task; see :mod:`.daemon`)."""
+    global _FROZEN
+    if not _FROZEN:
+        import gc
+
+        gc.freeze()
+        _FROZEN = True
 
 
 class BlockView:
