@@ -49,13 +49,14 @@ BROADCAST_VALUES = 1 << 16
 EDGES_PER_BLOCK = 8_000_000
 VALUES_PER_BLOCK = 1 << 25
 #: Values (rows x features, the rows each block reads included) the rounds may leave behind before Spark
-#: is made to free them (:meth:`BlockRounds._free`; a JVM garbage collection, about 0.1 s): with a local
-#: master the blocks' rows sit in the driver's JVM, and 1 GB (Spark's default) held three rounds of
-#: 300K x 16 before it ran out.
-RELEASE_VALUES = 1 << 22
+#: is made to free them (:meth:`BlockRounds._free`: a garbage collection in Python and in the JVM, 0.35-0.47 s
+#: at 100K x 16 on local[2], most of a round's 0.7 s when it ran every other round). The rounds' rows are
+#: checkpointed to the executors' disks, not kept in a JVM's heap: what waits is disk (about 16 bytes a value
+#: left behind: the checkpoint and the shuffle files), 1 GB at most, freed every 20 rounds at 100K x 16.
+RELEASE_VALUES = 1 << 26
 #: Fewest edges for which the rounds are laid out in blocks when no exchange is asked for: laying the
 #: blocks out costs Spark jobs of its own (partition keys, the routes, the blocks' CSR: a tiny graph's run
-#: measured 5.5 s in blocks against 3 s row by row), which a round's saving (1.6-9x a round at 1M edges,
+#: measured 5.5 s in blocks against 3 s row by row), which a round's saving (4-6.5x a round at 1M edges,
 #: docs/spark-cost-model.md) repays only on a graph this big. ``spark.exchange`` decides instead when set.
 BLOCKS_FROM_EDGES = 200_000
 MASK = (1 << 33) - 1  # monotonically_increasing_id: the partition above bit 33, the row below
@@ -203,11 +204,12 @@ class BlockRounds:
 
     def frame(self, rows: DataFrame, width: int) -> DataFrame:
         """A round's rows as its table ``id, x0..`` (computed from the checkpointed blocks when read)."""
-        F = self.F
         t = "float" if self.dtype == "float32" else "double"
         schema = f"id {self.id_type}, " + ", ".join(f"x{k} {t}" for k in range(width))
-        given = self.graph_rows.where(F.col("kind") == bt.IDS).unionByName(rows.where(F.col("kind") == bt.X))
-        return given.repartition(self.P, "key").mapInArrow(
+        # the graph's rows and the round's, partition by partition (no shuffle; each DataFrame call is a
+        # py4j call and an analysis of the plan: as few as can be, expand passes over the other kinds)
+        given = self.graph_rows.unionByName(rows).repartition(self.P, "key")
+        return given.mapInArrow(
             functools.partial(bt.expand, width=width, dtype=self.dtype, id_type=self.id_type), schema)
 
     def _gather(self, rows: DataFrame, kind: int, width: int):
