@@ -77,6 +77,20 @@ def _on_a_terminal(args: list, cwd) -> tuple[int, list[tuple[float, str]], str]:
             proc.wait()
 
 
+def test_a_config_asking_for_spark_that_is_refused_leaves_no_status_behind(tmp_path):
+    """A config file that asks for Spark gets the status as soon as the command starts (before its checks);
+    when a check refuses it, the status is gone before the one line that says why (no JVM is started)."""
+    config = tmp_path / "spark.yaml"
+    config.write_text("engine: spark\nlayer: {type: fixed}\naggr: maximum\n")
+    code, chunks, out = _on_a_terminal(["run", KARATE, "-c", str(config)], tmp_path)
+    assert code == 2 and out == ""
+    plain = ANSI.sub("", "".join(text for _, text in chunks)).replace("\r\n", "\n")
+    assert "gnnprop: spark: checking the config and the files ..." in plain, plain
+    error = plain.index(f"gnnprop: error: {config}: aggr:")  # (a terminal's error is wrapped at its width)
+    assert "unknown aggregation 'maximum'" in plain[error:], plain
+    assert "checking" not in plain[error:] and error > plain.rindex("checking the config and the files ..."), plain
+
+
 @spark[0]
 @spark[1]
 def test_on_a_terminal_a_spark_run_says_what_it_does_from_the_start(tmp_path):
@@ -93,10 +107,10 @@ def test_on_a_terminal_a_spark_run_says_what_it_does_from_the_start(tmp_path):
                 "gnnprop: spark: round 1 of 2 ...", "gnnprop: spark: round 2 of 2 ..."]
     at = [plain.find(s) for s in statuses]
     assert -1 not in at and at == sorted(at), (at, plain)
-    # the first thing said is a status: checking (when that takes long enough to be drawn), or the start
+    # the first thing said is a status, checking, drawn before the config's checks import torch (2 s) and
+    # long before Spark starts
     first = ANSI.sub("", next(text for _, text in chunks if ANSI.sub("", text).strip()))
-    assert "gnnprop: spark: checking the config and the files ..." in first or \
-        "gnnprop: spark: starting Spark (local[1]) ..." in first, first
+    assert "gnnprop: spark: checking the config and the files ..." in first, first
     lines = [ln.split("\r")[-1].strip() for ln in plain.splitlines()]
     said = [ln for ln in lines if ln.startswith("gnnprop: ") and not ln.endswith("...")]
     assert said[0].startswith("gnnprop: spark: local[1]: 34 nodes, 156 edges, 1 feature read in ")

@@ -67,7 +67,7 @@ def run(
     per graph. A graph that fails is reported and the others still run; the exit code is then that
     of the failure.
     """
-    from .runner import RunRequest, resume_run, run_graph
+    from .runner import RunRequest, early_talk, resume_run
 
     env = get_env(ctx.obj)
     picked = [n.strip() for n in nodes.split(",") if n.strip()] if nodes else None
@@ -89,6 +89,17 @@ def run(
         resume_run(env, req, resume, graphs[0] if graphs else None, given)
         return
     paths = batch.graph_paths(graphs, paths_from)
+    early_talk(env, req)  # a Spark run's status, on a terminal, from its first second
+    try:
+        _run_graphs(env, req, paths, flags, fmt, output, node_features, weights, save_weights)
+    finally:
+        if req.talk is not None:  # (a refusal before the run: the status goes before the error is said)
+            req.talk.done()
+
+
+def _run_graphs(env, req, paths: list[str], flags: dict, fmt, output, node_features, weights, save_weights) -> None:
+    from .runner import run_graph
+
     req.cfg = o.build_config(**flags)  # a config error is said once, before any graph runs
     inputs = command_inputs(paths[0] if len(paths) == 1 else None, node_features=node_features,
                             config=flags["config"], weights=weights, layer_type=req.cfg.layer.type)

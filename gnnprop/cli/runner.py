@@ -51,6 +51,7 @@ class RunRequest:
     debug: bool = False
     verbose: bool = False
     flags: dict = field(default_factory=dict)  # the config flags as given (for the loader's notes)
+    talk: Any = None  # a Spark run's Talk, started before its config is checked (:func:`early_talk`)
 
 
 def kept_rounds(max_rounds: int, last: bool, every: int) -> int:
@@ -122,10 +123,32 @@ class Talk:
             self._show(f"gnnprop: spark: round {done + 1} of {self.max_rounds} ...")
 
 
+def asks_for_spark(flags: dict) -> bool:
+    """Whether the command line (``--engine``) or else its config file (its ``engine`` key, read as the loader
+    reads it) asks for the Spark engine; a file that cannot be read is the loader's to report."""
+    if flags.get("engine") is not None:
+        return flags["engine"] == "spark"
+    if not flags.get("config"):
+        return False
+    from ..config.yamlfile import read_yaml_file
+
+    try:
+        data = read_yaml_file(flags["config"])
+    except GnnpropError:
+        return False
+    return isinstance(data, dict) and data.get("engine") == "spark"
+
+
+def early_talk(env: Env, req: RunRequest) -> None:
+    """A Spark run's status from its first second: checking its config (the layer kinds' checks import torch,
+    2 s) is said on a terminal before it starts (:class:`Talk`); :func:`run_graph` goes on with it."""
+    if asks_for_spark(req.flags) and env.err_is_tty():
+        req.talk = Talk(env, req.no_color)
+        req.talk("checking")
+
+
 def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | None = None) -> None:
     """One graph's run into ``out`` (``label`` names the graph among several on one stdout)."""
-    from ..engine.run import open_run
-
     cfg = req.cfg
     inputs = command_inputs(graph, node_features=req.node_features, config=req.config_file, weights=req.weights,
                             layer_type=cfg.layer.type)
@@ -136,7 +159,12 @@ def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | N
     state = RunState(out_t, weights_t, streamed=out.format.streams and not out.format.view, folder=folder,
                      shown=(out.path or "").rstrip("/"))
     # the rounds' status line only where the rounds do not go to the same terminal as tables or text
-    talk = Talk(env, req.no_color, live=out.path not in (None, "-") or not env.out_is_tty())
+    talk = req.talk or Talk(env, req.no_color)
+    talk.live = out.path not in (None, "-") or not env.out_is_tty()
+    if cfg.engine == "spark":
+        talk("checking")  # from the first second: the engines' modules import torch (2 s), pyspark's Spark
+    from ..engine.run import open_run
+
     try:
         faults.doing(f"reading {graph}")
         with open_run(graph, cfg, input_format=req.input_format, node_features=req.node_features,
@@ -356,7 +384,6 @@ def _closing(env: Env, req: RunRequest, out: Output, meta: dict, nonfinite: int 
 def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given: dict[str, Any]) -> None:
     """``gnnprop run --resume OUT``: continue the stopped run in ``folder`` from its last complete round,
     with the config, graph and output its manifest records (``given``: the flags typed, which must agree)."""
-    from ..engine.run import open_run
     from ..engine.runfolder import LocalFS, PARAMS, check_fingerprint, is_finished, join, read_manifest
     from .recorded import config_of, graph_of, refuse_contradictions
 
@@ -386,6 +413,10 @@ def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given:
     state = RunState(None, weights_t, streamed=False, folder=state_folder, shown=shown)
     # the rounds' status line only where the rounds do not go to the same terminal as tables or text
     talk = Talk(env, req.no_color, live=out.path not in (None, "-") or not env.out_is_tty())
+    if cfg.engine == "spark":
+        talk("checking")  # from the first second: the engines' modules import torch (2 s), pyspark's Spark
+    from ..engine.run import open_run
+
     try:
         faults.doing(f"reading {graph}")
         with open_run(graph, cfg, input_format=manifest["graph"].get("input_format"),
