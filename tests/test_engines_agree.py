@@ -68,7 +68,7 @@ CASES = [
 
 #: Keys of the run's meta that say which engine ran (and how long it took)
 ENGINE_KEYS = ("engine", "engine_note", "device", "seconds", "reorder", "start_seconds", "read_seconds", "blocks",
-               "exchange")
+               "exchange", "exchange_why")
 
 
 def _norm_meta(meta: dict) -> dict:

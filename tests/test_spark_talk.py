@@ -260,6 +260,12 @@ def test_the_summary_of_a_spark_run_says_what_its_times_cover():
     assert fields[1] == "2 rounds computed in 1.25 s"
     assert fields[-1] == "Spark started in 9.5 s, graph read in 4 s; 16.8 s in all (start, read, rounds, writing)"
     assert summary_fields(meta)[-1] == "Spark started in 9.5 s, graph read in 4 s"
+    # how the rounds ran, and why row by row
+    why = "156 edges < 200,000: laying out blocks costs more than it saves"
+    assert summary_fields({**meta, "blocks": None, "exchange": "rows", "exchange_why": why})[-1] == \
+        f"rounds row by row (a join and a groupBy each; {why})"
+    assert summary_fields({**meta, "blocks": 2, "exchange": "shuffle", "exchange_why": "..."})[-1] == \
+        "rounds in 2 blocks, the rows they read by shuffle"
 
 
 def test_a_driver_jvm_that_ran_out_of_memory_says_so(monkeypatch):

@@ -76,7 +76,8 @@ def summary_fields(meta: dict, whole: float | None = None) -> list[str]:
         fields.append(f"Spark started in {meta['start_seconds']:.3g} s, graph read in {meta['read_seconds']:.3g} s"
                       + ("" if whole is None else f"; {whole:.3g} s in all (start, read, rounds, writing)"))
     if meta.get("exchange") == "rows":
-        fields.append("rounds row by row (a join and a groupBy each)")
+        why = meta.get("exchange_why")
+        fields.append("rounds row by row (a join and a groupBy each" + (f"; {why}" if why else "") + ")")
     elif meta.get("exchange"):
         fields.append(f"rounds in {meta['blocks']} blocks, the rows they read by {meta['exchange']}")
     return fields

@@ -355,10 +355,11 @@ def attach(run, ops, exchange: str | None = None) -> None:
 
 
 def describe(run) -> tuple[str, dict[str, Any]]:
-    """How a run's rounds ran, for its meta: a note and ``blocks``, ``exchange`` (``rows``: row by row)."""
+    """How a run's rounds ran, for its meta: a note and ``blocks``, ``exchange`` (``rows``: row by row) and
+    ``exchange_why`` (the layout's reasons, or why the rounds ran row by row)."""
     if run.blocks is not None:
         layout = run.blocks.layout
-        return run.blocks.note(), {"blocks": layout.blocks, "exchange": layout.exchange}
+        return run.blocks.note(), {"blocks": layout.blocks, "exchange": layout.exchange, "exchange_why": layout.why}
     why = run.row_level or "asked for"
     return (f"{run.kind.name}'s row-level Spark form ({why}); every round checkpointed",
-            {"blocks": None, "exchange": "rows"})
+            {"blocks": None, "exchange": "rows", "exchange_why": why})
