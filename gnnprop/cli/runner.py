@@ -27,7 +27,7 @@ from .env import Env
 from .notes import warn_about_graph
 from .outputs import Output, command_inputs, layer_file, plan_outputs, weights_target
 from .sinks import Target, folder_target, open_output, output_target, write_bytes
-from .views import Progress, RunState, TableView, summary_fields
+from .views import Progress, RunState, TableView, folder_note_for, summary_fields
 
 
 @dataclass
@@ -149,6 +149,8 @@ def early_talk(env: Env, req: RunRequest) -> None:
 
 def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | None = None) -> None:
     """One graph's run into ``out`` (``label`` names the graph among several on one stdout)."""
+    from ..engine.run import open_run
+
     cfg = req.cfg
     inputs = command_inputs(graph, node_features=req.node_features, config=req.config_file, weights=req.weights,
                             layer_type=cfg.layer.type)
@@ -161,10 +163,6 @@ def run_graph(env: Env, req: RunRequest, graph: str, out: Output, label: str | N
     # the rounds' status line only where the rounds do not go to the same terminal as tables or text
     talk = req.talk or Talk(env, req.no_color)
     talk.live = out.path not in (None, "-") or not env.out_is_tty()
-    if cfg.engine == "spark":
-        talk("checking")  # from the first second: the engines' modules import torch (2 s), pyspark's Spark
-    from ..engine.run import open_run
-
     try:
         faults.doing(f"reading {graph}")
         with open_run(graph, cfg, input_format=req.input_format, node_features=req.node_features,
@@ -290,15 +288,6 @@ def _executor_lost(run, e: BaseException) -> bool:
     return executor_lost(e)
 
 
-def folder_note_for(writer, shown: str) -> str:
-    """What a stopped run folder holds, and how to continue it."""
-    rounds = writer.manifest.get("written", {}).get("rounds", []) if writer.manifest else []
-    if not rounds:
-        return f"nothing was written to {shown}/"
-    return (f"{shown}/ holds the rounds written up to round {max(rounds)}, each complete: continue the run with "
-            f"gnnprop run --resume {shown}")
-
-
 def _start_round(start: Any) -> int:
     return start[0] if isinstance(start, tuple) else start.round
 
@@ -384,6 +373,7 @@ def _closing(env: Env, req: RunRequest, out: Output, meta: dict, nonfinite: int 
 def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given: dict[str, Any]) -> None:
     """``gnnprop run --resume OUT``: continue the stopped run in ``folder`` from its last complete round,
     with the config, graph and output its manifest records (``given``: the flags typed, which must agree)."""
+    from ..engine.run import open_run
     from ..engine.runfolder import LocalFS, PARAMS, check_fingerprint, is_finished, join, read_manifest
     from .recorded import config_of, graph_of, refuse_contradictions
 
@@ -413,10 +403,6 @@ def resume_run(env: Env, req: RunRequest, folder: str, graph: str | None, given:
     state = RunState(None, weights_t, streamed=False, folder=state_folder, shown=shown)
     # the rounds' status line only where the rounds do not go to the same terminal as tables or text
     talk = Talk(env, req.no_color, live=out.path not in (None, "-") or not env.out_is_tty())
-    if cfg.engine == "spark":
-        talk("checking")  # from the first second: the engines' modules import torch (2 s), pyspark's Spark
-    from ..engine.run import open_run
-
     try:
         faults.doing(f"reading {graph}")
         with open_run(graph, cfg, input_format=manifest["graph"].get("input_format"),

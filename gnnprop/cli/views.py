@@ -89,6 +89,15 @@ def _reorder_words(meta: dict) -> str:
     return summary(meta)
 
 
+def folder_note_for(writer, shown: str) -> str:
+    """What a stopped run folder holds (``writer``: its manifest), and how to continue it."""
+    rounds = writer.manifest.get("written", {}).get("rounds", []) if writer.manifest else []
+    if not rounds:
+        return f"nothing was written to {shown}/"
+    return (f"{shown}/ holds the rounds written up to round {max(rounds)}, each complete: continue the run with "
+            f"gnnprop run --resume {shown}")
+
+
 class RunState:
     """What a run has done so far: for the line an interruption prints, and ndjson's error record."""
 
@@ -131,8 +140,6 @@ class RunState:
         return "; ".join(parts)
 
     def _folder_note(self) -> str:
-        from .runner import folder_note_for
-
         if self.folder.previous is not None:
             return f"{self.shown}/ was put back as it was before this run"
         return folder_note_for(self.folder, self.shown)
