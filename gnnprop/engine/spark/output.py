@@ -118,10 +118,9 @@ def settle(spark, timeout: float = 60.0) -> None:
 
 def _running_tasks(sc) -> int:
     """How many tasks the executors run now (0 where Spark does not say)."""
-    try:
-        return sum(int(e.numRunningTasks()) for e in sc._jsc.sc().statusTracker().getExecutorInfos())
-    except Exception:  # noqa: BLE001 - a JVM going away runs nothing
-        return 0
+    from .session import executor_infos
+
+    return sum(int(e.numRunningTasks()) for e in executor_infos(sc))
 
 
 def check_collect(num_nodes: int, width: int, rounds: int, limit: int) -> None:

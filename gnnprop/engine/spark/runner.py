@@ -66,10 +66,9 @@ def open_spark_run(graph: str, config, *, input_format: str | None, node_feature
 
 def _executors(spark) -> set[str]:
     """The executors the session has now (``host:port``; the driver too), empty where Spark does not say."""
-    try:
-        return {f"{e.host()}:{e.port()}" for e in spark.sparkContext._jsc.sc().statusTracker().getExecutorInfos()}
-    except Exception:  # noqa: BLE001 - only talk
-        return set()
+    from .session import executor_infos
+
+    return {f"{e.host()}:{e.port()}" for e in executor_infos(spark.sparkContext)}
 
 
 def _watching_executors(spark, on_event: Callable[..., None]) -> Callable[..., None]:

@@ -158,6 +158,15 @@ def active() -> Any:
     return SparkSession.getActiveSession()
 
 
+def executor_infos(sc: Any) -> list[Any]:
+    """Spark's ``SparkExecutorInfo`` of each executor the context has now (the driver too); none where
+    Spark does not say (its JVM going away)."""
+    try:
+        return list(sc._jsc.sc().statusTracker().getExecutorInfos())
+    except Exception:  # noqa: BLE001 - only for talk and waiting
+        return []
+
+
 def driver_jvm_pid(spark: Any) -> int | None:
     """The process id of the driver's JVM (with a local master the executors are its threads), or None."""
     try:
