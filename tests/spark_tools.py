@@ -15,6 +15,22 @@ import numpy as np
 
 from .clitools import cli
 
+#: The JVMs the tests start in processes of their own (drivers, executors, a standalone master and workers)
+#: live for seconds and run a few tiny jobs on 2 shared cores: the C2 compiler's work and parallel GC threads
+#: cost them more CPU than they win back. C1 only and the serial collector: a standalone cluster's nn run (40
+#: nodes, 4 rounds) took 57 s with the JVM's defaults, 36 s with these. Not for the suite's own session
+#: (:func:`local_session`), which runs for minutes: there C2 pays (the in-process tests took 20 % longer
+#: without it), nor for gnnprop's defaults (a long run on a big graph is what C2 is for).
+JVM_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
+def spark_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``gnnprop`` that the tests start as a process of its own to drive Spark: loopback,
+    this Python for the workers, :data:`JVM_OPTS` for its JVM (spark-submit adds ``SPARK_SUBMIT_OPTS`` to the
+    driver's command line)."""
+    return {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
+            "SPARK_SUBMIT_OPTS": JVM_OPTS, **extra}
+
 
 def skip_reason() -> str | None:
     """Why Spark tests cannot run here (None: they can)."""
@@ -132,6 +148,7 @@ class StandaloneCluster:
         self.home = os.path.dirname(pyspark.__file__)
         self.folder = folder
         self.env = {**os.environ, "SPARK_HOME": self.home, "SPARK_LOCAL_IP": "127.0.0.1",
+                    "SPARK_DAEMON_JAVA_OPTS": JVM_OPTS,
                     "PYSPARK_PYTHON": sys.executable, "SPARK_LOG_DIR": str(folder),
                     "SPARK_WORKER_DIR": os.path.join(str(folder), "work")}
         self.port, self.ui = free_port(), free_port()

@@ -31,7 +31,7 @@ import pytest
 from .clitools import cli
 from .conftest import ROOT, SAMPLES
 from .parquet_tamper import declare_rows
-from .spark_tools import skip_reason
+from .spark_tools import skip_reason, spark_env
 
 SPARK_REASON = skip_reason()
 FRAMES = ("Traceback", 'File "', "\tat ", "py4j.", "java.lang.", "Caused by:", "Exception in thread")
@@ -441,7 +441,7 @@ def proc(args, cwd: Path, env: dict | None = None, signal_when: Callable[[set[in
         if limit_as:
             resource.setrlimit(resource.RLIMIT_AS, (limit_as, limit_as))
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    env = {**spark_env(PYTHONPATH=str(ROOT)), **(env or {})}  # a Spark driver with the tests' JVM options
     p = subprocess.Popen([sys.executable, "-m", "gnnprop", *map(str, args)], cwd=cwd, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec)
     seen: set[int] = set()

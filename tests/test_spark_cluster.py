@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from .clitools import cli
-from .spark_tools import StandaloneCluster, rounds_of, skip_reason, write_random_graph
+from .spark_tools import JVM_OPTS, StandaloneCluster, rounds_of, skip_reason, spark_env, write_random_graph
 
 REASON = skip_reason()
 pytestmark = [pytest.mark.spark, pytest.mark.cluster, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
@@ -38,7 +38,7 @@ def cluster(tmp_path_factory):
         c.stop()
 
 
-ENV = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+ENV = spark_env()
 
 
 def assert_local_numbers(out_dir, edges, nodes, flags: list, width: int, exact: bool) -> None:
@@ -62,13 +62,14 @@ def assert_local_numbers(out_dir, edges, nodes, flags: list, width: int, exact: 
             assert (np.abs(x - rounds[r]).max(axis=0) / scale).max() <= 1e-12, r
 
 
-def cluster_config(folder, cluster, rounds: int) -> str:
-    """A config for a fixed/max run of ``rounds`` rounds in float64 on ``cluster`` (4 partitions, executors of
-    one core), written in ``folder``."""
+def cluster_config(folder, cluster, layer: str, rounds: int, checkpoint_dir: str | None = None) -> str:
+    """A config for a run of ``layer`` with max, ``rounds`` rounds in float64 on ``cluster`` (2 partitions, one
+    for each executor of one core), written in ``folder``."""
     config = folder / "cluster.yaml"
-    config.write_text(f"layer: {{type: fixed}}\naggr: max\nrounds: {rounds}\ndtype: float64\nengine: spark\n"
-                      f"spark: {{master: '{cluster.url}', partitions: 4, conf: {{spark.executor.memory: 512m, "
-                      "spark.executor.cores: 1}}\n")
+    where = f"checkpoint_dir: '{checkpoint_dir}', " if checkpoint_dir else ""
+    config.write_text(f"layer: {{type: {layer}}}\naggr: max\nrounds: {rounds}\ndtype: float64\nengine: spark\n"
+                      f"spark: {{master: '{cluster.url}', partitions: 2, {where}conf: {{spark.executor.memory: 512m, "
+                      f"spark.executor.cores: 1, spark.executor.extraJavaOptions: '{JVM_OPTS}'}}}}\n")
     return str(config)
 
 
@@ -106,15 +107,15 @@ def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path)
     side (each start is a JVM's)."""
     edges, nodes = write_random_graph(tmp_path, seed=22, f=2)
     procs = {}
-    for how, rounds in (("kill", 10), ("interrupt", 500)):  # the one killed first: it must not finish before
+    for how, rounds in (("kill", 6), ("interrupt", 500)):  # the one killed first: it must not finish before
         out_dir = tmp_path / how
         procs[how] = (out_dir, start_run(edges, "--node-features", nodes, "--engine", "spark", "--spark-master",
                                          "local[1]", "--rounds", rounds, "--dtype", "float64", "--message",
                                          "0.5 * x_j", "-o", f"{out_dir}/"))
     try:
         for how, (out_dir, proc) in procs.items():
-            wait_for_round(proc, 3)  # round 3 is computed: rounds 0 to 2 are on disk
-            assert (out_dir / "round=2").exists(), how
+            wait_for_round(proc, 2)  # round 2 is computed: rounds 0 and 1 are on disk
+            assert (out_dir / "round=1").exists(), how
             if how == "interrupt":
                 os.kill(proc.pid, signal.SIGINT)
                 rest = proc.stderr.read()
@@ -143,18 +144,18 @@ def test_a_run_stopped_mid_way_leaves_nothing_that_passes_for_complete(tmp_path)
     assert f"gnnprop: resuming {out_dir}/ from round {max(before)}\n" in resumed.stderr
     assert all(line.startswith("gnnprop: ") for line in resumed.stderr.splitlines()), resumed.stderr
     assert (out_dir / "_SUCCESS").exists()
-    assert_local_numbers(out_dir, edges, nodes, ["--message", "0.5 * x_j", "--rounds", "10"], 2, exact=True)
+    assert_local_numbers(out_dir, edges, nodes, ["--message", "0.5 * x_j", "--rounds", "6"], 2, exact=True)
 
 
 def test_a_cluster_run_stopped_says_one_line_and_leaves_no_temporary(cluster, tmp_path):
     """SIGTERM to a driver on the cluster mid-run (its tasks in the executors' JVMs): exit 143 and one line,
     no Java stack, no ``_temporary``, no ``_SUCCESS``; the complete rounds stay for --resume."""
     edges, nodes = write_random_graph(tmp_path, seed=24, n=60, e=240, f=3)
-    config = cluster_config(tmp_path, cluster, rounds=40)
+    config = cluster_config(tmp_path, cluster, "fixed", rounds=40)
     out_dir = tmp_path / "run"
     proc = start_run(edges, "--node-features", nodes, "-c", config, "-o", f"{out_dir}/")
     try:
-        said = wait_for_round(proc, 3)
+        said = wait_for_round(proc, 2)  # round 2 is computed: rounds 0 and 1 are on disk
         os.kill(proc.pid, signal.SIGTERM)
         rest = proc.stderr.read()
         assert proc.wait(timeout=120) == 143, rest
@@ -167,7 +168,7 @@ def test_a_cluster_run_stopped_says_one_line_and_leaves_no_temporary(cluster, tm
     assert last.endswith(f", each complete: continue the run with gnnprop run --resume {out_dir}"), rest
     assert not (out_dir / "_SUCCESS").exists() and not list(out_dir.rglob("_temporary"))
     kept = json.loads((out_dir / "_gnnprop.json").read_text())
-    assert kept["status"] == "stopped" and 2 <= max(kept["written"]["rounds"]) < 40
+    assert kept["status"] == "stopped" and 1 <= max(kept["written"]["rounds"]) < 40
     assert {n for n in os.listdir(out_dir) if n.startswith("round=")} == \
         {f"round={r}" for r in kept["written"]["rounds"]}
 
@@ -178,10 +179,7 @@ def test_a_cluster_run_equals_the_local_engine_though_a_worker_is_killed_mid_run
     mid-run: Spark runs the lost tasks again on the other worker, gnnprop says so (only its own lines on
     stderr), and every round is the local engine's (1e-12). Last in the module: the cluster keeps one worker."""
     edges, nodes = write_random_graph(tmp_path, seed=21, n=40, e=160, f=12, string_ids=True)
-    config = tmp_path / "cluster.yaml"
-    config.write_text(f"layer: {{type: nn}}\naggr: max\nrounds: 4\ndtype: float64\nengine: spark\n"
-                      f"spark: {{master: '{cluster.url}', partitions: 4, checkpoint_dir: '{tmp_path / 'ckpt'}', "
-                      "conf: {spark.executor.memory: 512m, spark.executor.cores: 1}}\n")
+    config = cluster_config(tmp_path, cluster, "nn", rounds=3, checkpoint_dir=str(tmp_path / "ckpt"))
     out_dir = tmp_path / "out"
     proc = start_run(edges, "--node-features", nodes, "-c", config, "-o", f"{out_dir}/")
     try:
@@ -197,5 +195,5 @@ def test_a_cluster_run_equals_the_local_engine_though_a_worker_is_killed_mid_run
     assert "an executor was lost (127.0.0.1:" in text and "Spark ran its tasks again on the others" in text, text
     assert all(line.startswith("gnnprop: ") for line in said), text
     assert (out_dir / "_SUCCESS").exists()
-    assert_local_numbers(out_dir, edges, nodes, ["--layer", "nn", "--aggr", "max", "--rounds", "4"], 12,
+    assert_local_numbers(out_dir, edges, nodes, ["--layer", "nn", "--aggr", "max", "--rounds", "3"], 12,
                          exact=False)

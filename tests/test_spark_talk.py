@@ -16,13 +16,12 @@ import time
 
 import pytest
 
-from .spark_tools import skip_reason
+from .spark_tools import skip_reason, spark_env
 
 REASON = skip_reason()
 spark = [pytest.mark.spark, pytest.mark.skipif(REASON is not None, reason=REASON or "")]
 
-ENV = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable, "COLUMNS": "100",
-       "TERM": "xterm"}
+ENV = spark_env(COLUMNS="100", TERM="xterm")
 GNNPROP = [sys.executable, "-m", "gnnprop"]
 KARATE = os.path.join(os.path.dirname(__file__), "..", "sample_graphs", "karate.csv")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
