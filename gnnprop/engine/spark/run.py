@@ -183,9 +183,14 @@ class SparkRun:
 
     def order(self) -> list:
         """The node ids in gnnprop's node order (node table order; else integer ids ascending,
-        then the others by first appearance): collects one column of ids."""
-        rows = self.graph.nodes.select("id", "_o1", "_o2", "_o3").orderBy("_o1", "_o2", "_o3").collect()
-        return [r["id"] for r in rows]
+        then the others by first appearance): the ids and their order keys collected as Arrow
+        columns (one job), sorted here (Spark's orderBy is a sampling job, then a sort, then rows
+        as Python objects; the ids come here either way)."""
+        import numpy as np
+
+        t = self.graph.nodes.select("id", "_o1", "_o2", "_o3").toArrow()
+        perm = np.lexsort([t.column(c).to_numpy() for c in ("_o3", "_o2", "_o1")])  # the last key first
+        return t.column("id").take(perm).to_pylist()
 
     def propagate(self, start: tuple[int, DataFrame, list[float], int | None] | None = None) -> Iterator[SparkRound]:
         """Round 0 (the input), 1, 2, ...; from ``start`` = (round, its table, the deltas and the first
