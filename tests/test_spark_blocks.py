@@ -236,6 +236,23 @@ def test_the_exchange_is_chosen_from_the_node_table_size():
     assert choose(spark, cfg, 10, 10, 2, "shuffle").blocks == 5
 
 
+def test_partition_keys_are_where_spark_hashes_them(spark_session):
+    """The blocks' keys are computed in Python, not by a Spark job: Spark's hash of a long (Murmur3, seed 42) for
+    small, negative and large longs, and each block's key is the smallest long Spark's repartition sends there."""
+    from pyspark.sql import functions as F
+
+    from gnnprop.engine.spark.blocks import _spark_hash, partition_keys
+
+    values = [0, 1, -1, 2, 7, 1 << 31, -(1 << 31) - 1, (1 << 40) + 3, (1 << 63) - 1, -(1 << 63), 123456789012]
+    got = spark_session.createDataFrame([(v,) for v in values], "v long").select("v", F.hash("v").alias("h")) \
+        .collect()
+    assert {r["v"]: r["h"] for r in got} == {v: _spark_hash(v) for v in values}
+    for blocks in (1, 2, 3, 4, 7, 64):
+        rows = spark_session.range(0, 64 * blocks).select("id", F.expr(f"pmod(hash(id), {blocks})").alias("p")) \
+            .groupBy("p").agg(F.min("id").alias("k")).collect()
+        assert partition_keys(blocks) == [k for _, k in sorted((r["p"], r["k"]) for r in rows)], blocks
+
+
 @pytest.mark.parametrize("layer, rounds, exchange, per_round", [
     ({"type": "fixed"}, 8, "shuffle", 1),
     ({"type": "appnp", "args": {"K": 4, "alpha": 0.1}}, 3, "broadcast", 4),  # each propagation gathered

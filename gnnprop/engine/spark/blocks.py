@@ -90,18 +90,36 @@ def choose(spark, cfg, num_nodes: int, num_edges: int, width: int, exchange: str
     return Layout(blocks, exchange, f"{blocks} blocks ({how}), ghost rows by {exchange} ({why})")
 
 
-def partition_keys(spark, blocks: int) -> list[int]:
-    """For each partition ``d`` of ``blocks`` a long that Spark's hash partitioning sends there."""
-    from pyspark.sql import functions as F
+def _spark_hash(v: int, seed: int = 42) -> int:
+    """Spark's ``hash()`` of a long (``Murmur3_x86_32.hashLong`` with Spark's seed), a signed 32-bit int:
+    what ``repartition(P, col)`` partitions a long column by (``pmod(hash, P)``)."""
+    m = 0xFFFFFFFF
 
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & m
+
+    def mix(h: int, k: int) -> int:
+        k = rotl((k * 0xCC9E2D51) & m, 15) * 0x1B873593 & m
+        return (rotl(h ^ k, 13) * 5 + 0xE6546B64) & m
+
+    h = mix(mix(seed, v & m), (v >> 32) & m) ^ 8
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & m
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & m
+    h ^= h >> 16
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def partition_keys(blocks: int) -> list[int]:
+    """For each partition ``d`` of ``blocks`` the smallest long ``k >= 0`` that Spark's hash partitioning
+    sends there (``pmod(hash(k), blocks) == d``), computed here (no Spark job; checked against Spark in
+    tests/test_spark_blocks.py)."""
     found: dict[int, int] = {}
-    span = 64 * blocks
+    k = 0
     while len(found) < blocks:
-        for row in spark.range(span - 64 * blocks, span).select(
-                "id", F.expr(f"pmod(hash(id), {blocks})").alias("p")).groupBy("p").agg(F.min("id").alias("k")) \
-                .collect():
-            found.setdefault(int(row["p"]), int(row["k"]))
-        span += 64 * blocks
+        found.setdefault(_spark_hash(k) % blocks, k)
+        k += 1
     return [found[d] for d in range(blocks)]
 
 
@@ -116,7 +134,7 @@ class BlockRounds:
         self.P = layout.blocks
         self.F = F
         self.dtype = run.dtype
-        self.keys = partition_keys(self.spark, self.P)
+        self.keys = partition_keys(self.P)
         self._ship_package()
         cp = self._checkpoint
         g = run.graph
