@@ -148,10 +148,8 @@ class StandaloneCluster:
 
         self.home = os.path.dirname(pyspark.__file__)
         self.folder = folder
-        self.env = {**os.environ, "SPARK_HOME": self.home, "SPARK_LOCAL_IP": "127.0.0.1",
-                    "SPARK_DAEMON_JAVA_OPTS": JVM_OPTS,
-                    "PYSPARK_PYTHON": sys.executable, "SPARK_LOG_DIR": str(folder),
-                    "SPARK_WORKER_DIR": os.path.join(str(folder), "work")}
+        self.env = spark_env(SPARK_HOME=self.home, SPARK_DAEMON_JAVA_OPTS=JVM_OPTS, SPARK_LOG_DIR=str(folder),
+                             SPARK_WORKER_DIR=os.path.join(str(folder), "work"))
         self.port, self.ui = free_port(), free_port()
         self.url = f"spark://127.0.0.1:{self.port}"
         self.master = self._launch("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
