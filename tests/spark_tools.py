@@ -121,7 +121,15 @@ def local_session():
     """The tests' one local[2] SparkSession: UI off, loopback, 1 GB driver, 2 shuffle partitions; the Python
     workers (wide linear maps) are this Python. Expressions are interpreted, not compiled: every test's plan
     is new, and compiling it costs more than running it on a tiny graph (the Spark tests take 72 s instead
-    of 90; the cluster and bench tests run compiled, as gnnprop does)."""
+    of 90; the cluster and bench tests run compiled, as gnnprop does).
+
+    Measured and not kept (``pytest -m spark tests/test_spark_blocks.py tests/test_engines_agree.py``: 170 s with
+    this session, varying about 15 % from one run to the next): this JVM's compiler threads do most of its work (52
+    of 90 CPU-seconds in test_spark_blocks.py), but they run beside the tests' own thread, and fewer compiles run
+    the rest slower: C1 only 182 s, ``-XX:CompileThresholdScaling=5`` 203 s, the serial collector 190 s. Two
+    pytest-xdist workers: 196 s (two JVMs compile the same code twice on the same 2 cores). A class-data archive of
+    Spark's classes (JDK 17's ``-XX:ArchiveClassesAtExit``) starts each JVM about 5 s sooner (a standalone master
+    and two workers: 13.4 s -> 3.7 s) but takes 19-50 s to make in a fresh clone, which is what CI runs."""
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["PYSPARK_PYTHON"] = sys.executable
     from pyspark.sql import SparkSession
