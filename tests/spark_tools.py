@@ -25,12 +25,15 @@ from .clitools import cli
 JVM_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
+#: Where every Spark of the tests runs: on loopback, its Python workers this Python.
+LOOPBACK = {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+
+
 def spark_env(**extra: str) -> dict[str, str]:
-    """The environment of a ``gnnprop`` that the tests start as a process of its own to drive Spark: loopback,
-    this Python for the workers, :data:`JVM_OPTS` for its JVM (spark-submit adds ``SPARK_SUBMIT_OPTS`` to the
+    """The environment of a ``gnnprop`` that the tests start as a process of its own to drive Spark:
+    :data:`LOOPBACK`, and :data:`JVM_OPTS` for its JVM (spark-submit adds ``SPARK_SUBMIT_OPTS`` to the
     driver's command line)."""
-    return {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
-            "SPARK_SUBMIT_OPTS": JVM_OPTS, **extra}
+    return {**os.environ, **LOOPBACK, "SPARK_SUBMIT_OPTS": JVM_OPTS, **extra}
 
 
 def skip_reason() -> str | None:
@@ -130,8 +133,7 @@ def local_session():
     pytest-xdist workers: 196 s (two JVMs compile the same code twice on the same 2 cores). A class-data archive of
     Spark's classes (JDK 17's ``-XX:ArchiveClassesAtExit``) starts each JVM about 5 s sooner (a standalone master
     and two workers: 13.4 s -> 3.7 s) but takes 19-50 s to make in a fresh clone, which is what CI runs."""
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ.update(LOOPBACK)
     from pyspark.sql import SparkSession
 
     session = (SparkSession.builder.master("local[2]").appName("gnnprop-tests")
